@@ -1,0 +1,119 @@
+"""The one place that reads the environment.
+
+Every other module receives a :class:`Settings` (or the piece of it it needs), so a Lambda, the Glue
+job, the CLI and the tests configure the same code in the same way. Glue passes job arguments rather
+than environment variables; its adapter hands them to :meth:`Settings.from_env` as a mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from vitalflow.exceptions import ConfigurationError
+
+PREFIX = "VITALFLOW_"
+
+# USD per 1,000 tokens (input, output); override with VITALFLOW_BEDROCK_PRICES="model=in:out,...".
+DEFAULT_BEDROCK_PRICES: dict[str, tuple[float, float]] = {
+    "amazon.nova-micro-v1:0": (0.000035, 0.00014),
+    "amazon.nova-lite-v1:0": (0.00006, 0.00024),
+    "amazon.nova-pro-v1:0": (0.0008, 0.0032),
+    "anthropic.claude-3-haiku-20240307-v1:0": (0.00025, 0.00125),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Field ``name`` is read from ``VITALFLOW_NAME`` (upper case)."""
+
+    runtime: str = "local"  # "local" or "aws"
+    home: Path = Path("lake")  # local lake folder
+    chunk_rows: int = 250_000  # rows validated at a time; bounds memory
+    suite_path: Path | None = None  # defaults to the packaged expectations/health_vitals.json
+    # AWS resources
+    region: str | None = None
+    data_bucket: str = ""
+    docs_bucket: str = ""
+    glue_job_name: str = ""
+    glue_database: str = "vitalflow"
+    athena_workgroup: str = "primary"
+    athena_output: str = ""  # s3://... ; empty when the workgroup enforces its own location
+    table_name: str = ""  # DynamoDB table holding batch state and results
+    event_bus: str = ""
+    sns_topic_arn: str = ""
+    kms_key_id: str = ""
+    # Enrichment
+    analyst: str = "rules"  # "rules" or "bedrock"
+    bedrock_model_id: str = "amazon.nova-lite-v1:0"
+    bedrock_endpoint_url: str = ""  # for a local fake Converse server
+    bedrock_timeout_s: float = 60.0
+    bedrock_max_attempts: int = 4
+    bedrock_prices: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: dict(DEFAULT_BEDROCK_PRICES)
+    )
+    # Notification
+    mail_from: str = "vitalflow@localhost"
+    mail_to: tuple[str, ...] = ("data-team@localhost",)
+    docs_base_url: str = ""  # where reviewers open the Data Docs site
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``VITALFLOW_*`` variables (and AWS_REGION), then apply overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw)
+        if "region" not in values:
+            region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+            if region:
+                values["region"] = region
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def check(self) -> None:
+        if self.runtime not in ("local", "aws"):
+            raise ConfigurationError(f"VITALFLOW_RUNTIME must be 'local' or 'aws', not {self.runtime!r}")
+        if self.analyst not in ("rules", "bedrock"):
+            raise ConfigurationError(f"VITALFLOW_ANALYST must be 'rules' or 'bedrock', not {self.analyst!r}")
+        if self.chunk_rows < 1:
+            raise ConfigurationError("VITALFLOW_CHUNK_ROWS must be a positive whole number")
+
+    def require(self, *names: str) -> None:
+        """Fail early, naming the variables, when an AWS adapter starts without its resources."""
+        missing = [PREFIX + n.upper() for n in names if not getattr(self, n)]
+        if missing:
+            raise ConfigurationError("missing configuration: " + ", ".join(missing))
+
+
+def _parse(name: str, raw: str) -> Any:
+    try:
+        if name in ("home", "suite_path"):
+            return Path(raw).expanduser()
+        if name in ("chunk_rows", "bedrock_max_attempts"):
+            return int(raw)
+        if name == "bedrock_timeout_s":
+            return float(raw)
+        if name == "mail_to":
+            return tuple(a.strip() for a in raw.split(",") if a.strip())
+        if name == "bedrock_prices":
+            prices = dict(DEFAULT_BEDROCK_PRICES)
+            for item in raw.split(","):
+                model, _, pair = item.strip().rpartition("=")
+                price_in, _, price_out = pair.partition(":")
+                prices[model] = (float(price_in), float(price_out))
+            return prices
+    except ValueError as exc:
+        raise ConfigurationError(f"{PREFIX}{name.upper()}={raw!r} is not valid: {exc}") from None
+    return raw

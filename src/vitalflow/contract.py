@@ -1,0 +1,61 @@
+"""The health_vitals dataset contract: column names and the Parquet schemas of the lake.
+
+The *rules* that make a row valid live in ``expectations/health_vitals.json`` (Great Expectations);
+this module only names the columns and fixes the physical types every runtime writes, so Athena
+tables, DuckDB views and the validation job agree without talking to each other.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+DATASET = "health_vitals"
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "event_time",
+    "user_id",
+    "heart_rate",
+    "spo2",
+    "steps",
+    "temp_c",
+    "systolic_bp",
+    "diastolic_bp",
+)
+INTEGER_COLUMNS: tuple[str, ...] = ("heart_rate", "spo2", "steps", "systolic_bp", "diastolic_bp")
+FLOAT_COLUMNS: tuple[str, ...] = ("temp_c",)
+NUMERIC_COLUMNS: tuple[str, ...] = INTEGER_COLUMNS + FLOAT_COLUMNS
+
+# Columns the job adds to every output row.
+LINEAGE_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("batch_id", pa.string(), nullable=False),
+    pa.field("source_line", pa.int64(), nullable=False),
+    pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+)
+
+PROCESSED_SCHEMA = pa.schema(
+    [
+        pa.field("event_time", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("heart_rate", pa.int32(), nullable=False),
+        pa.field("spo2", pa.int32(), nullable=False),
+        pa.field("steps", pa.int32(), nullable=False),
+        pa.field("temp_c", pa.float64(), nullable=False),
+        pa.field("systolic_bp", pa.int32(), nullable=False),
+        pa.field("diastolic_bp", pa.int32(), nullable=False),
+        *LINEAGE_FIELDS,
+    ]
+)
+
+# Rejected rows keep every field as the raw text of the file, so nothing is lost in a cast.
+REJECTED_SCHEMA = pa.schema(
+    [
+        *(pa.field(name, pa.string()) for name in REQUIRED_COLUMNS),
+        pa.field("raw_line", pa.string()),
+        pa.field("reasons", pa.list_(pa.string()), nullable=False),
+        *LINEAGE_FIELDS,
+    ]
+)
+
+# Both tables are Hive-partitioned on ``dt`` (YYYY-MM-DD, UTC): event date for processed rows,
+# ingestion date for rejected rows (whose event_time may be unreadable).
+PARTITION_COLUMN = "dt"

@@ -1,0 +1,65 @@
+"""Every error vitalflow raises on purpose: one flat module, one class per failure a user can act on.
+
+The message of each instance is written for the person who dropped the file or runs the command,
+so the CLI and the handlers show ``str(exc)`` and never a traceback.
+"""
+
+
+class VitalflowError(Exception):
+    """Base class: anything vitalflow reports to a user."""
+
+
+class ConfigurationError(VitalflowError):
+    """A setting is missing or malformed."""
+
+
+class BatchRejected(VitalflowError):
+    """The file as a whole cannot be processed (empty, not CSV, wrong columns, bad encoding)."""
+
+
+class EmptyFile(BatchRejected):
+    """The file has no bytes, or a header and no data rows."""
+
+
+class NotCsv(BatchRejected):
+    """The bytes are not a delimited text file."""
+
+
+class BadEncoding(BatchRejected):
+    """The bytes are not UTF-8."""
+
+
+class MissingColumns(BatchRejected):
+    """The header lacks required columns."""
+
+
+class SuiteError(VitalflowError):
+    """The expectation suite file is unreadable or inconsistent with the dataset contract."""
+
+
+class BatchLocked(VitalflowError):
+    """Another live process is working on the same batch."""
+
+
+class ObjectNotFound(VitalflowError):
+    """An object the pipeline needs is not in the store."""
+
+
+class QueryError(VitalflowError):
+    """A query failed, or cannot be translated between dialects."""
+
+
+class TranslationError(QueryError):
+    """A stored query uses Athena SQL that the local engine cannot run identically."""
+
+
+class AnalystError(VitalflowError):
+    """The analyst could not produce a valid analysis."""
+
+
+class ResultExists(VitalflowError):
+    """A batch record was already stored; replays must not overwrite it."""
+
+
+class MailError(VitalflowError):
+    """The report could not be sent."""

@@ -1,0 +1,36 @@
+"""Where things live in the lake, the same on disk and in the S3 data bucket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+RAW = "raw/"
+PROCESSED = "processed/"
+REJECTED = "rejected/"
+MANIFESTS = "manifests/"
+STAGING = "_staging/"
+DOCS = "docs/"
+GX_VALIDATIONS = "gx/validations/"
+OUTBOX = "outbox/"
+
+
+def raw_key(name: str, received: datetime) -> str:
+    return f"{RAW}{received:%Y-%m-%d}/{name}"
+
+
+def manifest_key(batch_id: str) -> str:
+    return f"{MANIFESTS}{batch_id}.json"
+
+
+def data_key(table: str, dt: str, batch_id: str) -> str:
+    """One file per batch and partition; the name is fixed so a rerun replaces, never adds."""
+    return f"{table}/dt={dt}/{batch_id}.parquet"
+
+
+def staging_prefix(batch_id: str) -> str:
+    return f"{STAGING}{batch_id}/"
+
+
+def batch_id_for(sha256: str) -> str:
+    """Content-addressed: the same bytes are the same batch, whatever the file is called."""
+    return sha256[:16]

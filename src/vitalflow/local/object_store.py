@@ -1,0 +1,96 @@
+"""The lake as a folder on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from vitalflow.exceptions import ObjectNotFound
+
+
+class LocalObjectStore:
+    """Keys map to paths below ``root``; writes go through a temp file and ``os.replace``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if path != self.root and self.root not in path.parents:
+            raise ValueError(f"key escapes the lake: {key!r}")
+        return path
+
+    def uri(self, key: str) -> str:
+        return str(self.path(key))
+
+    def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
+        path = self.path(key)
+        if not path.is_file():
+            raise ObjectNotFound(f"no such file in the lake: {path}")
+        return nullcontext(path)
+
+    def put_file(self, path: Path, key: str) -> None:
+        dest = self.path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        dest = self.path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise ObjectNotFound(f"no such file in the lake: {self.path(key)}") from None
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self.path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
+        if base.is_file():
+            yield prefix
+            return
+        if not base.is_dir():
+            return
+        for dirpath, _dirs, files in os.walk(base):
+            for name in sorted(files):
+                if name.startswith(".tmp-"):
+                    continue
+                yield Path(dirpath, name).relative_to(self.root).as_posix()
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            self.path(key).unlink(missing_ok=True)
+
+    def move(self, src: str, dst: str) -> None:
+        target = self.path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path(src), target)
+
+    def ge_backend(self, prefix: str) -> dict[str, Any]:
+        return {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(self.path(prefix))}

@@ -1,0 +1,79 @@
+"""The small interfaces through which stages talk to the outside world.
+
+Each has a local implementation (``vitalflow.local``) and an AWS one (``vitalflow.aws``). A stage
+receives them as arguments and never learns which runtime it is in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from vitalflow.models import Analysis, BatchRecord, BatchReport
+
+
+class ObjectStore(Protocol):
+    """Keys are relative to the lake root: ``raw/...``, ``processed/dt=.../...``, ``manifests/...``."""
+
+    def uri(self, key: str) -> str:
+        """A form a user can open or paste: a file path locally, ``s3://bucket/key`` on AWS."""
+        ...
+
+    def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
+        """A readable local file with the object's bytes, for as long as the context is open."""
+        ...
+
+    def put_file(self, path: Path, key: str) -> None: ...
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        """Write an object so that readers see either nothing or all of it."""
+        ...
+
+    def get_bytes(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str) -> Iterator[str]: ...
+
+    def delete(self, keys: list[str]) -> None: ...
+
+    def move(self, src: str, dst: str) -> None:
+        """Move one object, replacing ``dst``; atomic per object where the store allows."""
+        ...
+
+    def ge_backend(self, prefix: str) -> dict[str, Any]:
+        """A Great Expectations store-backend config that writes below ``prefix`` in this store."""
+        ...
+
+
+class QueryEngine(Protocol):
+    """Runs Athena-dialect SQL over the lake's ``processed`` and ``rejected`` tables."""
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table: ...
+
+
+class Analyst(Protocol):
+    def analyze(self, report: BatchReport) -> Analysis: ...
+
+
+class ResultStore(Protocol):
+    def put(self, record: BatchRecord) -> bool:
+        """Store a batch record once; return False (and change nothing) when it already exists."""
+        ...
+
+    def get(self, batch_id: str) -> BatchRecord | None: ...
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Send or deliver the message; return an id (SES message id or outbox path)."""
+        ...
+
+
+class EventBus(Protocol):
+    def put(self, detail_type: str, detail: Mapping[str, Any]) -> None: ...
