@@ -61,9 +61,19 @@ class Settings:
     docs_base_url: str = ""  # where reviewers open the Data Docs site
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from ``VITALFLOW_*`` variables (and AWS_REGION), then apply overrides."""
-        env = os.environ if environ is None else environ
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        extra: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Build settings from ``VITALFLOW_*`` variables (and AWS_REGION), then apply overrides.
+
+        ``extra`` overlays the environment with the same names, for runtimes (Glue) that pass
+        configuration as job arguments instead of environment variables.
+        """
+        env = {**(os.environ if environ is None else environ), **(extra or {})}
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(PREFIX + f.name.upper())

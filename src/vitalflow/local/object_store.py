@@ -70,7 +70,7 @@ class LocalObjectStore:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def list(self, prefix: str) -> Iterator[str]:
+    def list_keys(self, prefix: str) -> Iterator[str]:
         base = self.path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
         if base.is_file():
             yield prefix

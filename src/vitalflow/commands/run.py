@@ -1,0 +1,69 @@
+"""``vitalflow run PATH...``: every stage for each file, against the local lake."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.table import Table
+
+from vitalflow.commands._common import console, progress_bar, settings_from
+from vitalflow.models import BatchOutcome
+from vitalflow.pipeline import lake_lock, run_file
+from vitalflow.runtime import local_runtime
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run CSV files through the whole pipeline",
+        description="Validate, aggregate, analyse and report each CSV file, in the local lake.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV files to process")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per file, nothing else")
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    runtime = local_runtime(settings_from(args))
+    assert runtime.home is not None
+    outcomes = []
+    with lake_lock(runtime.home):
+        for path in args.paths:
+            with progress_bar(not args.json, path.name) as progress:
+                outcome = run_file(runtime, path, progress)
+            outcomes.append(outcome)
+            if args.json:
+                print(json.dumps(outcome.model_dump(mode="json")), flush=True)
+    if not args.json:
+        show(outcomes, runtime.home)
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def show(outcomes: list[BatchOutcome], home: Path) -> None:
+    out = console()
+    table = Table(title=f"vitalflow run - lake {home}", title_justify="left")
+    for name in ("file", "batch", "status", "rows in", "processed", "rejected"):
+        table.add_column(name, justify="right" if name in ("rows in", "processed", "rejected") else "left")
+    for o in outcomes:
+        colour = {"processed": "green", "duplicate": "yellow", "failed": "red"}[o.status]
+        table.add_row(
+            Path(o.source).name,
+            o.batch_id,
+            f"[{colour}]{o.status}[/]",
+            f"{o.rows_in:,}",
+            f"{o.rows_processed:,}",
+            f"{o.rows_rejected:,}",
+        )
+    out.print(table)
+    for o in outcomes:
+        if o.error:
+            out.print(f"[red]{Path(o.source).name}: {o.error}[/]")
+        elif o.rejected_by_reason:
+            top = sorted(o.rejected_by_reason.items(), key=lambda kv: -kv[1])[:5]
+            out.print(f"{Path(o.source).name}: top reject reasons: " + ", ".join(f"{k} {v}" for k, v in top))
+        if o.docs:
+            out.print(f"  Data Docs: {o.docs}")
+        if o.report:
+            out.print(f"  Report:    {o.report}")

@@ -1,0 +1,260 @@
+"""Stage 2, validate: split a raw CSV into processed and rejected Parquet, with a manifest and Data Docs.
+
+Every data row of the file lands in exactly one output; the counts are checked before the batch is
+committed. A file that cannot be read as a whole ends as a failed batch whose manifest says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from vitalflow import lake
+from vitalflow.contract import DATASET, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.exceptions import BatchRejected, VitalflowError
+from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
+from vitalflow.ports import ObjectStore
+from vitalflow.validate import prepare
+from vitalflow.validate.commit import publish, read_manifest, write_manifest
+from vitalflow.validate.docs import merge_results, publish_docs
+from vitalflow.validate.reader import FileScan, iter_chunks, iter_malformed, scan_file
+from vitalflow.validate.suite import ChunkVerdict, HealthSuite
+from vitalflow.validate.writer import PartitionedWriter
+
+log = logging.getLogger(__name__)
+
+MALFORMED = "row:malformed"
+
+
+class RowCountMismatch(VitalflowError):
+    """Internal safety net: the outputs do not add up to the input, so nothing is committed."""
+
+
+@dataclass(frozen=True)
+class Validated:
+    manifest: Manifest
+    duplicate: bool = False  # the same bytes were already processed; nothing was written
+
+
+def validate_batch(
+    source: SourceRef,
+    store: ObjectStore,
+    suite: HealthSuite,
+    *,
+    workdir: Path,
+    chunk_rows: int = 250_000,
+    docs_store: ObjectStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Validated:
+    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    with store.local_copy(source.key, source.version_id) as path:
+        try:
+            scan = scan_file(path)
+        except BatchRejected as exc:
+            return _failed(store, source, path, started, clock, exc)
+        batch_id = lake.batch_id_for(scan.sha256)
+        existing = read_manifest(store, batch_id)
+        if existing is not None and existing.status == "processed":
+            log.info("batch %s already processed; nothing written", batch_id)
+            return Validated(existing, duplicate=True)
+        hashed = time.perf_counter() - clock
+        batch_dir = workdir / batch_id
+        shutil.rmtree(batch_dir, ignore_errors=True)  # leftovers of a crashed attempt
+        batch_dir.mkdir(parents=True)
+        try:
+            return _run(
+                source,
+                store,
+                docs_store or store,
+                suite,
+                path,
+                scan,
+                batch_id,
+                batch_dir,
+                chunk_rows,
+                started,
+                clock,
+                hashed,
+                progress,
+            )
+        except BatchRejected as exc:
+            return _failed(store, source, path, started, clock, exc, scan=scan)
+        finally:
+            shutil.rmtree(batch_dir, ignore_errors=True)
+
+
+def _run(
+    source: SourceRef,
+    store: ObjectStore,
+    docs_store: ObjectStore,
+    suite: HealthSuite,
+    path: Path,
+    scan: FileScan,
+    batch_id: str,
+    batch_dir: Path,
+    chunk_rows: int,
+    started: datetime,
+    clock: float,
+    hashed: float,
+    progress: Callable[[int, int], None] | None,
+) -> Validated:
+    processed = PartitionedWriter(batch_dir, "processed", PROCESSED_SCHEMA, batch_id)
+    rejected = PartitionedWriter(batch_dir, "rejected", REJECTED_SCHEMA, batch_id)
+    ingest_dt = f"{started:%Y-%m-%d}"
+    repeats = prepare.RepeatTracker()
+    results = []
+    reasons_count: Counter[str] = Counter()
+    rows_processed = rows_rejected = done = 0
+    try:
+        for chunk in iter_chunks(path, scan, chunk_rows):
+            frame = prepare.check_frame(prepare.trimmed(chunk.table), chunk.lines)
+            verdict = ChunkVerdict()
+            suite.check_rows(frame, verdict)
+            failed = np.isin(chunk.lines, np.fromiter(verdict.reasons, dtype=np.int64))
+            repeats.mark(frame, ~failed, suite.duplicate_key)
+            suite.check_final(frame, verdict)
+            results.extend(verdict.results)
+            failed = np.isin(chunk.lines, np.fromiter(verdict.reasons, dtype=np.int64))
+            good, days = prepare.processed_table(frame, ~failed, batch_id, started)
+            processed.write(good, days)
+            positions = np.flatnonzero(failed)
+            row_reasons = [verdict.reasons[int(line)] for line in chunk.lines[positions]]
+            rejected.write(
+                prepare.rejected_table(chunk.table, chunk.lines, row_reasons, positions, batch_id, started),
+                ingest_dt,
+            )
+            for reasons in row_reasons:
+                reasons_count.update(reasons)
+            rows_processed += good.num_rows
+            rows_rejected += len(positions)
+            done += chunk.table.num_rows
+            if progress:
+                progress(done, scan.data_lines)
+        for chunk in iter_malformed(path, scan, chunk_rows):
+            n = len(chunk.lines)
+            table = prepare.rejected_table(
+                chunk.table,
+                chunk.lines,
+                [[MALFORMED]] * n,
+                np.arange(n),
+                batch_id,
+                started,
+                chunk.malformed_text,
+            )
+            rejected.write(table, ingest_dt)
+            reasons_count[MALFORMED] += n
+            rows_rejected += n
+            done += n
+            if progress:
+                progress(done, scan.data_lines)
+        processed_files, rejected_files = processed.close(), rejected.close()
+    except BaseException:
+        processed.abort()
+        rejected.abort()
+        raise
+    if rows_processed + rows_rejected != scan.data_lines:
+        raise RowCountMismatch(
+            f"internal error: {scan.data_lines} rows in, {rows_processed} processed + {rows_rejected} "
+            "rejected; nothing was committed"
+        )
+    validated = time.perf_counter() - clock
+    docs_key = None
+    if results:
+        merged = merge_results(
+            results,
+            suite.name,
+            {"batch_id": batch_id, "source": source.uri or source.key, "rows_in": scan.data_lines},
+        )
+        docs_key = publish_docs(
+            merged, batch_id=batch_id, run_time=started, data_store=store, docs_store=docs_store
+        )
+    documented = time.perf_counter() - clock
+    manifest = Manifest(
+        batch_id=batch_id,
+        dataset=DATASET,
+        source=source,
+        sha256=scan.sha256,
+        bytes=scan.size,
+        status="processed",
+        rows_in=scan.data_lines,
+        rows_processed=rows_processed,
+        rows_rejected=rows_rejected,
+        rejected_by_reason=dict(sorted(reasons_count.items())),
+        extra_columns=scan.header.extra,
+        blank_lines=scan.blank_lines,
+        partitions=[f.dt for f in processed_files],
+        processed_files=[f.key for f in processed_files],
+        rejected_files=[f.key for f in rejected_files],
+        suite=SuiteInfo(name=suite.name, sha256=suite.sha256),
+        docs=docs_store.uri(docs_key) if docs_key else None,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        timings=_timings(clock, hashed, validated, documented),
+    )
+    publish(store, batch_id, processed_files + rejected_files, manifest)
+    log.info(
+        "batch %s processed: %d rows in, %d processed, %d rejected",
+        batch_id,
+        manifest.rows_in,
+        rows_processed,
+        rows_rejected,
+    )
+    return Validated(manifest)
+
+
+def _failed(
+    store: ObjectStore,
+    source: SourceRef,
+    path: Path,
+    started: datetime,
+    clock: float,
+    exc: BatchRejected,
+    scan: FileScan | None = None,
+) -> Validated:
+    if scan is not None:
+        sha256, size = scan.sha256, scan.size
+    else:
+        with path.open("rb") as fh:
+            sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        size = path.stat().st_size
+    batch_id = lake.batch_id_for(sha256)
+    existing = read_manifest(store, batch_id)
+    if existing is not None and existing.status == "processed":
+        return Validated(existing, duplicate=True)
+    manifest = Manifest(
+        batch_id=batch_id,
+        dataset=DATASET,
+        source=source,
+        sha256=sha256,
+        bytes=size,
+        status="failed",
+        error=str(exc),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        timings=Timings(total_s=round(time.perf_counter() - clock, 3)),
+    )
+    write_manifest(store, manifest)
+    log.warning("batch %s failed: %s", batch_id, exc)
+    return Validated(manifest)
+
+
+def _timings(clock: float, hashed: float, validated: float, documented: float) -> Timings:
+    total = time.perf_counter() - clock
+    return Timings(
+        hash_s=round(hashed, 3),
+        validate_s=round(validated - hashed, 3),
+        docs_s=round(documented - validated, 3),
+        write_s=round(total - documented, 3),
+        total_s=round(total, 3),
+    )

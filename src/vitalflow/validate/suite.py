@@ -1,0 +1,146 @@
+"""Load the Great Expectations suite and turn its results into per-row reject reasons.
+
+The suite file is the single source of truth for what makes a row valid: every expectation carries
+``meta.reason`` (the code a rejected row gets) and, for the duplicate rule, ``meta.phase`` =
+``after_row_checks`` because a row only claims its (user_id, event_time) key once it passed every
+other check. GE 1.x returns row-level results only when told which column identifies a row
+(``unexpected_index_column_names``), so the prepared frame carries the source line number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vitalflow.exceptions import SuiteError
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry from a health-data job
+
+import great_expectations as gx
+from great_expectations.core.expectation_suite import ExpectationSuite
+from great_expectations.core.expectation_validation_result import (
+    ExpectationSuiteValidationResult,
+)
+from great_expectations.expectations.expectation_configuration import (
+    ExpectationConfiguration,
+)
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+INDEX_COLUMN = "__line"
+AFTER_ROW_CHECKS = "after_row_checks"
+DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "resources" / "health_vitals.json"
+
+
+@dataclass
+class ChunkVerdict:
+    """Reasons per failing line of one chunk, and the GE result it came from (for Data Docs)."""
+
+    reasons: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    results: list[ExpectationSuiteValidationResult] = field(default_factory=list)
+
+    def add(self, result: ExpectationSuiteValidationResult, reason_by_index: list[str]) -> None:
+        self.results.append(result)
+        for position, evr in enumerate(result.results):
+            reason = reason_by_index[position]
+            for item in evr.result.get("unexpected_index_list") or []:
+                line = int(item[INDEX_COLUMN])
+                if reason not in self.reasons[line]:
+                    self.reasons[line].append(reason)
+
+
+class HealthSuite:
+    """A loaded suite, split into its two phases, ready to validate pandas chunks."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path or DEFAULT_SUITE)
+        try:
+            raw_bytes = self.path.read_bytes()
+            spec = json.loads(raw_bytes)
+        except (OSError, ValueError) as exc:
+            raise SuiteError(f"cannot read expectation suite {self.path}: {exc}") from None
+        self.sha256 = hashlib.sha256(raw_bytes).hexdigest()
+        self.name: str = spec.get("name", "")
+        if not self.name or not spec.get("expectations"):
+            raise SuiteError(f"{self.path} has no name or no expectations")
+        self.spec = spec
+        configs = [self._config(e) for e in spec["expectations"]]
+        self.row_configs = [c for c in configs if c.meta.get("phase") != AFTER_ROW_CHECKS]
+        self.final_configs = [c for c in configs if c.meta.get("phase") == AFTER_ROW_CHECKS]
+        dup = [c for c in self.final_configs if c.meta.get("key")]
+        self.duplicate_key: list[str] = list(dup[0].meta["key"]) if dup else []
+        self.reasons = sorted({c.meta["reason"] for c in configs})
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+        asset = self._context.data_sources.add_pandas("vitalflow").add_dataframe_asset("chunk")
+        self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_chunk")
+        self._row_suite = self._suite(self.name, self.row_configs)
+        self._final_suite = self._suite(self.name + ".after_row_checks", self.final_configs)
+
+    @staticmethod
+    def _config(entry: dict[str, Any]) -> ExpectationConfiguration:
+        meta = entry.get("meta") or {}
+        if not meta.get("reason"):
+            raise SuiteError(f"expectation {entry.get('type')} {entry.get('kwargs')} has no meta.reason")
+        try:
+            return ExpectationConfiguration(type=entry["type"], kwargs=entry["kwargs"], meta=meta)
+        except Exception as exc:
+            raise SuiteError(f"invalid expectation {entry.get('type')}: {exc}") from None
+
+    @staticmethod
+    def _suite(name: str, configs: list[ExpectationConfiguration]) -> ExpectationSuite:
+        suite = ExpectationSuite(name=name)
+        for config in configs:
+            suite.add_expectation_configuration(config)
+        return suite
+
+    @property
+    def raw_columns(self) -> set[str]:
+        """Columns the suite reads that are not derived (for a contract consistency check)."""
+        names: set[str] = set()
+        for config in self.row_configs:
+            for key in ("column", "column_A", "column_B"):
+                value = config.kwargs.get(key)
+                if value and "__" not in value:
+                    names.add(value)
+        return names
+
+    def _run(
+        self, frame: pd.DataFrame, suite: ExpectationSuite, configs: list[ExpectationConfiguration]
+    ) -> tuple[ExpectationSuiteValidationResult, list[str]]:
+        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": [INDEX_COLUMN],
+                "return_unexpected_index_query": False,
+                "partial_unexpected_count": 20,
+            },
+        )
+        reasons = []
+        for evr in result.results:
+            config = evr.expectation_config
+            if config is None or not config.meta:
+                raise SuiteError("Great Expectations returned a result without its expectation")
+            if evr.exception_info and evr.exception_info.get("raised_exception"):
+                raise SuiteError(
+                    f"expectation {config.type} could not run: {evr.exception_info.get('exception_message')}"
+                )
+            reasons.append(config.meta["reason"])
+        return result, reasons
+
+    def check_rows(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
+        verdict.add(*self._run(frame, self._row_suite, self.row_configs))
+
+    def check_final(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
+        if self.final_configs:
+            verdict.add(*self._run(frame, self._final_suite, self.final_configs))

@@ -1,0 +1,175 @@
+"""The dataset contract, rule by rule: what is rejected (and why), and what must pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from conftest import outputs, row
+from vitalflow.pipeline import run_file
+
+REJECTED = [
+    # (field changes, expected reason)
+    ({"heart_rate": ""}, "heart_rate:missing"),
+    ({"user_id": "   "}, "user_id:missing"),
+    ({"event_time": ""}, "event_time:missing"),
+    ({"event_time": "20/11/2026 08:00"}, "event_time:invalid_timestamp"),
+    ({"event_time": "yesterday"}, "event_time:invalid_timestamp"),
+    ({"event_time": "2026-02-30T08:00:00Z"}, "event_time:invalid_timestamp"),
+    ({"event_time": "2026-11-20T25:00:00Z"}, "event_time:invalid_timestamp"),
+    ({"user_id": "user 17"}, "user_id:invalid_format"),
+    ({"user_id": "x" * 65}, "user_id:invalid_format"),
+    ({"user_id": "<script>"}, "user_id:invalid_format"),
+    ({"heart_rate": "abc"}, "heart_rate:not_a_number"),
+    ({"heart_rate": "72.5"}, "heart_rate:not_a_whole_number"),
+    ({"heart_rate": "19"}, "heart_rate:out_of_range"),
+    ({"heart_rate": "251"}, "heart_rate:out_of_range"),
+    ({"spo2": "49"}, "spo2:out_of_range"),
+    ({"spo2": "101"}, "spo2:out_of_range"),
+    ({"steps": "-1"}, "steps:out_of_range"),
+    ({"steps": "100001"}, "steps:out_of_range"),
+    ({"steps": "1e3"}, "steps:not_a_number"),
+    ({"temp_c": "29.9"}, "temp_c:out_of_range"),
+    ({"temp_c": "45.1"}, "temp_c:out_of_range"),
+    ({"temp_c": "n/a"}, "temp_c:not_a_number"),
+    ({"systolic_bp": "49"}, "systolic_bp:out_of_range"),
+    ({"systolic_bp": "261"}, "systolic_bp:out_of_range"),
+    ({"diastolic_bp": "29"}, "diastolic_bp:out_of_range"),
+    ({"diastolic_bp": "161"}, "diastolic_bp:out_of_range"),
+    ({"diastolic_bp": "118"}, "diastolic_bp:not_below_systolic"),
+    ({"systolic_bp": "80", "diastolic_bp": "90"}, "diastolic_bp:not_below_systolic"),
+]
+
+ACCEPTED = [
+    {"spo2": "85"},  # clinically abnormal, physically possible: flagged later, never rejected
+    {"heart_rate": "172"},
+    {"temp_c": "39.4"},
+    {"systolic_bp": "168", "diastolic_bp": "95"},
+    {
+        "heart_rate": "20",
+        "spo2": "50",
+        "steps": "0",
+        "temp_c": "30.0",
+        "systolic_bp": "50",
+        "diastolic_bp": "30",
+    },
+    {
+        "heart_rate": "250",
+        "spo2": "100",
+        "steps": "100000",
+        "temp_c": "45",
+        "systolic_bp": "260",
+        "diastolic_bp": "160",
+    },
+    {"heart_rate": "72.0"},
+    {"heart_rate": " 72 "},
+    {"user_id": "A.b_c-9"},
+    {"user_id": "x" * 64},
+    {"event_time": "2026-11-20 08:00:00"},
+    {"event_time": "2026-11-20T08:00"},
+    {"event_time": "2026-11-20T09:30:00+01:30"},
+    {"event_time": "2026-11-20T08:00:00.123456Z"},
+]
+
+
+@pytest.mark.parametrize(("changes", "reason"), REJECTED, ids=[r for _, r in REJECTED])
+def test_rejected_with_reason(runtime, write_csv, changes, reason):
+    path = write_csv(
+        [row(user_id="ok-1"), row(**changes, **({} if "user_id" in changes else {"user_id": "u-2"}))]
+    )
+    outcome = run_file(runtime, path)
+    assert outcome.status == "processed"
+    assert (outcome.rows_in, outcome.rows_processed, outcome.rows_rejected) == (2, 1, 1)
+    processed, rejected = outputs(runtime, outcome.batch_id)
+    assert [r["source_line"] for r in processed] == [2]
+    (bad,) = rejected
+    assert reason in bad["reasons"], bad["reasons"]
+    assert bad["source_line"] == 3
+    for name, value in changes.items():  # raw text kept exactly as the file had it
+        assert bad[name] == (value if value != "" else None)
+    assert outcome.rejected_by_reason[reason] == 1
+
+
+@pytest.mark.parametrize("changes", ACCEPTED, ids=lambda c: ",".join(f"{k}={v[:12]}" for k, v in c.items()))
+def test_abnormal_but_possible_is_processed(runtime, write_csv, changes):
+    outcome = run_file(runtime, write_csv([row(**changes)]))
+    assert (outcome.rows_processed, outcome.rows_rejected) == (1, 0), outcome.rejected_by_reason
+
+
+def test_all_reasons_listed_for_one_row(runtime, write_csv):
+    outcome = run_file(runtime, write_csv([row(heart_rate="", spo2="300", user_id="bad id")]))
+    _, (bad,) = outputs(runtime, outcome.batch_id)
+    assert set(bad["reasons"]) == {"heart_rate:missing", "spo2:out_of_range", "user_id:invalid_format"}
+
+
+def test_typed_values_and_partitions(runtime, write_csv):
+    rows = [
+        row(event_time="2026-11-20T23:30:00-02:00", heart_rate="72.0", temp_c="37.25"),
+        row(event_time="2026-11-19T10:00:00", user_id="u-2"),
+    ]
+    outcome = run_file(runtime, write_csv(rows))
+    processed, _ = outputs(runtime, outcome.batch_id)
+    by_line = {r["source_line"]: r for r in processed}
+    assert by_line[2]["event_time"] == datetime(2026, 11, 21, 1, 30, tzinfo=UTC)  # offset applied
+    assert by_line[3]["event_time"] == datetime(2026, 11, 19, 10, 0, tzinfo=UTC)  # no offset means UTC
+    assert by_line[2]["heart_rate"] == 72 and isinstance(by_line[2]["heart_rate"], int)
+    assert by_line[2]["temp_c"] == pytest.approx(37.25)
+    assert runtime.home is not None
+    dts = sorted(p.parent.name for p in (runtime.home / "processed").rglob("*.parquet"))
+    assert dts == ["dt=2026-11-19", "dt=2026-11-21"]
+
+
+def test_duplicates_keep_the_first_valid_reading(runtime, write_csv):
+    rows = [
+        row(heart_rate="300"),  # invalid: does not claim the key
+        row(heart_rate="70"),  # first valid reading: kept
+        row(heart_rate="71", event_time="2026-11-20T08:00:00+00:00"),  # same instant, other spelling
+        row(heart_rate="72", user_id="u-other"),  # other user: kept
+    ]
+    outcome = run_file(runtime, write_csv(rows))
+    processed, rejected = outputs(runtime, outcome.batch_id)
+    assert sorted(r["heart_rate"] for r in processed) == [70, 72]
+    reasons = {r["source_line"]: r["reasons"] for r in rejected}
+    assert reasons == {2: ["heart_rate:out_of_range"], 4: ["row:duplicate"]}
+
+
+def test_duplicates_across_chunks(runtime, write_csv):
+    # chunk_rows is 1000 in the fixture; the repeat sits in a later chunk than the original
+    rows = [row(user_id=f"u{i}") for i in range(1500)] + [row(user_id="u3")]
+    outcome = run_file(runtime, write_csv(rows))
+    assert outcome.rejected_by_reason == {"row:duplicate": 1}
+    _, (dup,) = outputs(runtime, outcome.batch_id)
+    assert dup["source_line"] == 1502
+
+
+def test_malformed_lines_are_kept_verbatim(runtime, write_csv):
+    text = (
+        "event_time,user_id,heart_rate,spo2,steps,temp_c,systolic_bp,diastolic_bp\n"
+        "2026-11-20T08:00:00Z,u1,70,98,10,36.6,120,80\n"
+        "\n"
+        "2026-11-20T08:05:00Z,u1,70,98\n"
+        "2026-11-20T08:10:00Z,u1,70,98,10,36.6,120,80,surplus\n"
+        '"2026-11-20T08:15:00Z","u,2",70,98,10,36.6,120,80\n'
+    )
+    outcome = run_file(runtime, write_csv(text))
+    assert (outcome.rows_in, outcome.rows_processed, outcome.rows_rejected) == (4, 1, 3)
+    _, rejected = outputs(runtime, outcome.batch_id)
+    by_line = {r["source_line"]: r for r in rejected}
+    assert by_line[4]["reasons"] == ["row:malformed"]
+    assert by_line[4]["raw_line"] == "2026-11-20T08:05:00Z,u1,70,98"
+    assert by_line[5]["raw_line"].endswith(",surplus")
+    assert by_line[6]["user_id"] == "u,2" and "user_id:invalid_format" in by_line[6]["reasons"]
+
+
+def test_extra_columns_ignored_and_reported_any_order(runtime, write_csv):
+    text = (
+        "Device, DIASTOLIC_BP,systolic_bp,temp_c,steps,spo2,heart_rate,user_id,event_time\n"
+        "watch-1,80,120,36.6,10,98,70,u1,2026-11-20T08:00:00Z\n"
+    )
+    outcome = run_file(runtime, write_csv(text))
+    assert (outcome.rows_processed, outcome.rows_rejected) == (1, 0)
+    from vitalflow.validate.commit import read_manifest
+
+    manifest = read_manifest(runtime.store, outcome.batch_id)
+    assert manifest is not None and manifest.extra_columns == ["device"]
