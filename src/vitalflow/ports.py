@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from vitalflow.models import Analysis, BatchRecord, BatchReport
+from vitalflow.models import Analysis, BatchRecord, BatchReport, Manifest
 
 
 class ObjectStore(Protocol):
@@ -73,6 +73,12 @@ class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
         """Send or deliver the message; return an id (SES message id or outbox path)."""
         ...
+
+
+class Catalog(Protocol):
+    """Makes a committed batch's partitions queryable (Glue Data Catalog on AWS; nothing to do locally)."""
+
+    def register(self, manifest: Manifest) -> None: ...
 
 
 class EventBus(Protocol):

@@ -13,7 +13,7 @@ from vitalflow import lake
 from vitalflow.config import Settings
 from vitalflow.local.event_bus import LocalEventBus
 from vitalflow.local.object_store import LocalObjectStore
-from vitalflow.ports import EventBus, ObjectStore
+from vitalflow.ports import Catalog, EventBus, ObjectStore
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Runtime:
     bus: EventBus
     workdir: Path  # scratch space for a batch being written
     home: Path | None = None  # the local lake folder, when there is one
+    catalog: Catalog | None = None  # partition registration, where the query engine needs it
 
 
 def local_runtime(settings: Settings) -> Runtime:

@@ -38,6 +38,8 @@ def validate(
         progress=progress,
     )
     manifest = result.manifest
+    if not result.duplicate and manifest.status == "processed" and runtime.catalog is not None:
+        runtime.catalog.register(manifest)
     if not result.duplicate:
         detail = {
             "batch_id": manifest.batch_id,
