@@ -29,12 +29,12 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests jobs lambdas bench
+	$(BIN)/ruff check $(wildcard src tests jobs lambdas bench scripts)
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff check --fix src tests jobs lambdas bench
-	$(BIN)/ruff format src tests jobs lambdas bench
+	$(BIN)/ruff check --fix $(wildcard src tests jobs lambdas bench scripts)
+	$(BIN)/ruff format $(wildcard src tests jobs lambdas bench scripts)
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate_bench.py
