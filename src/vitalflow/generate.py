@@ -49,7 +49,7 @@ def _profiles(rng: np.random.Generator, users: int, abnormal_share: float) -> di
     abnormal = rng.random(users) < abnormal_share
     return {
         "ids": np.array([f"user-{i:05d}" for i in range(users)]),
-        "hr": rng.normal(68, 7, users),
+        "hr": rng.normal(74, 5, users),
         "sys": rng.normal(118, 10, users),
         "dia": rng.normal(77, 6, users),
         "kind": np.where(abnormal, kinds, -1),
@@ -70,7 +70,7 @@ def _chunk(
     awake = ((hour >= 7) & (hour < 23)).astype(float)
     kind = profile["kind"][user]
     episode = (np.sin(seconds / 5400.0 + user) > 0.6) & (kind >= 0)
-    hr = profile["hr"][user] + 12 * awake + rng.normal(0, 5, n)
+    hr = profile["hr"][user] + 10 * awake + rng.normal(0, 4, n)
     hr = np.where(episode & (kind == 0), hr + 85, hr)  # tachycardia
     spo2 = np.clip(rng.normal(97.5, 1.2, n), 90, 100)
     spo2 = np.where(episode & (kind == 1), rng.normal(87, 2.5, n), spo2)  # desaturation

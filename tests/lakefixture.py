@@ -1,0 +1,109 @@
+"""Write a lake by hand (Parquet + manifests), independent of the validation job, for SQL tests."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vitalflow import lake
+from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.local.object_store import LocalObjectStore
+from vitalflow.models import Manifest, SourceRef
+from vitalflow.validate.commit import write_manifest
+
+
+def reading(
+    user: str,
+    at: datetime,
+    hr: int = 72,
+    spo2: int = 98,
+    temp: float = 36.7,
+    sys: int = 120,
+    dia: int = 80,
+    steps: int = 10,
+) -> dict[str, Any]:
+    return {
+        "event_time": at,
+        "user_id": user,
+        "heart_rate": hr,
+        "spo2": spo2,
+        "steps": steps,
+        "temp_c": temp,
+        "systolic_bp": sys,
+        "diastolic_bp": dia,
+    }
+
+
+def write_batch(
+    root: Path,
+    batch_id: str,
+    readings: list[dict[str, Any]],
+    rejected: list[dict[str, Any]] | None = None,
+    *,
+    ingested_at: datetime,
+    commit: bool = True,
+) -> Manifest:
+    store = LocalObjectStore(root)
+    by_dt: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for i, r in enumerate(readings):
+        row = {**r, "batch_id": batch_id, "source_line": i + 2, "ingested_at": ingested_at}
+        by_dt[r["event_time"].astimezone(UTC).strftime("%Y-%m-%d")].append(row)
+    processed_files = []
+    for dt, rows in sorted(by_dt.items()):
+        key = lake.data_key("processed", dt, batch_id)
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows, schema=PROCESSED_SCHEMA), root / key)
+        processed_files.append(key)
+    rejected_files = []
+    if rejected:
+        dt = ingested_at.strftime("%Y-%m-%d")
+        key = lake.data_key("rejected", dt, batch_id)
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        rows = [
+            {
+                "raw_line": None,
+                **{
+                    c: None
+                    for c in (
+                        "event_time",
+                        "user_id",
+                        "heart_rate",
+                        "spo2",
+                        "steps",
+                        "temp_c",
+                        "systolic_bp",
+                        "diastolic_bp",
+                    )
+                },
+                **r,
+                "batch_id": batch_id,
+                "source_line": 1000 + i,
+                "ingested_at": ingested_at,
+            }
+            for i, r in enumerate(rejected)
+        ]
+        pq.write_table(pa.Table.from_pylist(rows, schema=REJECTED_SCHEMA), root / key)
+        rejected_files.append(key)
+    manifest = Manifest(
+        batch_id=batch_id,
+        source=SourceRef(key=f"raw/{batch_id}.csv"),
+        sha256=batch_id * 4,
+        bytes=1000,
+        status="processed",
+        rows_in=len(readings) + len(rejected or []),
+        rows_processed=len(readings),
+        rows_rejected=len(rejected or []),
+        partitions=sorted(by_dt),
+        processed_files=processed_files,
+        rejected_files=rejected_files,
+        started_at=ingested_at,
+        finished_at=ingested_at,
+    )
+    if commit:
+        write_manifest(store, manifest)
+    return manifest
