@@ -15,13 +15,7 @@ totals AS (
         count_if(fever) AS fever_readings,
         count(DISTINCT CASE WHEN fever THEN user_id END) AS fever_users,
         count_if(high_blood_pressure) AS high_blood_pressure_readings,
-        count(DISTINCT CASE WHEN high_blood_pressure THEN user_id END) AS high_blood_pressure_users,
-        max(spo2_below) AS spo2_below,
-        max(heart_rate_below) AS heart_rate_below,
-        max(heart_rate_above) AS heart_rate_above,
-        max(temp_c_above) AS temp_c_above,
-        max(systolic_bp_above) AS systolic_bp_above,
-        max(diastolic_bp_above) AS diastolic_bp_above
+        count(DISTINCT CASE WHEN high_blood_pressure THEN user_id END) AS high_blood_pressure_users
     FROM batch
 ),
 
@@ -34,6 +28,7 @@ rules AS (
         low_spo2_users AS users,
         readings AS total
     FROM totals
+    CROSS JOIN anomaly_thresholds
     UNION ALL
     SELECT
         2,
@@ -44,6 +39,7 @@ rules AS (
         abnormal_heart_rate_users,
         readings
     FROM totals
+    CROSS JOIN anomaly_thresholds
     UNION ALL
     SELECT
         3,
@@ -53,6 +49,7 @@ rules AS (
         fever_users,
         readings
     FROM totals
+    CROSS JOIN anomaly_thresholds
     UNION ALL
     SELECT
         4,
@@ -63,6 +60,7 @@ rules AS (
         high_blood_pressure_users,
         readings
     FROM totals
+    CROSS JOIN anomaly_thresholds
 )
 
 SELECT

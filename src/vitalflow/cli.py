@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    for (
+        sub
+    ) in subparsers.choices.values():  # `vitalflow run --home DIR ...` works as well as before the command
+        sub.add_argument("--home", type=Path, default=argparse.SUPPRESS, help="local lake folder")
     return parser
 
 

@@ -56,7 +56,26 @@ def run_file(
     validated = stages.validate(runtime, source, progress)
     manifest = validated.manifest
     outcome = BatchOutcome.from_manifest(manifest, status="duplicate" if validated.duplicate else None)
-    return outcome.model_copy(update={"source": str(path)})
+    outcome = outcome.model_copy(update={"source": str(path)})
+    if manifest.status == "failed":
+        stages.notify_failure(runtime, manifest.batch_id)
+        return outcome
+    # Later stages are replay-safe, so a duplicate whose first run died before its email gets one now.
+    record = stages.analyze(runtime, manifest.batch_id)
+    sent = stages.notify(runtime, manifest.batch_id)
+    return outcome.model_copy(
+        update={
+            "report": sent or _last_report(runtime, manifest.batch_id),
+            "analysis_model": record.analysis.model,
+        }
+    )
+
+
+def _last_report(runtime: Runtime, batch_id: str) -> str | None:
+    if runtime.home is None:
+        return None
+    sent = sorted((runtime.home / lake.OUTBOX).glob(f"*-{batch_id}.eml"))
+    return str(sent[-1]) if sent else None
 
 
 def _sha256(path: Path) -> str:

@@ -81,5 +81,23 @@ class Catalog(Protocol):
     def register(self, manifest: Manifest) -> None: ...
 
 
+class BatchState(Protocol):
+    """Which steps of a batch are done, recorded with conditional writes so each happens once.
+
+    A Glue run outlives any Lambda, and a local run can be killed, so the record lives outside
+    the process (DynamoDB on AWS, SQLite locally).
+    """
+
+    def claim(self, batch_id: str, step: str) -> bool:
+        """Mark ``step`` as taken; False when it already was (by this or another process)."""
+        ...
+
+    def release(self, batch_id: str, step: str) -> None:
+        """Undo a claim whose work failed, so a retry can take it."""
+        ...
+
+    def done(self, batch_id: str, step: str) -> bool: ...
+
+
 class EventBus(Protocol):
     def put(self, detail_type: str, detail: Mapping[str, Any]) -> None: ...

@@ -11,9 +11,23 @@ from typing import Any
 
 from vitalflow import lake
 from vitalflow.config import Settings
+from vitalflow.enrich.rules import RulesAnalyst
+from vitalflow.local.batch_state import SqliteBatchState
 from vitalflow.local.event_bus import LocalEventBus
 from vitalflow.local.object_store import LocalObjectStore
-from vitalflow.ports import Catalog, EventBus, ObjectStore
+from vitalflow.local.outbox import OutboxMailer
+from vitalflow.local.query_engine import DuckDBEngine
+from vitalflow.local.result_store import SqliteResultStore
+from vitalflow.ports import (
+    Analyst,
+    BatchState,
+    Catalog,
+    EventBus,
+    Mailer,
+    ObjectStore,
+    QueryEngine,
+    ResultStore,
+)
 
 
 @dataclass
@@ -23,14 +37,28 @@ class Runtime:
     docs_store: ObjectStore  # the Data Docs site
     bus: EventBus
     workdir: Path  # scratch space for a batch being written
+    engine: QueryEngine
+    analyst: Analyst
+    fallback: Analyst  # stands in when the analyst fails
+    results: ResultStore
+    mailer: Mailer
+    state: BatchState
     home: Path | None = None  # the local lake folder, when there is one
     catalog: Catalog | None = None  # partition registration, where the query engine needs it
+
+
+def analyst_for(settings: Settings, boto3_session: Any = None) -> Analyst:
+    if settings.analyst == "bedrock":
+        from vitalflow.enrich.bedrock import BedrockAnalyst
+
+        return BedrockAnalyst.from_settings(settings, boto3_session)
+    return RulesAnalyst()
 
 
 def local_runtime(settings: Settings) -> Runtime:
     home = Path(settings.home).expanduser().resolve()
     store = LocalObjectStore(home)
-    for folder in (lake.RAW, lake.PROCESSED, lake.REJECTED, lake.MANIFESTS, lake.DOCS):
+    for folder in (lake.RAW, lake.PROCESSED, lake.REJECTED, lake.MANIFESTS, lake.DOCS, lake.OUTBOX):
         (home / folder).mkdir(parents=True, exist_ok=True)
     return Runtime(
         settings=settings,
@@ -38,6 +66,12 @@ def local_runtime(settings: Settings) -> Runtime:
         docs_store=store,
         bus=LocalEventBus(home / "events" / "events.jsonl"),
         workdir=home / lake.STAGING,
+        engine=DuckDBEngine(store),
+        analyst=analyst_for(settings),
+        fallback=RulesAnalyst(),
+        results=SqliteResultStore(home / "results" / "vitalflow.db"),
+        mailer=OutboxMailer(home / lake.OUTBOX),
+        state=SqliteBatchState(home / "results" / "vitalflow.db"),
         home=home,
     )
 

@@ -1,22 +1,36 @@
 """The pipeline's stages as plain functions over a Runtime: the one core both runtimes call.
 
 The local pipeline calls them in sequence; on AWS the Glue job and each Lambda call exactly one.
+Every stage is safe to replay: a second delivery of the same event finds the work done and
+changes nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from vitalflow.models import SourceRef
+from vitalflow import lake
+from vitalflow.aggregate import build_report
+from vitalflow.enrich import enrich
+from vitalflow.exceptions import VitalflowError
+from vitalflow.models import BatchRecord, Manifest, SourceRef
+from vitalflow.notify import notify as send_report
+from vitalflow.notify import notify_failure as send_failure
 from vitalflow.runtime import Runtime
 from vitalflow.validate import Validated, validate_batch
+from vitalflow.validate.commit import read_manifest
 from vitalflow.validate.suite import HealthSuite
+
+log = logging.getLogger(__name__)
 
 BATCH_VALIDATED = "BatchValidated"
 BATCH_FAILED = "BatchFailed"
 BATCH_ANALYZED = "BatchAnalyzed"
+NOTIFIED = "notified"
 
 
 @lru_cache(maxsize=4)
@@ -41,14 +55,106 @@ def validate(
     if not result.duplicate and manifest.status == "processed" and runtime.catalog is not None:
         runtime.catalog.register(manifest)
     if not result.duplicate:
-        detail = {
-            "batch_id": manifest.batch_id,
-            "status": manifest.status,
-            "source": manifest.source.model_dump(),
-            "rows_in": manifest.rows_in,
-            "rows_processed": manifest.rows_processed,
-            "rows_rejected": manifest.rows_rejected,
-            "error": manifest.error,
-        }
-        runtime.bus.put(BATCH_VALIDATED if manifest.status == "processed" else BATCH_FAILED, detail)
+        runtime.bus.put(
+            BATCH_VALIDATED if manifest.status == "processed" else BATCH_FAILED, _summary(manifest)
+        )
     return result
+
+
+def analyze(runtime: Runtime, batch_id: str) -> BatchRecord:
+    """Stages 3 and 4: aggregate with SQL, ask the analyst, store the record once."""
+    existing = runtime.results.get(batch_id)
+    if existing is not None:
+        return existing  # a replayed event: the record and its BatchAnalyzed event exist already
+    manifest = _manifest(runtime, batch_id)
+    report = build_report(manifest, runtime.engine)
+    record = enrich(manifest, report, runtime.analyst, runtime.fallback, runtime.results)
+    a = record.analysis
+    runtime.bus.put(
+        BATCH_ANALYZED,
+        {
+            **_summary(manifest),
+            "risk_level": a.risk_level,
+            "anomaly_readings": report.anomaly_readings,
+            "model": a.model,
+            "fallback": a.fallback_reason is not None,
+            "tokens_in": a.tokens_in,
+            "tokens_out": a.tokens_out,
+            "cost_usd": a.cost_usd,
+        },
+    )
+    return record
+
+
+def notify(runtime: Runtime, batch_id: str) -> str | None:
+    """Stage 5: email the report once per batch; None when it was sent before."""
+    record = runtime.results.get(batch_id)
+    if record is None:
+        raise VitalflowError(f"batch {batch_id} has no analysis yet; run the analyze stage first")
+    return _once(
+        runtime,
+        batch_id,
+        lambda: send_report(
+            record,
+            runtime.mailer,
+            sender=runtime.settings.mail_from,
+            recipients=runtime.settings.mail_to,
+            docs_url=docs_url(runtime, record.manifest),
+        ),
+    )
+
+
+def notify_failure(runtime: Runtime, batch_id: str) -> str | None:
+    """A failure alert for a file rejected as a whole, once per batch."""
+    manifest = read_manifest(runtime.store, batch_id)
+    if manifest is None:
+        raise VitalflowError(f"no manifest for batch {batch_id}")
+    return _once(
+        runtime,
+        batch_id,
+        lambda: send_failure(
+            manifest, runtime.mailer, sender=runtime.settings.mail_from, recipients=runtime.settings.mail_to
+        ),
+    )
+
+
+def docs_url(runtime: Runtime, manifest: Manifest) -> str | None:
+    """Where a reviewer opens the batch's Data Docs page: the site URL, or the local file."""
+    if not manifest.docs:
+        return None
+    base = runtime.settings.docs_base_url
+    if base:
+        key = manifest.docs.split(lake.DOCS, 1)[-1]
+        return base.rstrip("/") + "/" + key
+    return Path(manifest.docs).as_uri() if manifest.docs.startswith("/") else manifest.docs
+
+
+def _once(runtime: Runtime, batch_id: str, send: Callable[[], str]) -> str | None:
+    if not runtime.state.claim(batch_id, NOTIFIED):
+        log.info("batch %s was already notified", batch_id)
+        return None
+    try:
+        return send()
+    except BaseException:
+        runtime.state.release(batch_id, NOTIFIED)  # let a retry send it
+        raise
+
+
+def _manifest(runtime: Runtime, batch_id: str) -> Manifest:
+    manifest = read_manifest(runtime.store, batch_id)
+    if manifest is None or manifest.status != "processed":
+        raise VitalflowError(f"batch {batch_id} is not a processed batch")
+    return manifest
+
+
+def _summary(manifest: Manifest) -> dict[str, Any]:
+    """Event detail: counts and ids only, never user data."""
+    return {
+        "batch_id": manifest.batch_id,
+        "status": manifest.status,
+        "source": manifest.source.model_dump(),
+        "rows_in": manifest.rows_in,
+        "rows_processed": manifest.rows_processed,
+        "rows_rejected": manifest.rows_rejected,
+        "error": manifest.error,
+    }

@@ -29,6 +29,7 @@ from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.core.expectation_validation_result import (
     ExpectationSuiteValidationResult,
 )
+from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
 from great_expectations.expectations.expectation_configuration import (
     ExpectationConfiguration,
 )
@@ -78,7 +79,9 @@ class HealthSuite:
         dup = [c for c in self.final_configs if c.meta.get("key")]
         self.duplicate_key: list[str] = list(dup[0].meta["key"]) if dup else []
         self.reasons = sorted({c.meta["reason"] for c in configs})
-        self._context = gx.get_context(mode="ephemeral")
+        # in-memory stores and no docs site: validating chunks must not touch the disk
+        config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
+        self._context = gx.get_context(project_config=config, mode="ephemeral")
         self._context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
         asset = self._context.data_sources.add_pandas("vitalflow").add_dataframe_asset("chunk")
         self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_chunk")

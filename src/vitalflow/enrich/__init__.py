@@ -1,0 +1,56 @@
+"""Stage 4, enrich: an analyst's reading of the aggregates, stored once per batch.
+
+The primary analyst may be a remote model that fails; the fallback is deterministic and offline,
+so a batch never ends without an analysis, and the stored record says which one produced it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from vitalflow.exceptions import AnalystError
+from vitalflow.models import Analysis, BatchRecord, BatchReport, Manifest
+from vitalflow.ports import Analyst, ResultStore
+
+log = logging.getLogger(__name__)
+
+
+def analyse(report: BatchReport, analyst: Analyst, fallback: Analyst) -> Analysis:
+    if analyst is fallback:
+        return fallback.analyze(report)
+    try:
+        return analyst.analyze(report)
+    except (AnalystError, ClientError, BotoCoreError) as exc:
+        log.warning("analyst failed, using the rules analyst: %s", exc)
+        stood_in = fallback.analyze(report)
+        return stood_in.model_copy(update={"fallback_reason": str(exc)[:500]})
+
+
+def enrich(
+    manifest: Manifest,
+    report: BatchReport,
+    analyst: Analyst,
+    fallback: Analyst,
+    results: ResultStore,
+    *,
+    now: datetime | None = None,
+) -> BatchRecord:
+    """Analyse and store; a replay returns the record stored first and changes nothing."""
+    existing = results.get(manifest.batch_id)
+    if existing is not None:
+        return existing
+    record = BatchRecord(
+        batch_id=manifest.batch_id,
+        manifest=manifest,
+        report=report,
+        analysis=analyse(report, analyst, fallback),
+        created_at=now or datetime.now(UTC),
+    )
+    if not results.put(record):
+        stored = results.get(manifest.batch_id)
+        if stored is not None:
+            return stored
+    return record

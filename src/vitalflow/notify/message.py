@@ -1,0 +1,58 @@
+"""The MIME message: text and HTML alternatives, the chart attached inline by Content-ID."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from vitalflow.models import BatchRecord, Manifest
+from vitalflow.notify.chart import hourly_chart
+from vitalflow.notify.render import render_failure, render_report
+
+
+def report_message(
+    record: BatchRecord, *, sender: str, recipients: Sequence[str], docs_url: str | None
+) -> EmailMessage:
+    cid = make_msgid(domain="vitalflow.local")  # "<...@vitalflow.local>"
+    text, html = render_report(record, docs_url, cid[1:-1])
+    message = _envelope(sender, recipients, subject(record))
+    message["X-Vitalflow-Batch"] = record.batch_id
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    html_part = message.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)
+    html_part.add_related(
+        hourly_chart(record.report.hourly),
+        maintype="image",
+        subtype="png",
+        cid=cid,
+        filename="hourly-trend.png",
+    )
+    return message
+
+
+def failure_message(manifest: Manifest, *, sender: str, recipients: Sequence[str]) -> EmailMessage:
+    text, html = render_failure(manifest)
+    name = (manifest.source.key.rsplit("/", 1)[-1] or manifest.batch_id)[:80]
+    message = _envelope(sender, recipients, f"vitalflow: file {name} could not be processed")
+    message["X-Vitalflow-Batch"] = manifest.batch_id
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def subject(record: BatchRecord) -> str:
+    report = record.report
+    return (
+        f"vitalflow: batch {record.batch_id} — {record.analysis.risk_level} risk, "
+        f"{report.anomaly_readings:,} anomalies in {report.overview.rows_processed:,} readings"
+    )
+
+
+def _envelope(sender: str, recipients: Sequence[str], subject_line: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject_line
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    return message
