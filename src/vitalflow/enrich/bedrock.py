@@ -29,7 +29,7 @@ def bedrock_client(settings: Settings, boto3_session: Any = None) -> Any:
 
     session = boto3_session or boto3.session.Session()
     config = Config(
-        retries={"mode": "standard", "max_attempts": settings.bedrock_max_attempts},
+        retries={"mode": "standard", "total_max_attempts": settings.bedrock_max_attempts},
         connect_timeout=min(10.0, settings.bedrock_timeout_s),
         read_timeout=settings.bedrock_timeout_s,
     )

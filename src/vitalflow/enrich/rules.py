@@ -77,8 +77,8 @@ class RulesAnalyst:
             return None, False
         previous = sum(h.anomaly_rate for h in report.history) / len(report.history)
         now = report.anomaly_rate
-        rising = now > previous * 1.5 and now - previous > 0.01
-        falling = now < previous / 1.5 and previous - now > 0.01
+        rising = now > previous * 1.5 and now - previous >= 0.002
+        falling = now < previous / 1.5 and previous - now >= 0.002
         word = "rising" if rising else "falling" if falling else "stable"
         return (
             f"Anomaly rate {_pct(now)} against {_pct(previous)} on average over the previous "

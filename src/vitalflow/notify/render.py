@@ -34,7 +34,7 @@ def when(value: datetime | None) -> str:
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("vitalflow", "templates"),
-        autoescape=select_autoescape(["html"]) if autoescape else False,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True) if autoescape else False,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,0 +1,71 @@
+"""Results stores: records round-trip and a replay never overwrites (SQLite, and DynamoDB on moto)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from factories import record
+from vitalflow.aws.dynamodb_store import DynamoResultStore
+from vitalflow.local.batch_state import SqliteBatchState
+from vitalflow.local.result_store import SqliteResultStore
+
+
+@pytest.fixture
+def dynamo(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName="vitalflow",
+            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield DynamoResultStore("vitalflow")
+
+
+@pytest.fixture
+def sqlite(tmp_path):
+    return SqliteResultStore(tmp_path / "results.db")
+
+
+@pytest.mark.parametrize("store_name", ["sqlite", "dynamo"])
+def test_round_trip_and_no_overwrite(store_name, request):
+    store = request.getfixturevalue(store_name)
+    first = record()
+    assert store.get(first.batch_id) is None
+    assert store.put(first) is True
+    assert store.get(first.batch_id) == first
+    replay = first.model_copy(update={"analysis": first.analysis.model_copy(update={"summary": "changed"})})
+    assert store.put(replay) is False
+    assert store.get(first.batch_id) == first
+
+
+def test_dynamo_record_coexists_with_batch_state(dynamo):
+    client = boto3.client("dynamodb")
+    rec = record()
+    client.put_item(
+        TableName="vitalflow", Item={"batch_id": {"S": rec.batch_id}, "state": {"S": "validated"}}
+    )
+    assert dynamo.put(rec)
+    item = client.get_item(TableName="vitalflow", Key={"batch_id": {"S": rec.batch_id}})["Item"]
+    assert item["state"]["S"] == "validated"
+    assert (
+        item["risk_level"]["S"] == rec.analysis.risk_level
+        and int(item["rows_in"]["N"]) == rec.manifest.rows_in
+    )
+
+
+def test_batch_state_claims_once(tmp_path):
+    state = SqliteBatchState(tmp_path / "state.db")
+    assert state.claim("b1", "notified") is True
+    assert state.claim("b1", "notified") is False and state.done("b1", "notified")
+    state.release("b1", "notified")
+    assert state.claim("b1", "notified") is True
