@@ -46,10 +46,6 @@ class ObjectStore(Protocol):
         """Move one object, replacing ``dst``; atomic per object where the store allows."""
         ...
 
-    def ge_backend(self, prefix: str) -> dict[str, Any]:
-        """A Great Expectations store-backend config that writes below ``prefix`` in this store."""
-        ...
-
 
 class QueryEngine(Protocol):
     """Runs Athena-dialect SQL over the lake's ``processed`` and ``rejected`` tables."""

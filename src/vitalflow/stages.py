@@ -20,6 +20,7 @@ from vitalflow.exceptions import VitalflowError
 from vitalflow.models import BatchRecord, Manifest, SourceRef
 from vitalflow.notify import notify as send_report
 from vitalflow.notify import notify_failure as send_failure
+from vitalflow.notify.message import job_failure_message
 from vitalflow.runtime import Runtime
 from vitalflow.validate import Validated, validate_batch
 from vitalflow.validate.commit import read_manifest
@@ -118,14 +119,23 @@ def notify_failure(runtime: Runtime, batch_id: str) -> str | None:
     )
 
 
+def notify_job_failure(runtime: Runtime, job_name: str, run_id: str, state: str, detail: str) -> str | None:
+    """An alert for a validation run that died before recording its batch, once per run."""
+    settings = runtime.settings
+    message = job_failure_message(
+        job_name, run_id, state, detail, sender=settings.mail_from, recipients=settings.mail_to
+    )
+    return _once(runtime, f"glue#{run_id}", lambda: runtime.mailer.send(message))
+
+
 def docs_url(runtime: Runtime, manifest: Manifest) -> str | None:
     """Where a reviewer opens the batch's Data Docs page: the site URL, or the local file."""
     if not manifest.docs:
         return None
     base = runtime.settings.docs_base_url
     if base:
-        key = manifest.docs.split(lake.DOCS, 1)[-1]
-        return base.rstrip("/") + "/" + key
+        page = manifest.docs[manifest.docs.rfind(lake.DOCS + "validations/") + len(lake.DOCS) :]
+        return base.rstrip("/") + "/" + page
     return Path(manifest.docs).as_uri() if manifest.docs.startswith("/") else manifest.docs
 
 

@@ -8,7 +8,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
 
 from vitalflow.exceptions import ObjectNotFound
 
@@ -91,6 +90,3 @@ class LocalObjectStore:
         target = self.path(dst)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path(src), target)
-
-    def ge_backend(self, prefix: str) -> dict[str, Any]:
-        return {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(self.path(prefix))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -55,4 +56,19 @@ def _envelope(sender: str, recipients: Sequence[str], subject_line: str) -> Emai
     message["Subject"] = subject_line
     message["From"] = sender
     message["To"] = ", ".join(recipients)
+    return message
+
+
+def job_failure_message(
+    job_name: str, run_id: str, state: str, detail: str, *, sender: str, recipients: Sequence[str]
+) -> EmailMessage:
+    """An alert for a Glue run that died (FAILED or TIMEOUT) before it could record the batch."""
+    message = _envelope(sender, recipients, f"vitalflow: validation job {state.lower()} ({run_id[:20]})")
+    text = (
+        f"The validation job {job_name} ended as {state}.\n\nRun: {run_id}\nGlue said: {detail or '-'}\n\n"
+        "No batch from this run was committed. Re-running the job with the same arguments\n"
+        "completes it; nothing is processed twice.\n"
+    )
+    message.set_content(text)
+    message.add_alternative(f"<html><body><pre>{html.escape(text)}</pre></body></html>", subtype="html")
     return message

@@ -10,8 +10,10 @@ User ids never appear on the pages: samples for user_id rules are dropped.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
@@ -115,32 +117,57 @@ def publish_docs(
     data_store: ObjectStore,
     docs_store: ObjectStore,
 ) -> str:
-    """Store the batch's result, (re)build its page and the site index; return the page's key."""
+    """Store the batch's result, (re)build its page and the site index; return the page's key.
+
+    GE builds the site on a local disk (its S3 backends are gone in 1.x), so the earlier results
+    are fetched into a scratch folder, the site is built there, and what changed is published
+    through the object stores; this works the same for a lake folder and for S3 buckets.
+    """
     suite_name = result.suite_name
-    stale_results = list(data_store.list_keys(f"{lake.GX_VALIDATIONS}{suite_name}/{batch_id}/"))
-    stale_pages = list(docs_store.list_keys(f"{lake.DOCS}validations/{suite_name}/{batch_id}/"))
-    data_store.delete(stale_results)  # a rerun after a crash replaces, never adds, a batch's page
-    docs_store.delete(stale_pages)
+    results_prefix = f"{lake.GX_VALIDATIONS}{suite_name}/"
+    with tempfile.TemporaryDirectory(prefix="vitalflow-docs-") as scratch:
+        root = Path(scratch)
+        results_dir, site_dir = root / "validations", root / "site"
+        for stored in data_store.list_keys(results_prefix):
+            if f"/{batch_id}/" in stored:
+                continue  # a rerun after a crash replaces, never adds, a batch's page
+            target = results_dir / stored[len(lake.GX_VALIDATIONS) :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data_store.get_bytes(stored))
+        context = _docs_context(results_dir, site_dir)
+        run_id = RunIdentifier(run_name=batch_id, run_time=run_time)
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+            run_id=run_id,
+            batch_identifier=batch_id,
+        )
+        context.validation_results_store.set(key, result)
+        context.build_data_docs(resource_identifiers=[key])
+        page_dir = f"validations/{suite_name}/{batch_id}/"
+        data_store.delete([k for k in data_store.list_keys(f"{results_prefix}{batch_id}/")])
+        docs_store.delete([k for k in docs_store.list_keys(f"{lake.DOCS}{page_dir}")])
+        for path in sorted(results_dir.rglob(f"{batch_id}/**/*.json")):
+            data_store.put_file(path, lake.GX_VALIDATIONS + path.relative_to(results_dir).as_posix())
+        for path in sorted(p for p in site_dir.rglob("*") if p.is_file()):
+            relative = path.relative_to(site_dir).as_posix()
+            fresh = relative == "index.html" or relative.startswith(page_dir)
+            if fresh or not docs_store.exists(lake.DOCS + relative):  # static assets go up once
+                docs_store.put_file(path, lake.DOCS + relative)
+    return f"{lake.DOCS}{page_dir}{run_id.to_tuple()[1]}/{batch_id}.html"
+
+
+def _docs_context(results_dir: Path, site_dir: Path) -> Any:
     config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
     config.stores["validation_results_store"] = {
         "class_name": "ValidationResultsStore",
-        "store_backend": data_store.ge_backend(lake.GX_VALIDATIONS),
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir)},
     }
     config.data_docs_sites = {
         "vitalflow": {
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
-            "store_backend": docs_store.ge_backend(lake.DOCS),
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
     }
-    context = gx.get_context(project_config=config, mode="ephemeral")
-    run_id = RunIdentifier(run_name=batch_id, run_time=run_time)
-    key = ValidationResultIdentifier(
-        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
-        run_id=run_id,
-        batch_identifier=batch_id,
-    )
-    context.validation_results_store.set(key, result)
-    context.build_data_docs(resource_identifiers=[key])
-    return f"{lake.DOCS}validations/{suite_name}/{batch_id}/{run_id.to_tuple()[1]}/{batch_id}.html"
+    return gx.get_context(project_config=config, mode="ephemeral")

@@ -1,0 +1,38 @@
+"""EventBridge BatchValidated -> report queries (Athena), Bedrock analyst, DynamoDB record, BatchAnalyzed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from vitalflow import stages
+from vitalflow.aws import lambda_context
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    batch_id = str(event.detail["batch_id"])
+    record = stages.analyze(
+        lambda_context.current(), batch_id
+    )  # raises on failure: EventBridge retries, then DLQ
+    m, a = record.manifest, record.analysis
+    for name, value, unit in (
+        ("RowsIn", m.rows_in, MetricUnit.Count),
+        ("RowsProcessed", m.rows_processed, MetricUnit.Count),
+        ("RowsRejected", m.rows_rejected, MetricUnit.Count),
+        ("RejectRate", 100 * m.rows_rejected / m.rows_in if m.rows_in else 0.0, MetricUnit.Percent),
+        ("BedrockTokens", a.tokens_in + a.tokens_out, MetricUnit.Count),
+        ("BedrockCostUSD", a.cost_usd, MetricUnit.NoUnit),
+    ):
+        metrics.add_metric(name=name, unit=unit, value=value)
+    logger.info("batch analysed", extra={"batch_id": batch_id, "risk": a.risk_level, "model": a.model})
+    return {"batch_id": batch_id, "risk_level": a.risk_level}

@@ -1,0 +1,42 @@
+"""Starting the Glue validation job for one uploaded object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from vitalflow.exceptions import VitalflowError
+
+RETRYABLE = {"ConcurrentRunsExceededException", "ThrottlingException", "ResourceNumberLimitExceededException"}
+
+
+class JobThrottled(VitalflowError):
+    """Glue will not start another run now; the message is retried later through SQS."""
+
+
+class GlueJobRunner:
+    def __init__(self, job_name: str, *, boto3_session: Any = None) -> None:
+        import boto3
+
+        self.job_name = job_name
+        self.client = (boto3_session or boto3.session.Session()).client("glue")
+
+    def start(self, bucket: str, key: str, version_id: str | None) -> str:
+        try:
+            response = self.client.start_job_run(
+                JobName=self.job_name,
+                Arguments={
+                    "--source_bucket": bucket,
+                    "--source_key": key,
+                    "--source_version_id": version_id or "",
+                },
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in RETRYABLE:
+                raise JobThrottled(
+                    f"Glue refused to start {self.job_name} now ({code}); will retry"
+                ) from None
+            raise
+        return str(response["JobRunId"])

@@ -1,0 +1,291 @@
+"""The whole AWS flow on moto: upload -> SQS -> start_validation -> Glue job -> EventBridge -> analyze
+-> notify; then every event delivered again, and nothing changes.
+
+Athena's part runs the same sql/ files on DuckDB over a copy of the moto bucket's Parquet (moto does
+not execute SQL). Bedrock is the fake Converse server on 127.0.0.1, through the real boto3 client.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import importlib.util
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import awswrangler as wr
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses import ses_backends
+
+from conftest import REPO
+from fakes.bedrock_server import FakeBedrock
+from vitalflow.aws import lambda_context
+from vitalflow.aws.runtime import aws_runtime
+from vitalflow.config import Settings
+from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.generate import GeneratorOptions, generate
+from vitalflow.local.object_store import LocalObjectStore
+from vitalflow.local.query_engine import DuckDBEngine
+
+REGION = "us-east-1"
+DATA, DOCS, TABLE, BUS, JOB, DB = "vf-data", "vf-docs", "vf-batches", "vf-bus", "vf-validate", "vitalflow"
+SENDER = "reports@example.org"
+
+
+def load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"vf_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Context:
+    function_name: str = "vitalflow-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:vitalflow-test"
+    aws_request_id: str = "req-1"
+
+
+def athena_types(schema) -> dict[str, str]:
+    names = {
+        "timestamp[us, tz=UTC]": "timestamp",
+        "string": "string",
+        "int32": "int",
+        "int64": "bigint",
+        "double": "double",
+        "list<item: string>": "array<string>",
+    }
+    return {f.name: names[str(f.type)] for f in schema}
+
+
+@pytest.fixture
+def aws(monkeypatch, tmp_path):
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_SERVICE_NAME": "vitalflow",
+        "POWERTOOLS_METRICS_NAMESPACE": "vitalflow",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws(), FakeBedrock() as bedrock:
+        s3, sqs, events = boto3.client("s3"), boto3.client("sqs"), boto3.client("events")
+        for bucket in (DATA, DOCS):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=DATA, VersioningConfiguration={"Status": "Enabled"})
+        queues = {}
+        for name in ("uploads", "analyze", "notify"):
+            url = sqs.create_queue(QueueName=f"vf-{name}")["QueueUrl"]
+            queues[name] = (
+                url,
+                sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"],
+            )
+        s3.put_bucket_notification_configuration(
+            Bucket=DATA,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queues["uploads"][1],
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}},
+                    }
+                ]
+            },
+        )
+        events.create_event_bus(Name=BUS)
+        for rule, types, queue in (
+            ("to-analyze", ["BatchValidated"], "analyze"),
+            ("to-notify", ["BatchAnalyzed", "BatchFailed"], "notify"),
+        ):
+            events.put_rule(
+                Name=rule,
+                EventBusName=BUS,
+                EventPattern=json.dumps({"source": ["vitalflow"], "detail-type": types}),
+            )
+            events.put_targets(Rule=rule, EventBusName=BUS, Targets=[{"Id": queue, "Arn": queues[queue][1]}])
+        boto3.client("dynamodb").create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        wr.catalog.create_database(DB)
+        for table, schema in (("processed", PROCESSED_SCHEMA), ("rejected", REJECTED_SCHEMA)):
+            wr.catalog.create_parquet_table(
+                database=DB,
+                table=table,
+                path=f"s3://{DATA}/{table}/",
+                columns_types=athena_types(schema),
+                partitions_types={"dt": "string"},
+            )
+        job_args = {
+            "--VITALFLOW_DATA_BUCKET": DATA,
+            "--VITALFLOW_DOCS_BUCKET": DOCS,
+            "--VITALFLOW_TABLE_NAME": TABLE,
+            "--VITALFLOW_EVENT_BUS": BUS,
+            "--VITALFLOW_GLUE_DATABASE": DB,
+            "--VITALFLOW_CHUNK_ROWS": "2000",
+        }
+        boto3.client("glue").create_job(
+            Name=JOB,
+            Role="arn:aws:iam::123456789012:role/glue",
+            Command={"Name": "pythonshell", "ScriptLocation": f"s3://{DATA}/jobs/x.py"},
+            DefaultArguments=job_args,
+        )
+        settings = Settings(
+            runtime="aws",
+            region=REGION,
+            data_bucket=DATA,
+            docs_bucket=DOCS,
+            table_name=TABLE,
+            event_bus=BUS,
+            glue_database=DB,
+            glue_job_name=JOB,
+            analyst="bedrock",
+            bedrock_endpoint_url=bedrock.url,
+            bedrock_timeout_s=5,
+            mail_from=SENDER,
+            mail_to=("care-team@example.org",),
+            docs_base_url="https://docs.example.org",
+        )
+        runtime = aws_runtime(settings)
+        lambda_context.use(runtime)
+        yield {"queues": queues, "runtime": runtime, "bedrock": bedrock, "tmp": tmp_path}
+        lambda_context.use(None)
+
+
+def receive(queue_url: str) -> list[dict]:
+    got = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    return got.get("Messages", [])
+
+
+def sqs_event(messages: list[dict], arn: str) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+    }
+
+
+def mirror_engine(tmp: Path) -> DuckDBEngine:
+    """Athena stands in: the same SQL on DuckDB over a copy of the bucket (moto runs no SQL)."""
+    s3 = boto3.client("s3")
+    root = tmp / f"mirror-{uuid.uuid4().hex[:6]}"
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=DATA):
+        for item in page.get("Contents", []):
+            target = root / item["Key"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(DATA, item["Key"], str(target))
+    return DuckDBEngine(LocalObjectStore(root))
+
+
+def raw_text(mail) -> str:
+    return mail.raw_data if isinstance(mail.raw_data, str) else mail.raw_data.decode()
+
+
+def sent_emails() -> list:
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+@pytest.mark.slow
+def test_upload_to_email_and_replay_changes_nothing(aws):
+    start = load(REPO / "lambdas" / "start_validation.py")
+    analyze = load(REPO / "lambdas" / "analyze.py")
+    notify = load(REPO / "lambdas" / "notify.py")
+    job = load(REPO / "jobs" / "validate_batch.py")
+    uploads_url, uploads_arn = aws["queues"]["uploads"]
+
+    source = generate(GeneratorOptions(rows=3000, seed=3), aws["tmp"] / "clinic.csv")
+    boto3.client("s3").upload_file(str(source), DATA, "raw/2026-11-22/clinic.csv")
+
+    upload_messages = receive(uploads_url)  # the upload, and S3's test event from setting up notifications
+    assert sum('"ObjectCreated' in m["Body"] for m in upload_messages) == 1
+    assert start.handler(sqs_event(upload_messages, uploads_arn), Context()) == {"batchItemFailures": []}
+    glue = boto3.client("glue")
+    (run,) = glue.get_job_runs(JobName=JOB)["JobRuns"]
+    defaults = glue.get_job(JobName=JOB)["Job"]["DefaultArguments"]
+    argv = [token for pair in {**defaults, **run["Arguments"]}.items() for token in pair]
+    assert job.main(argv) == 0
+
+    validated = receive(aws["queues"]["analyze"][0])
+    assert [json.loads(m["Body"])["detail-type"] for m in validated] == ["BatchValidated"]
+    batch_id = json.loads(validated[0]["Body"])["detail"]["batch_id"]
+    aws["runtime"].engine = mirror_engine(aws["tmp"])
+    analyze.handler(json.loads(validated[0]["Body"]), Context())
+    assert len(aws["bedrock"].requests) == 1
+
+    analyzed = receive(aws["queues"]["notify"][0])
+    assert [json.loads(m["Body"])["detail-type"] for m in analyzed] == ["BatchAnalyzed"]
+    result = notify.handler(json.loads(analyzed[0]["Body"]), Context())
+    assert result["sent"]
+
+    item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"batch_id": {"S": batch_id}})["Item"]
+    record = json.loads(item["record"]["S"])
+    assert record["analysis"]["model"] == "amazon.nova-lite-v1:0" and record["analysis"]["tokens_in"] == 1200
+    assert record["manifest"]["rows_in"] == 3000
+    assert record["manifest"]["rows_processed"] + record["manifest"]["rows_rejected"] == 3000
+    assert "step_notified" in item
+    partitions = wr.catalog.get_partitions(database=DB, table="processed")
+    assert sorted(v[0] for v in partitions.values()) == sorted(record["manifest"]["partitions"])
+    docs = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=DOCS)["Contents"]]
+    assert "docs/index.html" in docs and any(k.endswith(f"{batch_id}.html") for k in docs)
+    (mail,) = sent_emails()
+    message = email.message_from_string(raw_text(mail), policy=email.policy.default)
+    assert batch_id in message["Subject"]
+    assert "https://docs.example.org/validations/health_vitals/" in message.get_body(("plain",)).get_content()
+
+    # every event a second time: nothing new happens
+    before = dict(item)
+    upload = next(m for m in upload_messages if '"ObjectCreated' in m["Body"])
+    upload_again = dict(upload, MessageId="again-1")
+    assert start.handler(sqs_event([upload_again], uploads_arn), Context()) == {"batchItemFailures": []}
+    assert len(glue.get_job_runs(JobName=JOB)["JobRuns"]) == 1
+    analyze.handler(json.loads(validated[0]["Body"]), Context())
+    assert notify.handler(json.loads(analyzed[0]["Body"]), Context())["sent"] is None
+    assert receive(aws["queues"]["notify"][0]) == []
+    assert len(sent_emails()) == 1 and len(aws["bedrock"].requests) == 1
+    after = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"batch_id": {"S": batch_id}})["Item"]
+    assert after == before
+
+
+@pytest.mark.slow
+def test_rejected_file_sends_one_failure_alert(aws):
+    start = load(REPO / "lambdas" / "start_validation.py")
+    notify = load(REPO / "lambdas" / "notify.py")
+    job = load(REPO / "jobs" / "validate_batch.py")
+    uploads_url, uploads_arn = aws["queues"]["uploads"]
+    boto3.client("s3").put_object(
+        Bucket=DATA, Key="raw/2026-11-22/broken.csv", Body=b"\xff\xfe\x00b\x00a\x00d"
+    )
+    start.handler(sqs_event(receive(uploads_url), uploads_arn), Context())
+    (run,) = boto3.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
+    defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
+    assert job.main([t for pair in {**defaults, **run["Arguments"]}.items() for t in pair]) == 0
+    (failed,) = receive(aws["queues"]["notify"][0])
+    event = json.loads(failed["Body"])
+    assert event["detail-type"] == "BatchFailed" and "UTF-16" in event["detail"]["error"]
+    assert notify.handler(event, Context())["sent"]
+    assert notify.handler(event, Context())["sent"] is None
+    (mail,) = sent_emails()
+    assert "could not be processed" in raw_text(mail)
