@@ -1,0 +1,208 @@
+# vitalflow on AWS: an upload under raw/ becomes an email without anyone touching it.
+data "aws_caller_identity" "current" {}
+
+locals {
+  account        = data.aws_caller_identity.current.account_id
+  data_arn       = "arn:aws:s3:::${var.data_bucket_name}"
+  docs_arn       = "arn:aws:s3:::${var.docs_bucket_name}"
+  table_name     = "${var.name}-batches"
+  table_arn      = "arn:aws:dynamodb:${var.region}:${local.account}:table/${local.table_name}"
+  job_name       = "${var.name}-validate"
+  bus_name       = var.name
+  bus_arn        = "arn:aws:events:${var.region}:${local.account}:event-bus/${local.bus_name}"
+  workgroup      = var.name
+  workgroup_arn  = "arn:aws:athena:${var.region}:${local.account}:workgroup/${local.workgroup}"
+  database       = replace(var.name, "-", "_")
+  catalog_arns   = ["arn:aws:glue:${var.region}:${local.account}:catalog", "arn:aws:glue:${var.region}:${local.account}:database/${local.database}", "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/*"]
+  model_arn      = "arn:aws:bedrock:${var.region}::foundation-model/${var.bedrock_model_id}"
+  wheel_key      = "artifacts/${basename(var.glue_wheel)}"
+  script_key     = "artifacts/validate_batch.py"
+  lake_columns   = { for c in ["event_time:timestamp", "user_id:string", "heart_rate:int", "spo2:int", "steps:int", "temp_c:double", "systolic_bp:int", "diastolic_bp:int"] : split(":", c)[0] => split(":", c)[1] }
+  lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
+  processed_cols = concat([for n, t in local.lake_columns : { name = n, type = t }], local.lineage)
+  rejected_cols  = concat([for n, t in local.lake_columns : { name = n, type = "string" }], [{ name = "raw_line", type = "string" }, { name = "reasons", type = "array<string>" }], local.lineage)
+  settings = {
+    VITALFLOW_RUNTIME          = "aws"
+    VITALFLOW_DATA_BUCKET      = var.data_bucket_name
+    VITALFLOW_DOCS_BUCKET      = var.docs_bucket_name
+    VITALFLOW_GLUE_JOB_NAME    = local.job_name
+    VITALFLOW_GLUE_DATABASE    = local.database
+    VITALFLOW_ATHENA_WORKGROUP = local.workgroup
+    VITALFLOW_TABLE_NAME       = local.table_name
+    VITALFLOW_EVENT_BUS        = local.bus_name
+    VITALFLOW_KMS_KEY_ID       = module.kms.key_arn
+    VITALFLOW_ANALYST          = "bedrock"
+    VITALFLOW_BEDROCK_MODEL_ID = var.bedrock_model_id
+    VITALFLOW_MAIL_FROM        = var.mail_from
+    VITALFLOW_MAIL_TO          = join(",", var.mail_to)
+    VITALFLOW_DOCS_BASE_URL    = var.docs_base_url
+  }
+  lambda_env = merge(local.settings, {
+    POWERTOOLS_SERVICE_NAME      = "vitalflow"
+    POWERTOOLS_METRICS_NAMESPACE = "vitalflow"
+  })
+  read_manifests = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/manifests/*"] }
+  batch_item     = { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [local.table_arn] }
+}
+
+module "kms" {
+  source = "./modules/kms"
+  name   = var.name
+}
+
+module "data_bucket" {
+  source          = "./modules/storage"
+  name            = var.data_bucket_name
+  kms_key_arn     = module.kms.key_arn
+  expire_prefixes = { "raw/" = var.raw_retention_days, "rejected/" = var.rejected_retention_days, "athena-results/" = 30 }
+}
+
+module "docs_bucket" {
+  source      = "./modules/storage"
+  name        = var.docs_bucket_name
+  kms_key_arn = module.kms.key_arn
+  reader_arns = var.docs_reader_arns
+}
+
+resource "aws_s3_object" "glue_script" {
+  bucket     = module.data_bucket.bucket
+  key        = local.script_key
+  source     = "${path.module}/../jobs/validate_batch.py"
+  etag       = filemd5("${path.module}/../jobs/validate_batch.py")
+  kms_key_id = module.kms.key_arn
+}
+
+resource "aws_s3_object" "glue_wheel" {
+  bucket     = module.data_bucket.bucket
+  key        = local.wheel_key
+  source     = var.glue_wheel
+  etag       = filemd5(var.glue_wheel)
+  kms_key_id = module.kms.key_arn
+}
+
+module "uploads" {
+  source                     = "./modules/queue"
+  name                       = "${var.name}-uploads"
+  bucket_name                = module.data_bucket.bucket
+  bucket_arn                 = module.data_bucket.arn
+  kms_key_arn                = module.kms.key_arn
+  visibility_timeout_seconds = 360
+}
+
+module "table" {
+  source      = "./modules/table"
+  name        = local.table_name
+  kms_key_arn = module.kms.key_arn
+}
+
+module "notifications" {
+  source      = "./modules/notifications"
+  sender      = var.mail_from
+  topic_name  = "${var.name}-events"
+  subscribers = var.alarm_subscribers
+  kms_key_arn = module.kms.key_arn
+}
+
+module "glue" {
+  source        = "./modules/glue"
+  job_name      = local.job_name
+  database_name = local.database
+  tables        = { processed = local.processed_cols, rejected = local.rejected_cols }
+  data_bucket   = module.data_bucket.bucket
+  docs_bucket   = module.docs_bucket.bucket
+  script_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
+  wheel_s3_uri  = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_wheel.key}"
+  settings      = local.settings
+  event_bus_arn = local.bus_arn
+  kms_key_arn   = module.kms.key_arn
+}
+
+module "athena" {
+  source               = "./modules/athena"
+  name                 = local.workgroup
+  results_bucket       = module.data_bucket.bucket
+  kms_key_arn          = module.kms.key_arn
+  bytes_scanned_cutoff = var.athena_bytes_scanned_cutoff
+}
+
+module "start_validation" {
+  source          = "./modules/lambda_function"
+  name            = "${var.name}-start-validation"
+  handler         = "start_validation.handler"
+  package_path    = var.lambda_package
+  environment     = local.lambda_env
+  kms_key_arn     = module.kms.key_arn
+  timeout_seconds = 60
+  memory_mb       = 512
+  statements = {
+    ConsumeUploads = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], resources = [module.uploads.queue_arn] }
+    StartJob       = { actions = ["glue:StartJobRun"], resources = [module.glue.job_arn] }
+    ClaimObject    = local.batch_item
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "uploads" {
+  event_source_arn                   = module.uploads.queue_arn
+  function_name                      = module.start_validation.function_arn
+  batch_size                         = 10
+  maximum_batching_window_in_seconds = 5
+  function_response_types            = ["ReportBatchItemFailures"]
+}
+
+module "analyze" {
+  source          = "./modules/lambda_function"
+  name            = "${var.name}-analyze"
+  handler         = "analyze.handler"
+  package_path    = var.lambda_package
+  environment     = local.lambda_env
+  kms_key_arn     = module.kms.key_arn
+  timeout_seconds = 300
+  memory_mb       = 2048
+  statements = {
+    Query         = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
+    Catalog       = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
+    ReadLake      = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*"] }
+    ListLake      = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
+    QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
+    InvokeModel   = { actions = ["bedrock:InvokeModel"], resources = [local.model_arn] }
+    StoreRecord   = local.batch_item
+    AnnounceBatch = { actions = ["events:PutEvents"], resources = [local.bus_arn] }
+  }
+}
+
+module "notify" {
+  source          = "./modules/lambda_function"
+  name            = "${var.name}-notify"
+  handler         = "notify.handler"
+  package_path    = var.lambda_package
+  environment     = local.lambda_env
+  kms_key_arn     = module.kms.key_arn
+  timeout_seconds = 60
+  memory_mb       = 1024
+  statements = {
+    ReadManifests = local.read_manifests
+    BatchItem     = local.batch_item
+    SendReport    = { actions = ["ses:SendEmail", "ses:SendRawEmail"], resources = [module.notifications.sender_identity_arn] }
+  }
+}
+
+module "events" {
+  source               = "./modules/events"
+  name                 = local.bus_name
+  analyze_function_arn = module.analyze.function_arn
+  notify_function_arn  = module.notify.function_arn
+  glue_job_name        = module.glue.job_name
+  sns_topic_arn        = module.notifications.topic_arn
+  kms_key_arn          = module.kms.key_arn
+}
+
+module "monitoring" {
+  source                = "./modules/monitoring"
+  name                  = var.name
+  region                = var.region
+  function_names        = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name]
+  dlq_names             = [module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name]
+  job_failed_rule_name  = module.events.job_failed_rule_name
+  reject_rate_threshold = var.reject_rate_alarm_percent
+  alarm_topic_arn       = module.notifications.topic_arn
+}

@@ -1,0 +1,35 @@
+variable "name" {
+  description = "Name of the event bus."
+  type        = string
+}
+
+variable "analyze_function_arn" {
+  description = "Lambda receiving BatchValidated."
+  type        = string
+}
+
+variable "notify_function_arn" {
+  description = "Lambda receiving BatchAnalyzed, BatchFailed and failed Glue runs."
+  type        = string
+}
+
+variable "glue_job_name" {
+  description = "Validation job whose FAILED/TIMEOUT runs raise an alert."
+  type        = string
+}
+
+variable "sns_topic_arn" {
+  description = "Topic carrying every vitalflow event to other subscribers."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the events dead-letter queue."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags for the bus, rules and queue."
+  type        = map(string)
+  default     = {}
+}

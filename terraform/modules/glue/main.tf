@@ -1,0 +1,156 @@
+# The validation job (Glue Python shell), its catalog database and the two lake tables.
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account    = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  catalog    = "arn:aws:glue:${local.region}:${local.account}:catalog"
+  database   = "arn:aws:glue:${local.region}:${local.account}:database/${var.database_name}"
+  table_arns = [for t in keys(var.tables) : "arn:aws:glue:${local.region}:${local.account}:table/${var.database_name}/${t}"]
+}
+
+resource "aws_glue_catalog_database" "this" {
+  name        = var.database_name
+  description = "vitalflow health-vitals lake"
+}
+
+resource "aws_glue_catalog_table" "this" {
+  for_each      = var.tables
+  name          = each.key
+  database_name = aws_glue_catalog_database.this.name
+  table_type    = "EXTERNAL_TABLE"
+  parameters = {
+    "classification"              = "parquet"
+    "projection.enabled"          = "true"
+    "projection.dt.type"          = "date"
+    "projection.dt.format"        = "yyyy-MM-dd"
+    "projection.dt.range"         = "2000-01-01,NOW+1DAYS"
+    "projection.dt.interval"      = "1"
+    "projection.dt.interval.unit" = "DAYS"
+    "storage.location.template"   = "s3://${var.data_bucket}/${each.key}/dt=$${dt}/"
+  }
+  partition_keys {
+    name = "dt"
+    type = "string"
+  }
+  storage_descriptor {
+    location      = "s3://${var.data_bucket}/${each.key}/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+    dynamic "columns" {
+      for_each = each.value
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}
+
+resource "aws_glue_security_configuration" "this" {
+  name = "${var.job_name}-encryption"
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = var.kms_key_arn
+    }
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = var.kms_key_arn
+    }
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = var.kms_key_arn
+    }
+  }
+}
+
+resource "aws_glue_job" "validate" {
+  name                   = var.job_name
+  role_arn               = aws_iam_role.job.arn
+  max_capacity           = var.max_capacity
+  timeout                = var.timeout_minutes
+  security_configuration = aws_glue_security_configuration.this.name
+  command {
+    name            = "pythonshell"
+    python_version  = "3.9"
+    script_location = var.script_s3_uri
+  }
+  execution_property {
+    max_concurrent_runs = var.max_concurrent_runs
+  }
+  default_arguments = merge(
+    {
+      "--additional-python-modules" = var.wheel_s3_uri
+      "--enable-job-insights"       = "false"
+    },
+    { for k, v in var.settings : "--${k}" => v },
+  )
+  tags = var.tags
+}
+
+resource "aws_iam_role" "job" {
+  name = "${var.job_name}-job"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "glue.amazonaws.com" }
+    }]
+  })
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "job" {
+  statement {
+    sid       = "ReadUploadsAndArtifacts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/raw/*", "arn:aws:s3:::${var.data_bucket}/artifacts/*"]
+  }
+  statement {
+    sid       = "WriteLake"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [for p in ["processed", "rejected", "manifests", "_staging", "gx"] : "arn:aws:s3:::${var.data_bucket}/${p}/*"]
+  }
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:aws:s3:::${var.data_bucket}", "arn:aws:s3:::${var.docs_bucket}"]
+  }
+  statement {
+    sid       = "PublishDataDocs"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["arn:aws:s3:::${var.docs_bucket}/docs/*"]
+  }
+  statement {
+    sid       = "RegisterPartitions"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions", "glue:BatchCreatePartition"]
+    resources = concat([local.catalog, local.database], local.table_arns)
+  }
+  statement {
+    sid       = "AnnounceBatches"
+    actions   = ["events:PutEvents"]
+    resources = [var.event_bus_arn]
+  }
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "JobLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+    resources = ["arn:aws:logs:${local.region}:${local.account}:log-group:/aws-glue/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "job" {
+  name   = "validate-batch"
+  role   = aws_iam_role.job.id
+  policy = data.aws_iam_policy_document.job.json
+}

@@ -1,0 +1,82 @@
+variable "job_name" {
+  description = "Name of the Glue validation job."
+  type        = string
+}
+
+variable "database_name" {
+  description = "Glue Data Catalog database for the lake tables."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,255}$", var.database_name))
+    error_message = "Use lower-case letters, digits and underscores."
+  }
+}
+
+variable "tables" {
+  description = "Lake tables and their columns (partitioned by dt, Parquet, partition projection)."
+  type        = map(list(object({ name = string, type = string })))
+}
+
+variable "data_bucket" {
+  description = "Name of the lake bucket."
+  type        = string
+}
+
+variable "docs_bucket" {
+  description = "Name of the Data Docs bucket."
+  type        = string
+}
+
+variable "script_s3_uri" {
+  description = "S3 URI of jobs/validate_batch.py."
+  type        = string
+}
+
+variable "wheel_s3_uri" {
+  description = "S3 URI of the vitalflow wheel the job installs."
+  type        = string
+}
+
+variable "settings" {
+  description = "VITALFLOW_* settings passed as job default arguments."
+  type        = map(string)
+  default     = {}
+}
+
+variable "event_bus_arn" {
+  description = "Bus receiving BatchValidated / BatchFailed."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the lake and the job's logs."
+  type        = string
+}
+
+variable "max_capacity" {
+  description = "DPU for the Python shell job: 0.0625 (1 GB) or 1."
+  type        = number
+  default     = 0.0625
+  validation {
+    condition     = contains([0.0625, 1], var.max_capacity)
+    error_message = "Python shell jobs take 0.0625 or 1 DPU."
+  }
+}
+
+variable "timeout_minutes" {
+  description = "Job timeout in minutes."
+  type        = number
+  default     = 60
+}
+
+variable "max_concurrent_runs" {
+  description = "Runs allowed at once; beyond it StartJobRun is throttled and the upload retried."
+  type        = number
+  default     = 5
+}
+
+variable "tags" {
+  description = "Tags for the job and role."
+  type        = map(string)
+  default     = {}
+}

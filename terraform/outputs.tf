@@ -1,0 +1,34 @@
+output "upload_prefix" {
+  description = "Where to upload CSV batches."
+  value       = "s3://${module.data_bucket.bucket}/raw/"
+}
+
+output "docs_bucket" {
+  description = "Bucket holding the Data Docs site (docs/index.html)."
+  value       = module.docs_bucket.bucket
+}
+
+output "athena_workgroup" {
+  description = "Workgroup to query processed data in."
+  value       = module.athena.name
+}
+
+output "glue_database" {
+  description = "Catalog database with the processed and rejected tables."
+  value       = module.glue.database_name
+}
+
+output "results_table" {
+  description = "DynamoDB table with one item per batch."
+  value       = module.table.name
+}
+
+output "dashboard" {
+  description = "CloudWatch dashboard name."
+  value       = module.monitoring.dashboard_name
+}
+
+output "events_topic_arn" {
+  description = "SNS topic carrying pipeline events and alarms."
+  value       = module.notifications.topic_arn
+}

@@ -1,0 +1,105 @@
+variable "region" {
+  description = "AWS region to deploy to (Bedrock must offer the model there)."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name" {
+  description = "Prefix for every resource name."
+  type        = string
+  default     = "vitalflow"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
+    error_message = "2-21 lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "data_bucket_name" {
+  description = "Globally unique name of the lake bucket (uploads go to raw/)."
+  type        = string
+}
+
+variable "docs_bucket_name" {
+  description = "Globally unique name of the Data Docs bucket."
+  type        = string
+}
+
+variable "docs_reader_arns" {
+  description = "IAM principals (reviewers' roles) allowed to read the Data Docs."
+  type        = list(string)
+  default     = []
+}
+
+variable "docs_base_url" {
+  description = "URL where reviewers open the Data Docs site (e.g. a CloudFront distribution with access control); empty links to s3://."
+  type        = string
+  default     = ""
+}
+
+variable "mail_from" {
+  description = "Verified SES identity the reports are sent from."
+  type        = string
+}
+
+variable "mail_to" {
+  description = "Recipients of the batch reports and failure alerts."
+  type        = list(string)
+  validation {
+    condition     = can(var.mail_to[0])
+    error_message = "At least one recipient."
+  }
+}
+
+variable "alarm_subscribers" {
+  description = "Email addresses subscribed to the SNS topic (alarms and pipeline events)."
+  type        = list(string)
+  default     = []
+}
+
+variable "bedrock_model_id" {
+  description = "Bedrock model the analyze function may invoke (and only that one)."
+  type        = string
+  default     = "amazon.nova-lite-v1:0"
+}
+
+variable "raw_retention_days" {
+  description = "Days uploads are kept under raw/."
+  type        = number
+  default     = 90
+}
+
+variable "rejected_retention_days" {
+  description = "Days rejected rows are kept under rejected/."
+  type        = number
+  default     = 365
+}
+
+variable "reject_rate_alarm_percent" {
+  description = "Alarm when a batch rejects more than this percentage of its rows."
+  type        = number
+  default     = 5
+}
+
+variable "athena_bytes_scanned_cutoff" {
+  description = "Per-query scan limit of the workgroup, in bytes."
+  type        = number
+  default     = 10737418240
+}
+
+variable "lambda_package" {
+  description = "Path of the Lambda zip built by make package."
+  type        = string
+  default     = "../dist/lambda.zip"
+}
+
+variable "glue_wheel" {
+  description = "Path of the wheel built by make package (installed by the Glue job)."
+  type        = string
+  default     = "../dist/vitalflow-0.1.0-py3-none-any.whl"
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
