@@ -71,7 +71,7 @@ def outputs(runtime: Runtime, batch_id: str) -> tuple[list[dict], list[dict]]:
     """Processed and rejected rows of a committed batch, read back from the Parquet its manifest lists."""
     import pyarrow.parquet as pq
 
-    from vitalflow.validate.commit import read_manifest
+    from vitalflow.manifests import read_manifest
 
     manifest = read_manifest(runtime.store, batch_id)
     assert manifest is not None, "no manifest"

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 from vitalflow import lake
 from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.local.object_store import LocalObjectStore
+from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest, SourceRef
-from vitalflow.validate.commit import write_manifest
 
 
 def reading(

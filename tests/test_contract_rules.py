@@ -169,7 +169,7 @@ def test_extra_columns_ignored_and_reported_any_order(runtime, write_csv):
     )
     outcome = run_file(runtime, write_csv(text))
     assert (outcome.rows_processed, outcome.rows_rejected) == (1, 0)
-    from vitalflow.validate.commit import read_manifest
+    from vitalflow.manifests import read_manifest
 
     manifest = read_manifest(runtime.store, outcome.batch_id)
     assert manifest is not None and manifest.extra_columns == ["device"]

@@ -7,8 +7,8 @@ import gzip
 import pytest
 
 from conftest import csv_text, row
+from vitalflow.manifests import read_manifest
 from vitalflow.pipeline import run_file
-from vitalflow.validate.commit import read_manifest
 
 HEADER = "event_time,user_id,heart_rate,spo2,steps,temp_c,systolic_bp,diastolic_bp\n"
 

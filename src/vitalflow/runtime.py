@@ -12,12 +12,6 @@ from typing import Any
 from vitalflow import lake
 from vitalflow.config import Settings
 from vitalflow.enrich.rules import RulesAnalyst
-from vitalflow.local.batch_state import SqliteBatchState
-from vitalflow.local.event_bus import LocalEventBus
-from vitalflow.local.object_store import LocalObjectStore
-from vitalflow.local.outbox import OutboxMailer
-from vitalflow.local.query_engine import DuckDBEngine
-from vitalflow.local.result_store import SqliteResultStore
 from vitalflow.ports import (
     Analyst,
     BatchState,
@@ -56,6 +50,13 @@ def analyst_for(settings: Settings, boto3_session: Any = None) -> Analyst:
 
 
 def local_runtime(settings: Settings) -> Runtime:
+    from vitalflow.local.batch_state import SqliteBatchState
+    from vitalflow.local.event_bus import LocalEventBus
+    from vitalflow.local.object_store import LocalObjectStore
+    from vitalflow.local.outbox import OutboxMailer
+    from vitalflow.local.query_engine import DuckDBEngine  # DuckDB: local runs only
+    from vitalflow.local.result_store import SqliteResultStore
+
     home = Path(settings.home).expanduser().resolve()
     store = LocalObjectStore(home)
     for folder in (lake.RAW, lake.PROCESSED, lake.REJECTED, lake.MANIFESTS, lake.DOCS, lake.OUTBOX):

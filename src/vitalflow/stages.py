@@ -11,20 +11,22 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vitalflow import lake
 from vitalflow.aggregate import build_report
 from vitalflow.enrich import enrich
 from vitalflow.exceptions import VitalflowError
+from vitalflow.manifests import read_manifest
 from vitalflow.models import BatchRecord, Manifest, SourceRef
 from vitalflow.notify import notify as send_report
 from vitalflow.notify import notify_failure as send_failure
 from vitalflow.notify.message import job_failure_message
 from vitalflow.runtime import Runtime
-from vitalflow.validate import Validated, validate_batch
-from vitalflow.validate.commit import read_manifest
-from vitalflow.validate.suite import HealthSuite
+
+if TYPE_CHECKING:
+    from vitalflow.validate import Validated
+    from vitalflow.validate.suite import HealthSuite
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ NOTIFIED = "notified"
 
 @lru_cache(maxsize=4)
 def load_suite(path: Path | None) -> HealthSuite:
+    from vitalflow.validate.suite import HealthSuite  # Great Expectations: the Glue job and CLI only
+
     return HealthSuite(path)
 
 
@@ -43,6 +47,8 @@ def validate(
     runtime: Runtime, source: SourceRef, progress: Callable[[int, int], None] | None = None
 ) -> Validated:
     """Stage 2: validate one raw object and announce the result on the event bus."""
+    from vitalflow.validate import validate_batch
+
     result = validate_batch(
         source,
         runtime.store,

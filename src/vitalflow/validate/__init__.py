@@ -21,10 +21,11 @@ import numpy as np
 from vitalflow import lake
 from vitalflow.contract import DATASET, PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.exceptions import BatchRejected, VitalflowError
+from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
 from vitalflow.validate import prepare
-from vitalflow.validate.commit import publish, read_manifest, write_manifest
+from vitalflow.validate.commit import publish
 from vitalflow.validate.docs import merge_results, publish_docs
 from vitalflow.validate.reader import FileScan, iter_chunks, iter_malformed, scan_file
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite

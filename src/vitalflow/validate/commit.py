@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from vitalflow import lake
+from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
 from vitalflow.validate.writer import WrittenFile
@@ -33,17 +34,3 @@ def publish(store: ObjectStore, batch_id: str, files: list[WrittenFile], manifes
     store.delete(sorted(earlier - produced))
     write_manifest(store, manifest)
     store.delete([key])
-
-
-def write_manifest(store: ObjectStore, manifest: Manifest) -> None:
-    """One compact JSON line, so Athena's JSON SerDe can read the manifests folder as a table."""
-    store.put_bytes(
-        lake.manifest_key(manifest.batch_id), manifest.model_dump_json().encode(), "application/json"
-    )
-
-
-def read_manifest(store: ObjectStore, batch_id: str) -> Manifest | None:
-    key = lake.manifest_key(batch_id)
-    if not store.exists(key):
-        return None
-    return Manifest.model_validate_json(store.get_bytes(key))
