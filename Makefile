@@ -38,6 +38,10 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate_bench.py
+	$(BIN)/python bench/sql_scan.py
+
+package: $(STAMP)
+	bash scripts/package.sh
 
 clean:
 	rm -rf $(HOME_DIR) dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts

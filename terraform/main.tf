@@ -129,6 +129,7 @@ module "start_validation" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-start-validation"
   handler         = "start_validation.handler"
+  layers          = [var.pandas_layer_arn]
   package_path    = var.lambda_package
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn
@@ -153,6 +154,7 @@ module "analyze" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-analyze"
   handler         = "analyze.handler"
+  layers          = [var.pandas_layer_arn]
   package_path    = var.lambda_package
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn
@@ -174,6 +176,7 @@ module "notify" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-notify"
   handler         = "notify.handler"
+  layers          = [var.pandas_layer_arn]
   package_path    = var.lambda_package
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn

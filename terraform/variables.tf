@@ -98,6 +98,16 @@ variable "glue_wheel" {
   default     = "../dist/vitalflow-0.1.0-py3-none-any.whl"
 }
 
+variable "pandas_layer_arn" {
+  description = "AWS SDK for pandas layer for Python 3.11 in the region (provides pandas, numpy, pyarrow, awswrangler to the Lambdas)."
+  type        = string
+  default     = "arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python311:22"
+  validation {
+    condition     = can(regex("^arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9-_]+:[0-9]+$", var.pandas_layer_arn))
+    error_message = "A Lambda layer version ARN."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)

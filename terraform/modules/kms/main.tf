@@ -19,7 +19,7 @@ data "aws_iam_policy_document" "key" {
   # checkov:skip=CKV_AWS_111:A key policy's resource is always the key itself ("*" means this key).
   # checkov:skip=CKV_AWS_356:A key policy's resource is always the key itself ("*" means this key).
   statement {
-    sid       = "AccountAdministersKey"
+    sid = "AccountAdministersKey"
     actions = [
       "kms:CreateAlias", "kms:CreateGrant", "kms:DescribeKey", "kms:EnableKey", "kms:EnableKeyRotation",
       "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy",

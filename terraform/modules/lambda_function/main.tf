@@ -71,6 +71,7 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.timeout_seconds
   memory_size                    = var.memory_mb
   reserved_concurrent_executions = var.reserved_concurrency
+  layers                         = var.layers
   kms_key_arn                    = var.kms_key_arn
   code_signing_config_arn        = one(compact([var.code_signing_config_arn]))
   environment {

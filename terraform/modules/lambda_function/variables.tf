@@ -71,6 +71,12 @@ variable "log_retention_days" {
   }
 }
 
+variable "layers" {
+  description = "Layer ARNs, e.g. AWS SDK for pandas (pandas, numpy, pyarrow, awswrangler)."
+  type        = list(string)
+  default     = []
+}
+
 variable "code_signing_config_arn" {
   description = "Optional Lambda code signing configuration."
   type        = string
