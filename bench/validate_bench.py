@@ -61,7 +61,7 @@ def child(cmd: list[str]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--chunk-rows", type=int, default=250_000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     data = HERE / "data" / f"vitals-{args.rows}-{args.seed}.csv"

@@ -113,6 +113,7 @@ module "glue" {
   script_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
   wheel_s3_uri  = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_wheel.key}"
   settings      = local.settings
+  job_type      = var.glue_job_type
   event_bus_arn = local.bus_arn
   kms_key_arn   = module.kms.key_arn
 }

@@ -108,6 +108,16 @@ variable "pandas_layer_arn" {
   }
 }
 
+variable "glue_job_type" {
+  description = "glueetl (Glue 5.0, Python 3.11, default) or pythonshell (Python 3.9, 1/16 DPU)."
+  type        = string
+  default     = "glueetl"
+  validation {
+    condition     = contains(["glueetl", "pythonshell"], var.glue_job_type)
+    error_message = "glueetl or pythonshell."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)

@@ -32,7 +32,7 @@ class Settings:
 
     runtime: str = "local"  # "local" or "aws"
     home: Path = Path("lake")  # local lake folder
-    chunk_rows: int = 250_000  # rows validated at a time; bounds memory
+    chunk_rows: int = 100_000  # rows validated at a time; bounds memory (10M-row file: < 1 GB peak)
     suite_path: Path | None = None  # defaults to the packaged expectations/health_vitals.json
     # AWS resources
     region: str | None = None

@@ -52,7 +52,7 @@ def validate_batch(
     suite: HealthSuite,
     *,
     workdir: Path,
-    chunk_rows: int = 250_000,
+    chunk_rows: int = 100_000,
     docs_store: ObjectStore | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Validated:

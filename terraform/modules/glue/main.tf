@@ -69,15 +69,20 @@ resource "aws_glue_security_configuration" "this" {
   }
 }
 
+# Python shell jobs (1/16 DPU) only offer Python 3.9, and vitalflow needs 3.11; a Glue 5.0 job
+# (Python 3.11) runs the same script in its driver. job_type picks one; see the README.
 resource "aws_glue_job" "validate" {
   name                   = var.job_name
   role_arn               = aws_iam_role.job.arn
-  max_capacity           = var.max_capacity
+  glue_version           = lookup({ glueetl = "5.0", pythonshell = "3.0" }, var.job_type)
+  max_capacity           = lookup({ pythonshell = var.max_capacity }, var.job_type, null)
+  worker_type            = lookup({ glueetl = "G.1X" }, var.job_type, null)
+  number_of_workers      = lookup({ glueetl = 2 }, var.job_type, null)
   timeout                = var.timeout_minutes
   security_configuration = aws_glue_security_configuration.this.name
   command {
-    name            = "pythonshell"
-    python_version  = "3.9"
+    name            = var.job_type
+    python_version  = lookup({ glueetl = "3", pythonshell = "3.9" }, var.job_type)
     script_location = var.script_s3_uri
   }
   execution_property {

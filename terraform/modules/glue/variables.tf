@@ -53,8 +53,18 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "job_type" {
+  description = "glueetl: Glue 5.0, Python 3.11 (what vitalflow needs); pythonshell: Python 3.9 at 1/16 DPU (needs a 3.9 build)."
+  type        = string
+  default     = "glueetl"
+  validation {
+    condition     = contains(["glueetl", "pythonshell"], var.job_type)
+    error_message = "glueetl or pythonshell."
+  }
+}
+
 variable "max_capacity" {
-  description = "DPU for the Python shell job: 0.0625 (1 GB) or 1."
+  description = "DPU when job_type is pythonshell: 0.0625 (1 GB) or 1."
   type        = number
   default     = 0.0625
   validation {
