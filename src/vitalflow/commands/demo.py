@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from vitalflow.commands._common import console, progress_bar, settings_from
@@ -50,5 +51,8 @@ def main(args: argparse.Namespace) -> int:
     for label, path in rows:
         if path is not None:
             out.print(f"  {label:<30} {path}")
-    out.print(f'\nTry: [bold]vitalflow query "SELECT count(*) AS readings FROM processed" --home {home}[/]')
+    command = (Path(sys.argv[0]).name == "vitalflow" and sys.argv[0]) or "vitalflow"
+    out.print(
+        f'\nTry: [bold]{command} query --home {home} "SELECT dt, count(*) AS readings FROM processed GROUP BY dt"[/]'
+    )
     return 0
