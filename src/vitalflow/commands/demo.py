@@ -53,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
             out.print(f"  {label:<30} {path}")
     command = (Path(sys.argv[0]).name == "vitalflow" and sys.argv[0]) or "vitalflow"
     out.print(
-        f'\nTry: [bold]{command} query --home {home} "SELECT dt, count(*) AS readings FROM processed GROUP BY dt"[/]'
+        f"\nTry: [bold]{command} query --home {home} "
+        '"SELECT dt, count(*) AS readings FROM processed GROUP BY dt"[/]'
     )
     return 0
