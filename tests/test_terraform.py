@@ -85,3 +85,23 @@ def test_checkov_passes():
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_glue_tables_match_the_parquet_contract():
+    """Terraform declares the catalog columns by hand; they must be the columns the job writes."""
+    from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
+
+    main = (TF / "main.tf").read_text()
+    lake = dict(re.findall(r'"(\w+):(\w+)"', main.split("lake_columns", 1)[1].split("\n", 1)[0]))
+    lineage = re.findall(r'name = "(\w+)", type = "(\w+)"', main.split("lineage", 1)[1].split("\n", 1)[0])
+    athena = {
+        "timestamp[us, tz=UTC]": "timestamp",
+        "string": "string",
+        "int32": "int",
+        "int64": "bigint",
+        "double": "double",
+    }
+    expected_processed = [(f.name, athena[str(f.type)]) for f in PROCESSED_SCHEMA]
+    assert list(lake.items()) + lineage == expected_processed
+    rejected_names = [*lake, "raw_line", "reasons", *(n for n, _ in lineage)]
+    assert rejected_names == REJECTED_SCHEMA.names
