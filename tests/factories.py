@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from vitalflow.models import (
     Analysis,
@@ -18,7 +18,7 @@ from vitalflow.models import (
     SuiteInfo,
 )
 
-T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
 LABELS = {
     "low_spo2": "SpO2 below 92%",
     "abnormal_heart_rate": "Heart rate below 60 or above 160 bpm",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ def write_batch(
     by_dt: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i, r in enumerate(readings):
         row = {**r, "batch_id": batch_id, "source_line": i + 2, "ingested_at": ingested_at}
-        by_dt[r["event_time"].astimezone(UTC).strftime("%Y-%m-%d")].append(row)
+        by_dt[r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d")].append(row)
     processed_files = []
     for dt, rows in sorted(by_dt.items()):
         key = lake.data_key("processed", dt, batch_id)

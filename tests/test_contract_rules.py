@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -111,8 +111,8 @@ def test_typed_values_and_partitions(runtime, write_csv):
     outcome = run_file(runtime, write_csv(rows))
     processed, _ = outputs(runtime, outcome.batch_id)
     by_line = {r["source_line"]: r for r in processed}
-    assert by_line[2]["event_time"] == datetime(2026, 11, 21, 1, 30, tzinfo=UTC)  # offset applied
-    assert by_line[3]["event_time"] == datetime(2026, 11, 19, 10, 0, tzinfo=UTC)  # no offset means UTC
+    assert by_line[2]["event_time"] == datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc)  # offset applied
+    assert by_line[3]["event_time"] == datetime(2026, 11, 19, 10, 0, tzinfo=timezone.utc)  # no offset means UTC
     assert by_line[2]["heart_rate"] == 72 and isinstance(by_line[2]["heart_rate"], int)
     assert by_line[2]["temp_c"] == pytest.approx(37.25)
     assert runtime.home is not None

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from lakefixture import reading, write_batch
 from vitalflow.cli import main
 
-T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
 def make_lake(root):

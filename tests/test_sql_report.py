@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,8 @@ from vitalflow.exceptions import TranslationError
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
 
-T0 = datetime(2026, 11, 20, 22, 15, tzinfo=UTC)
-INGEST = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 20, 22, 15, tzinfo=timezone.utc)
+INGEST = datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)
 
 
 def rules_of(r: dict) -> set[str]:
@@ -100,12 +100,12 @@ def test_report_matches_python_arithmetic(lake):
     assert (ov.rows_processed, ov.rows_rejected, ov.users) == (10, 3, 4)
     assert ov.reject_rate == pytest.approx(3 / 13)
     assert ov.first_event == min(r["event_time"] for r in rows)
-    assert ov.last_event == max(r["event_time"] for r in rows) == datetime(2026, 11, 21, 1, 30, tzinfo=UTC)
+    assert ov.last_event == max(r["event_time"] for r in rows) == datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc)
     assert report.anomaly_readings == anomalies == 5
     assert report.anomaly_rate == pytest.approx(anomalies / 10)
 
     for stat in report.rules:
-        hits = [r for r, f in zip(rows, flagged, strict=True) if stat.rule in f]
+        hits = [r for r, f in zip(rows, flagged) if stat.rule in f]
         assert stat.readings == len(hits), stat
         assert stat.users == len({r["user_id"] for r in hits}), stat
         assert stat.rate == pytest.approx(len(hits) / 10)
@@ -117,23 +117,23 @@ def test_report_matches_python_arithmetic(lake):
     ]
     assert report.rules[0].label == "SpO2 below 92%"
 
-    per_user = Counter(r["user_id"] for r, f in zip(rows, flagged, strict=True) if f)
+    per_user = Counter(r["user_id"] for r, f in zip(rows, flagged) if f)
     assert [(u.user_id, u.anomalies) for u in report.top_users] == sorted(
         per_user.items(), key=lambda kv: (-kv[1], kv[0])
     )
     bob = next(u for u in report.top_users if u.user_id == "bob")
     assert bob.readings == 3 and bob.rules == {"abnormal_heart_rate": 2, "fever": 1}
 
-    hours = Counter(r["event_time"].astimezone(UTC).replace(minute=0, second=0) for r in rows)
+    hours = Counter(r["event_time"].astimezone(timezone.utc).replace(minute=0, second=0) for r in rows)
     hour_anoms = Counter(
-        r["event_time"].astimezone(UTC).replace(minute=0, second=0)
-        for r, f in zip(rows, flagged, strict=True)
+        r["event_time"].astimezone(timezone.utc).replace(minute=0, second=0)
+        for r, f in zip(rows, flagged)
         if f
     )
     assert [(h.hour, h.readings, h.anomalies) for h in report.hourly] == [
         (h, hours[h], hour_anoms[h]) for h in sorted(hours)
     ]
-    assert datetime(2026, 11, 21, 1, 0, tzinfo=UTC) in {h.hour for h in report.hourly}
+    assert datetime(2026, 11, 21, 1, 0, tzinfo=timezone.utc) in {h.hour for h in report.hourly}
 
     assert {(r.reason, r.rows) for r in report.reject_reasons} == {
         ("heart_rate:out_of_range", 1),
@@ -166,7 +166,7 @@ def test_session_time_zone_does_not_leak(lake, monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
-    assert report.hourly[0].hour == datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
+    assert report.hourly[0].hour == datetime(2026, 11, 20, 22, 0, tzinfo=timezone.utc)
     assert report.overview.first_event == T0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ class GeneratorOptions:
     rows: int
     seed: int = 7
     users: int | None = None  # default: one per ~2,000 readings, at least 8
-    start: datetime = datetime(2026, 11, 20, tzinfo=UTC)
+    start: datetime = datetime(2026, 11, 20, tzinfo=timezone.utc)
     invalid_rate: float = 0.01  # share of rows made invalid on purpose
     abnormal_users: float = 0.25  # share of users with an abnormal episode
 
@@ -114,7 +114,7 @@ def _inject_invalid(
     """Turn a share of rows invalid in the ways real exports are; return rows to truncate."""
     bad = np.flatnonzero(rng.random(n) < rate)
     kinds = rng.integers(0, 9, len(bad))
-    for row, kind in zip(bad, kinds, strict=True):
+    for row, kind in zip(bad, kinds):
         if kind == 0:
             columns["heart_rate"][row] = ""
         elif kind == 1:
@@ -137,5 +137,5 @@ def _inject_invalid(
 
 def default_start() -> datetime:
     """Start of yesterday (UTC): demo batches look recent."""
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     return today - timedelta(days=1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from pathlib import Path
 
 RAW = "raw/"
 PROCESSED = "processed/"
@@ -34,3 +36,12 @@ def staging_prefix(batch_id: str) -> str:
 def batch_id_for(sha256: str) -> str:
     """Content-addressed: the same bytes are the same batch, whatever the file is called."""
     return sha256[:16]
+
+
+def sha256_file(path: Path) -> str:
+    """Hex digest of a file, read in blocks (``hashlib.file_digest`` needs Python 3.11)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

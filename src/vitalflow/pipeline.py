@@ -11,7 +11,7 @@ import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from vitalflow import lake, stages
@@ -35,11 +35,11 @@ def ingest(runtime: Runtime, path: Path) -> SourceRef:
     """Copy a local file into raw/ (as an upload to S3 would), keeping earlier uploads intact."""
     if not path.is_file():
         raise VitalflowError(f"no such file: {path}")
-    key = lake.raw_key(path.name, datetime.now(UTC))
+    key = lake.raw_key(path.name, datetime.now(timezone.utc))
     if runtime.store.exists(key) and _sha256(runtime.home / key if runtime.home else path) != _sha256(path):
         stem, dot, ext = path.name.rpartition(".")
-        stamp = datetime.now(UTC).strftime("%H%M%S%f")
-        key = lake.raw_key(f"{stem}-{stamp}{dot}{ext}" if dot else f"{path.name}-{stamp}", datetime.now(UTC))
+        stamp = datetime.now(timezone.utc).strftime("%H%M%S%f")
+        key = lake.raw_key(f"{stem}-{stamp}{dot}{ext}" if dot else f"{path.name}-{stamp}", datetime.now(timezone.utc))
     if not runtime.store.exists(key):
         runtime.store.put_file(path, key)
     return SourceRef(key=key, uri=str(path.resolve()))
@@ -79,8 +79,7 @@ def _last_report(runtime: Runtime, batch_id: str) -> str | None:
 
 
 def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    return lake.sha256_file(path)
 
 
 def copy_tree(src: Path, dst: Path) -> None:

@@ -7,7 +7,7 @@ bound to the batch and to the partitions its manifest lists, so they read only t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,7 @@ HISTORY_DAYS = 90  # how far back the trend comparison looks, which also bounds 
 
 def report_params(manifest: Manifest, *, top_users: int = 10, history_limit: int = 10) -> dict[str, Any]:
     """The named parameters every report query draws from, derived from the manifest alone."""
-    ingest_day = manifest.started_at.astimezone(UTC).date()
+    ingest_day = manifest.started_at.astimezone(timezone.utc).date()
     rejected_dt = _dt_of(manifest.rejected_files[0]) if manifest.rejected_files else ingest_day.isoformat()
     partitions = sorted(manifest.partitions) or [ingest_day.isoformat()]
     return {
@@ -91,7 +91,7 @@ def build_report(
         ],
         hourly=[
             HourlyPoint(
-                hour=_utc(h["hour"]) or datetime.min.replace(tzinfo=UTC),
+                hour=_utc(h["hour"]) or datetime.min.replace(tzinfo=timezone.utc),
                 readings=_int(h["readings"]),
                 anomalies=_int(h["anomalies"]),
             )
@@ -109,7 +109,7 @@ def build_report(
             )
             for h in reversed(run("report/batch_history"))
         ],
-        generated_at=datetime.now(UTC),
+        generated_at=datetime.now(timezone.utc),
     )
 
 
@@ -138,7 +138,7 @@ def _utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     raise QueryError(f"expected a timestamp, got {value!r}")

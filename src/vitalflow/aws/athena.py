@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import awswrangler as wr
@@ -67,5 +67,5 @@ def create_catalog(settings: Settings, boto3_session: Any = None) -> list[str]:
 def _athena_value(value: Any) -> Any:
     """awswrangler renders literals itself; Athena timestamps are naive UTC, so drop the zone."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
     return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,7 +25,7 @@ class DynamoBatchState:
                 UpdateExpression="SET #step = :now",
                 ConditionExpression="attribute_not_exists(#step)",
                 ExpressionAttributeNames={"#step": f"step_{step}"},
-                ExpressionAttributeValues={":now": {"S": datetime.now(UTC).isoformat()}},
+                ExpressionAttributeValues={":now": {"S": datetime.now(timezone.utc).isoformat()}},
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

@@ -7,7 +7,7 @@ so a batch never ends without an analysis, and the stored record says which one 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -47,7 +47,7 @@ def enrich(
         manifest=manifest,
         report=report,
         analysis=analyse(report, analyst, fallback),
-        created_at=now or datetime.now(UTC),
+        created_at=now or datetime.now(timezone.utc),
     )
     if not results.put(record):
         stored = results.get(manifest.batch_id)

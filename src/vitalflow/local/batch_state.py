@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -25,7 +25,7 @@ class SqliteBatchState:
         with closing(self._connect()) as con, con:
             cursor = con.execute(
                 "INSERT OR IGNORE INTO batch_steps VALUES (?, ?, ?)",
-                (batch_id, step, datetime.now(UTC).isoformat()),
+                (batch_id, step, datetime.now(timezone.utc).isoformat()),
             )
             return cursor.rowcount == 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ class LocalEventBus:
     def put(self, detail_type: str, detail: Mapping[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(
-            {"time": datetime.now(UTC).isoformat(), "detail-type": detail_type, "detail": dict(detail)},
+            {"time": datetime.now(timezone.utc).isoformat(), "detail-type": detail_type, "detail": dict(detail)},
             default=str,
         )
         with self.path.open("a", encoding="utf-8") as fh:

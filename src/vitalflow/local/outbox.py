@@ -6,7 +6,7 @@ The preview inlines the chart as a data URI, since a browser cannot resolve ``ci
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -19,7 +19,7 @@ class OutboxMailer:
         self._files = LocalObjectStore(directory)  # atomic writes
 
     def send(self, message: EmailMessage) -> str:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{message.get('X-Vitalflow-Batch', 'message')}"
         self._files.put_bytes(f"{name}.eml", message.as_bytes())
         html = preview(message)

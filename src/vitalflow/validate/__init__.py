@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +57,7 @@ def validate_batch(
     progress: Callable[[int, int], None] | None = None,
 ) -> Validated:
     """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
-    started = datetime.now(UTC)
+    started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     with store.local_copy(source.key, source.version_id) as path:
         try:
@@ -200,7 +200,7 @@ def _run(
         suite=SuiteInfo(name=suite.name, sha256=suite.sha256),
         docs=docs_store.uri(docs_key) if docs_key else None,
         started_at=started,
-        finished_at=datetime.now(UTC),
+        finished_at=datetime.now(timezone.utc),
         timings=_timings(clock, hashed, validated, documented),
     )
     publish(store, batch_id, processed_files + rejected_files, manifest)
@@ -226,8 +226,7 @@ def _failed(
     if scan is not None:
         sha256, size = scan.sha256, scan.size
     else:
-        with path.open("rb") as fh:
-            sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        sha256 = lake.sha256_file(path)
         size = path.stat().st_size
     batch_id = lake.batch_id_for(sha256)
     existing = read_manifest(store, batch_id)
@@ -242,7 +241,7 @@ def _failed(
         status="failed",
         error=str(exc),
         started_at=started,
-        finished_at=datetime.now(UTC),
+        finished_at=datetime.now(timezone.utc),
         timings=Timings(total_s=round(time.perf_counter() - clock, 3)),
     )
     write_manifest(store, manifest)

@@ -288,7 +288,7 @@ def iter_malformed(path: Path, scan: FileScan, chunk_rows: int) -> Iterator[RawC
             end = begin + chunk_rows
             texts = []
             for offset, length in zip(
-                scan.malformed_offsets[begin:end], scan.malformed_lengths[begin:end], strict=True
+                scan.malformed_offsets[begin:end], scan.malformed_lengths[begin:end]
             ):
                 fh.seek(int(offset))
                 texts.append(fh.read(int(length)).decode("utf-8").lstrip("\ufeff"))
