@@ -13,14 +13,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from vitalflow.models import BatchRecord, Manifest
+from vitalflow.spreadsheet import inert
 
 RISK_COLOURS = {"low": "#15803d", "moderate": "#b45309", "high": "#b91c1c"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def pct(value: float) -> str:
