@@ -1,4 +1,7 @@
-"""EventBridge BatchValidated -> report queries (Athena), Bedrock analyst, DynamoDB record, BatchAnalyzed."""
+"""EventBridge BatchValidated -> report queries (Athena), Bedrock analyst, DynamoDB record, BatchAnalyzed.
+
+The only function with the AWS SDK for pandas layer (awswrangler for Athena); see scripts/package.sh.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +24,10 @@ metrics = Metrics()
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     batch_id = str(event.detail["batch_id"])
-    record = stages.analyze(
-        lambda_context.current(), batch_id
-    )  # raises on failure: EventBridge retries, then DLQ
+    # On an error this raises: Lambda retries the asynchronous invocation twice (EventBridge only
+    # retries delivery), then its on-failure destination puts the failure record on the bus, where
+    # the notify function turns it into an alert for the batch.
+    record = stages.analyze(lambda_context.current(), batch_id)
     m, a = record.manifest, record.analysis
     for name, value, unit in (
         ("RowsIn", m.rows_in, MetricUnit.Count),
@@ -32,7 +36,10 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         ("RejectRate", 100 * m.rows_rejected / m.rows_in if m.rows_in else 0.0, MetricUnit.Percent),
         ("BedrockTokens", a.tokens_in + a.tokens_out, MetricUnit.Count),
         ("BedrockCostUSD", a.cost_usd, MetricUnit.NoUnit),
+        ("AnalystFallback", 1 if a.fallback_reason else 0, MetricUnit.Count),  # alarmed on
     ):
         metrics.add_metric(name=name, unit=unit, value=value)
+    if a.fallback_reason:
+        logger.warning("Bedrock failed; the rules analyst stood in", extra={"batch_id": batch_id})
     logger.info("batch analysed", extra={"batch_id": batch_id, "risk": a.risk_level, "model": a.model})
     return {"batch_id": batch_id, "risk_level": a.risk_level}

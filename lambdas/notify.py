@@ -1,4 +1,7 @@
-"""EventBridge BatchAnalyzed -> the report email; BatchFailed or a failed Glue run -> an alert. Once each."""
+"""EventBridge BatchAnalyzed -> the report email; BatchFailed, a failed Glue run or analysis -> an alert.
+
+Once each. This function has no pandas layer: its package is vitalflow, matplotlib and numpy.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,16 @@ logger = Logger()
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     runtime = lambda_context.current()
-    if event.source == "aws.glue":  # Glue Job State Change: FAILED or TIMEOUT (the rule filters)
+    if event.source == "lambda":  # the analyze function's on-failure destination: retries exhausted
+        request = event.detail.get("requestPayload") or {}
+        response = event.detail.get("responsePayload") or {}
+        sent = stages.notify_analysis_failure(
+            runtime,
+            str((request.get("detail") or {}).get("batch_id", "unknown")),
+            str((event.detail.get("requestContext") or {}).get("requestId", event.get_id)),
+            f"{response.get('errorType', 'Error')}: {response.get('errorMessage', '')}",
+        )
+    elif event.source == "aws.glue":  # Glue Job State Change: FAILED, TIMEOUT or STOPPED (the rule filters)
         sent = stages.notify_job_failure(
             runtime,
             str(event.detail["jobName"]),

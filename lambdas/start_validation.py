@@ -1,6 +1,9 @@
 """SQS (S3 upload notifications) -> one Glue validation run per new object version.
 
-Partial batch failures: a throttled StartJobRun fails only its own message, which SQS redelivers.
+Partial batch failures: a message whose run could not be started (Glue throttling, a fresh lease
+held by another invocation) fails alone and SQS redelivers it after the visibility timeout.
+This function imports neither pandas nor awswrangler: its package is the handler, vitalflow and
+Powertools (see scripts/package.sh).
 """
 
 from __future__ import annotations
@@ -22,9 +25,8 @@ metrics = Metrics()
 
 
 def record_handler(record: SQSRecord) -> None:
-    runtime = lambda_context.current()
     for obj in uploaded_objects(record.json_body):
-        run_id = start_validation(obj, runtime.state, lambda_context.glue_runner())
+        run_id = start_validation(obj, lambda_context.start_claims(), lambda_context.glue_runner())
         metrics.add_metric(
             name="ValidationStarted" if run_id else "DuplicateUpload", unit=MetricUnit.Count, value=1
         )

@@ -253,7 +253,8 @@ def test_upload_to_email_and_replay_changes_nothing(aws):
     (mail,) = sent_emails()
     message = email.message_from_string(raw_text(mail), policy=email.policy.default)
     assert batch_id in message["Subject"]
-    assert "https://docs.example.org/validations/health_vitals/" in message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",)).get_content()
+    assert "https://docs.example.org/validations/" in plain and f"{batch_id}" in plain
 
     # every event a second time: nothing new happens
     before = dict(item)

@@ -59,6 +59,7 @@ class Settings:
     mail_from: str = "vitalflow@localhost"
     mail_to: tuple[str, ...] = ("data-team@localhost",)
     docs_base_url: str = ""  # where reviewers open the Data Docs site
+    ses_configuration_set: str = ""  # SES configuration set whose bounces/complaints reach SNS
 
     @classmethod
     def from_env(

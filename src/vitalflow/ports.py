@@ -10,11 +10,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vitalflow.models import Analysis, BatchRecord, BatchReport, Manifest
+
+if TYPE_CHECKING:  # the notify Lambda's package has no pyarrow
+    import pyarrow as pa
 
 
 class ObjectStore(Protocol):

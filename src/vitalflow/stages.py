@@ -19,9 +19,6 @@ from vitalflow.enrich import enrich
 from vitalflow.exceptions import VitalflowError
 from vitalflow.manifests import read_manifest
 from vitalflow.models import BatchRecord, Manifest, SourceRef
-from vitalflow.notify import notify as send_report
-from vitalflow.notify import notify_failure as send_failure
-from vitalflow.notify.message import job_failure_message
 from vitalflow.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -95,6 +92,8 @@ def analyze(runtime: Runtime, batch_id: str) -> BatchRecord:
 
 def notify(runtime: Runtime, batch_id: str) -> str | None:
     """Stage 5: email the report once per batch; None when it was sent before."""
+    from vitalflow.notify import notify as send_report  # matplotlib: the notify function only
+
     record = runtime.results.get(batch_id)
     if record is None:
         raise VitalflowError(f"batch {batch_id} has no analysis yet; run the analyze stage first")
@@ -113,6 +112,8 @@ def notify(runtime: Runtime, batch_id: str) -> str | None:
 
 def notify_failure(runtime: Runtime, batch_id: str) -> str | None:
     """A failure alert for a file rejected as a whole, once per batch."""
+    from vitalflow.notify import notify_failure as send_failure
+
     manifest = read_manifest(runtime.store, batch_id)
     if manifest is None:
         raise VitalflowError(f"no manifest for batch {batch_id}")
@@ -127,11 +128,28 @@ def notify_failure(runtime: Runtime, batch_id: str) -> str | None:
 
 def notify_job_failure(runtime: Runtime, job_name: str, run_id: str, state: str, detail: str) -> str | None:
     """An alert for a validation run that died before recording its batch, once per run."""
+    from vitalflow.notify.message import job_failure_message
+
     settings = runtime.settings
     message = job_failure_message(
         job_name, run_id, state, detail, sender=settings.mail_from, recipients=settings.mail_to
     )
     return _once(runtime, f"glue#{run_id}", lambda: runtime.mailer.send(message))
+
+
+def notify_analysis_failure(runtime: Runtime, batch_id: str, attempt_id: str, error: str) -> str | None:
+    """An alert for a batch whose analysis failed after every retry, once per failed attempt.
+
+    ``attempt_id`` (the failed invocation's request id) dedupes a replayed failure record while a
+    later failure of the same batch, after a redrive, alerts again.
+    """
+    from vitalflow.notify.message import analysis_failure_message
+
+    settings = runtime.settings
+    message = analysis_failure_message(
+        batch_id, error[:500], sender=settings.mail_from, recipients=settings.mail_to
+    )
+    return _once(runtime, f"analysis-failed#{batch_id}#{attempt_id}", lambda: runtime.mailer.send(message))
 
 
 def docs_url(runtime: Runtime, manifest: Manifest) -> str | None:

@@ -1,8 +1,11 @@
 """Stage 1, trigger: from an S3 upload notification to one validation job per object version.
 
 SQS may deliver a notification twice and S3 may notify twice; the claim on the object version is
-what makes a second delivery start nothing. The claim is released when the job could not be
-started, so the redelivered message gets another chance.
+what makes a second delivery start nothing. A claim is a lease until it carries the Glue run id:
+if the Lambda dies between the claim and StartJobRun (or before the run id is written), the
+redelivered message finds a stale lease, takes it over and starts the run. So an upload is always
+running (claim with a run id), being started (fresh lease: the message is retried later), or
+retried; never silently dropped.
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
 from vitalflow import lake
-from vitalflow.ports import BatchState
+from vitalflow.exceptions import VitalflowError
 
 log = logging.getLogger(__name__)
 STARTED = "started"
+# Longer than the start_validation Lambda's timeout (60 s), shorter than the queue's visibility
+# timeout (360 s): a live invocation is never overtaken, and the next delivery finds the lease stale.
+LEASE_SECONDS = 180
+
+
+class StartInProgress(VitalflowError):
+    """Another invocation holds a fresh claim on this upload; the message is retried later."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,18 @@ class UploadedObject:
 
 class JobRunner(Protocol):
     def start(self, bucket: str, key: str, version_id: str | None) -> str: ...
+
+
+class StartClaims(Protocol):
+    """Leases on starting a run (DynamoDB on AWS): see :class:`vitalflow.aws.batch_state.DynamoBatchState`."""
+
+    def lease(self, claim_id: str, step: str, seconds: int) -> str | None:
+        """Take the lease; None when taken, else the current holder's run id ("" while it starts)."""
+        ...
+
+    def record_run(self, claim_id: str, step: str, run_id: str) -> None: ...
+
+    def release(self, claim_id: str, step: str) -> None: ...
 
 
 def uploaded_objects(notification: dict[str, Any]) -> list[UploadedObject]:
@@ -56,13 +78,26 @@ def uploaded_objects(notification: dict[str, Any]) -> list[UploadedObject]:
     return objects
 
 
-def start_validation(obj: UploadedObject, state: BatchState, runner: JobRunner) -> str | None:
-    """Start the job once per object version; None when this version was already started."""
-    if not state.claim(obj.claim_id, STARTED):
-        log.info("validation already started for this object version; skipping")
+def start_validation(
+    obj: UploadedObject, claims: StartClaims, runner: JobRunner, *, lease_seconds: int = LEASE_SECONDS
+) -> str | None:
+    """Start the job once per object version; None when a run for this version exists already.
+
+    Raises :class:`StartInProgress` while another invocation's lease is fresh, so the message is
+    redelivered rather than dropped.
+    """
+    holder = claims.lease(obj.claim_id, STARTED, lease_seconds)
+    if holder:
+        log.info("validation already started for this object version (run %s); skipping", holder)
         return None
+    if holder is not None:
+        raise StartInProgress(
+            f"another invocation is starting validation of {obj.key}; retrying after its lease expires"
+        )
     try:
-        return runner.start(obj.bucket, obj.key, obj.version_id)
+        run_id = runner.start(obj.bucket, obj.key, obj.version_id)
     except BaseException:
-        state.release(obj.claim_id, STARTED)
+        claims.release(obj.claim_id, STARTED)
         raise
+    claims.record_run(obj.claim_id, STARTED, run_id)
+    return run_id

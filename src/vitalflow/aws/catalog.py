@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import awswrangler as wr
-
 from vitalflow.config import Settings
 from vitalflow.models import Manifest
 
@@ -21,6 +19,8 @@ class GlueCatalog:
         self.session = boto3_session
 
     def register(self, manifest: Manifest) -> None:
+        import awswrangler as wr  # the Glue job only; the Lambdas' runtimes never register
+
         for table, keys in (("processed", manifest.processed_files), ("rejected", manifest.rejected_files)):
             partitions = sorted({key.split("dt=", 1)[1].split("/", 1)[0] for key in keys})
             if not partitions:

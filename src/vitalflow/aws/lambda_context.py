@@ -1,16 +1,32 @@
 """What a Lambda handler needs beyond the event: one runtime per warm container, built on first use.
 
 Clients are created on the first invocation, never at import time; tests may supply a runtime.
+The start_validation function needs only the batch state table and Glue, so it gets those
+without the full runtime (whose query engine would import awswrangler and pandas).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vitalflow.config import Settings
-from vitalflow.runtime import Runtime
+
+if TYPE_CHECKING:
+    from vitalflow.aws.batch_state import DynamoBatchState
+    from vitalflow.runtime import Runtime
 
 _runtime: Runtime | None = None
+_settings: Settings | None = None
+_clients: dict[str, Any] = {}  # per warm container, like the runtime
+
+
+def settings() -> Settings:
+    if _runtime is not None:
+        return _runtime.settings
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env(runtime="aws")
+    return _settings
 
 
 def current() -> Runtime:
@@ -18,19 +34,42 @@ def current() -> Runtime:
     if _runtime is None:
         from vitalflow.aws.runtime import aws_runtime
 
-        _runtime = aws_runtime(Settings.from_env(runtime="aws"))
+        _runtime = aws_runtime(settings())
     return _runtime
 
 
 def use(runtime: Runtime | None) -> None:
     """Install (or with None, forget) the runtime the handlers use."""
-    global _runtime
-    _runtime = runtime
+    global _runtime, _settings
+    _runtime, _settings = runtime, None
+    _clients.clear()
+
+
+def start_claims() -> DynamoBatchState:
+    """The leases on starting validation runs (the batch table)."""
+    from vitalflow.aws.batch_state import DynamoBatchState
+
+    config = settings()
+    config.require("table_name")
+    if _runtime is not None and isinstance(_runtime.state, DynamoBatchState):
+        return _runtime.state
+    if "claims" not in _clients:
+        _clients["claims"] = DynamoBatchState(config.table_name, boto3_session=_session(config))
+    claims: DynamoBatchState = _clients["claims"]
+    return claims
 
 
 def glue_runner() -> Any:
     from vitalflow.aws.glue_runner import GlueJobRunner
 
-    settings = current().settings
-    settings.require("glue_job_name")
-    return GlueJobRunner(settings.glue_job_name)
+    config = settings()
+    config.require("glue_job_name")
+    if "glue" not in _clients:
+        _clients["glue"] = GlueJobRunner(config.glue_job_name, boto3_session=_session(config))
+    return _clients["glue"]
+
+
+def _session(config: Settings) -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=config.region)

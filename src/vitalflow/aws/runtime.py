@@ -1,12 +1,16 @@
-"""The AWS runtime: every port backed by its AWS service, from settings Terraform provides."""
+"""The AWS runtime: every port backed by its AWS service, from settings Terraform provides.
+
+Athena (awswrangler, pandas) is imported on the first query, so the notify function's package
+needs neither; only the analyze function, which queries, carries the AWS SDK for pandas layer.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vitalflow.aws.athena import AthenaEngine
 from vitalflow.aws.batch_state import DynamoBatchState
 from vitalflow.aws.catalog import GlueCatalog
 from vitalflow.aws.dynamodb_store import DynamoResultStore
@@ -16,6 +20,26 @@ from vitalflow.aws.ses import SesMailer
 from vitalflow.config import Settings
 from vitalflow.enrich.rules import RulesAnalyst
 from vitalflow.runtime import Runtime, analyst_for
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+class LazyAthenaEngine:
+    """The Athena engine, built on the first query."""
+
+    def __init__(self, settings: Settings, boto3_session: Any = None) -> None:
+        self.settings = settings
+        self.session = boto3_session
+        self._engine: Any = None
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        if self._engine is None:
+            from vitalflow.aws.athena import AthenaEngine
+
+            self._engine = AthenaEngine(self.settings, boto3_session=self.session)
+        table: pa.Table = self._engine.query(sql, params)
+        return table
 
 
 def aws_runtime(settings: Settings, boto3_session: Any = None) -> Runtime:
@@ -30,11 +54,11 @@ def aws_runtime(settings: Settings, boto3_session: Any = None) -> Runtime:
         docs_store=S3ObjectStore(settings.docs_bucket, boto3_session=session, kms_key_id=settings.kms_key_id),
         bus=EventBridgeBus(settings.event_bus, boto3_session=session),
         workdir=Path(tempfile.gettempdir()) / "vitalflow",
-        engine=AthenaEngine(settings, boto3_session=session),
+        engine=LazyAthenaEngine(settings, boto3_session=session),
         analyst=analyst_for(settings, session),
         fallback=RulesAnalyst(),
         results=DynamoResultStore(settings.table_name, boto3_session=session),
-        mailer=SesMailer(boto3_session=session),
+        mailer=SesMailer(boto3_session=session, configuration_set=settings.ses_configuration_set or None),
         state=DynamoBatchState(settings.table_name, boto3_session=session),
         catalog=GlueCatalog(settings, boto3_session=session),
     )

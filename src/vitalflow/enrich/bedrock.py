@@ -22,6 +22,7 @@ from vitalflow.exceptions import AnalystError
 from vitalflow.models import Analysis, BatchReport
 
 log = logging.getLogger(__name__)
+INFERENCE_PROFILE_PREFIXES = ("us", "eu", "apac", "us-gov", "ca", "jp", "au", "global")
 
 
 def bedrock_client(settings: Settings, boto3_session: Any = None) -> Any:
@@ -103,8 +104,17 @@ class BedrockAnalyst:
         raise AnalystError(str(last_error or "Bedrock did not answer in time"))
 
     def cost(self, tokens_in: int, tokens_out: int) -> float:
-        price_in, price_out = self.prices.get(self.model, (0.0, 0.0))
+        price_in, price_out = self.prices.get(self.model) or self.prices.get(
+            base_model(self.model), (0.0, 0.0)
+        )
         return round(tokens_in / 1000 * price_in + tokens_out / 1000 * price_out, 6)
+
+
+def base_model(model_id: str) -> str:
+    """The model behind a cross-region inference profile id ("us.amazon.nova-lite-v1:0"), whose
+    on-demand price is the base model's."""
+    prefix, dot, rest = model_id.partition(".")
+    return rest if dot and prefix in INFERENCE_PROFILE_PREFIXES else model_id
 
 
 def _describe(exc: Exception) -> str:

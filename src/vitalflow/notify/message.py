@@ -72,3 +72,20 @@ def job_failure_message(
     message.set_content(text)
     message.add_alternative(f"<html><body><pre>{html.escape(text)}</pre></body></html>", subtype="html")
     return message
+
+
+def analysis_failure_message(
+    batch_id: str, error: str, *, sender: str, recipients: Sequence[str]
+) -> EmailMessage:
+    """An alert for a committed batch whose analysis failed after every retry (no report follows)."""
+    message = _envelope(sender, recipients, f"vitalflow: batch {batch_id} could not be analysed")
+    message["X-Vitalflow-Batch"] = batch_id
+    text = (
+        f"Batch {batch_id} was validated and committed, but its analysis failed after every retry,\n"
+        f"so no report will be sent for it.\n\nError: {error or '-'}\n\n"
+        "Fix the cause (for example, missing Athena views or permissions), then send the batch's\n"
+        "BatchValidated event again; the report follows once, as usual.\n"
+    )
+    message.set_content(text)
+    message.add_alternative(f"<html><body><pre>{html.escape(text)}</pre></body></html>", subtype="html")
+    return message
