@@ -1,39 +1,105 @@
-"""Great Expectations Data Docs for a whole batch.
+"""Data Docs: one self-contained, reviewer-readable page per batch, and an index that scales.
 
-The job validates a file chunk by chunk to bound memory, so GE produces one result per chunk; a
-reviewer needs one page per batch. The chunk results are merged here (counts summed, percentages
-recomputed, sample values capped) into a single suite result, stored in GE's validation results
-store and rendered by GE's own site builder, so the site and its index are genuine Data Docs.
-User ids never appear on the pages: samples for user_id rules are dropped.
+Why not Great Expectations' own site builder: its pages pull bootstrap, jQuery, vega and
+font-awesome from public CDNs (blank offline, on clinic networks and under a CSP), render
+unexpected values as live HTML, speak in derived column names, and rebuilding its index means
+downloading every stored result. So the site is rendered here with Jinja2 (autoescape on every
+template) from the GE validation result, the suite's meta (reason codes, notes) and the batch's
+manifest facts. One hand-written stylesheet ships as package data and is published next to the
+pages under a content-hashed name; pages have no scripts and no inline styles, so they work from
+a file, an S3 website or behind ``Content-Security-Policy: default-src 'self'``.
+
+What a reviewer sees, and never sees: counts, reason codes, source line numbers and *masked
+shapes* of failing values (``9`` digit, ``a`` letter, ``*`` anything else, truncated), never a
+field's text, and nothing at all for user ids. Derived columns are shown as the column they come
+from (``heart_rate__num`` -> ``heart_rate``, ``event_time__ts`` -> ``event_time``); ``__repeat`` is
+the duplicate rule of the whole row.
+
+Layout of the docs store (the docs bucket on AWS, the lake folder locally)::
+
+    docs/static/docs-<sha>.css          the stylesheet, immutable, written once per version
+    docs/validations/<batch>.html       the batch page (the report email links here)
+    docs/validations/<batch>.json       the batch's index record (facts, and its index key)
+    docs/index/<YYYY-MM>/<entry>        one index entry per batch; its *key* carries what the
+                                        index shows: <inverted time>~<batch>~<status>~<rows in>
+                                        ~<processed>~<rejected>~<base64url file name>.json
+    docs/months/<YYYY-MM>.html          every batch of a month
+    docs/index.html                     the newest INDEX_LIMIT batches and the list of months
+
+and the GE result itself (for audit and tooling) at ``gx/validations/<suite>/<batch>.json`` in
+the data store.
+
+Cost does not grow with history. Publishing a batch writes its page, its record and its entry
+(constant), then rebuilds its month's page and the index from LISTings only: entry keys hold every
+field the index shows, so no entry is ever downloaded. The index reads the month list (one key per
+month) and the newest months' entries until it has INDEX_LIMIT rows; a month page lists one month.
+A rerun of a batch (same content, same id) reads its record to delete its previous entry, so a
+batch is listed once.
+
+Concurrent jobs never lose each other's entries. Entries are separate objects, so writing them
+never conflicts; only the two rendered pages are shared, and S3 is last-writer-wins for them. Each
+publisher therefore renders from a listing, writes the page, lists again and re-renders until the
+listing it rendered is the listing it sees after writing. Since S3 LIST is strongly consistent
+after a PUT, whichever page write lands last was checked against a listing taken after every
+earlier page write, and any entry missing from that listing belongs to a publisher that had not
+yet finished writing its entry, so that publisher writes the page again later. The last page
+written therefore lists every entry whose publisher finished. An entry whose job died after
+writing it shows up at the next publish (or ``vitalflow docs prune``, which rebuilds the pages).
+
+Old results expire: on AWS by S3 lifecycle rules on ``docs/validations/``, ``docs/index/``,
+``docs/months/`` and ``gx/validations/`` (terraform/modules/storage); locally with
+``vitalflow docs prune --older-than 90d``, which deletes pages, records, entries and GE results
+older than the cutoff and rebuilds the affected pages. The stylesheet is outside those prefixes
+so pages never lose their styling.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-import tempfile
+import re
 from collections import Counter
-from datetime import datetime
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from importlib import resources
+from pathlib import PurePosixPath
 from typing import Any
 
-import great_expectations as gx
 from great_expectations.core.expectation_validation_result import (
     ExpectationSuiteValidationResult,
     ExpectationValidationResult,
 )
-from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
-from great_expectations.data_context.types.resource_identifiers import (
-    ExpectationSuiteIdentifier,
-    ValidationResultIdentifier,
-)
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from vitalflow import lake
+from vitalflow import __version__, lake
+from vitalflow.contract import REQUIRED_COLUMNS
+from vitalflow.exceptions import ObjectNotFound
 from vitalflow.ports import ObjectStore
 from vitalflow.validate.suite import INDEX_COLUMN
 
 SAMPLE = 20
 PRIVATE_COLUMNS = {"user_id"}
+INDEX_LIMIT = 100
+MAX_PAGE_WRITES = 8  # re-renders per page while other publishers keep adding entries
+SHOWN_LINES = 10
+SHOWN_SHAPES = 5
+SHAPE_LENGTH = 16
+VALIDATIONS = f"{lake.DOCS}validations/"
+ENTRIES = f"{lake.DOCS}index/"
+MONTHS = f"{lake.DOCS}months/"
+STATIC = f"{lake.DOCS}static/"
+INDEX_PAGE = f"{lake.DOCS}index.html"
+HTML_TYPE = "text/html; charset=utf-8"
+JSON_TYPE = "application/json"
+_LATEST = 9_999_999_999  # entry keys sort newest first: <_LATEST - epoch seconds>
+_NAME_BYTES = 96  # of the source file name kept in an entry key (local file names stop at 255)
+_STATUS_LABEL = {"passed": "Passed", "failed": "Rows rejected"}
+
+
+# --- merging the per-chunk GE results --------------------------------------------------------
 
 
 def merge_results(
@@ -109,6 +175,105 @@ def _line_only(item: Any) -> dict[str, Any]:
     return {INDEX_COLUMN: item.get(INDEX_COLUMN)} if isinstance(item, dict) else {}
 
 
+# --- what the pages are made of ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocsFacts:
+    """The batch's manifest-level facts, which the GE result does not know (e.g. malformed rows)."""
+
+    rows_in: int | None = None
+    rows_processed: int | None = None
+    rows_rejected: int | None = None
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    source: str | None = None  # the raw file's key or URI; only its file name is shown
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> DocsFacts:
+        """What ``merge_results``' meta carries when the caller passes no facts."""
+
+        def number(key: str) -> int | None:
+            value = meta.get(key)
+            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+        reasons = meta.get("rejected_by_reason")
+        return cls(
+            rows_in=number("rows_in"),
+            rows_processed=number("rows_processed"),
+            rows_rejected=number("rows_rejected"),
+            rejected_by_reason={str(k): int(v) for k, v in reasons.items()}
+            if isinstance(reasons, dict)
+            else {},
+            source=str(meta["source"]) if meta.get("source") else None,
+        )
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One batch as the index shows it; round-trips through its store key."""
+
+    batch_id: str
+    run_time: datetime
+    status: str
+    rows_in: int | None
+    rows_processed: int | None
+    rows_rejected: int | None
+    source_name: str
+
+    @property
+    def month(self) -> str:
+        return f"{self.run_time:%Y-%m}"
+
+    @property
+    def key(self) -> str:
+        stamp = _LATEST - int(self.run_time.timestamp())
+        name = self.source_name.encode("utf-8")[:_NAME_BYTES]
+        encoded = base64.urlsafe_b64encode(name).decode("ascii").rstrip("=")
+        counts = "~".join(
+            "x" if n is None else str(n) for n in (self.rows_in, self.rows_processed, self.rows_rejected)
+        )
+        return f"{ENTRIES}{self.month}/{stamp:010d}~{self.batch_id}~{self.status}~{counts}~{encoded}.json"
+
+    @classmethod
+    def from_key(cls, key: str) -> IndexEntry | None:
+        """The entry a key describes, or None for anything that is not an entry key."""
+        name = key.rsplit("/", 1)[-1]
+        parts = name[: -len(".json")].split("~") if name.endswith(".json") else []
+        if len(parts) != 7 or not parts[0].isdigit():
+            return None
+        stamp, batch_id, status, rows_in, processed, rejected, encoded = parts
+        try:
+            source = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8", "ignore")
+            counts = [None if n == "x" else int(n) for n in (rows_in, processed, rejected)]
+        except ValueError:
+            return None
+        return cls(
+            batch_id=batch_id,
+            run_time=datetime.fromtimestamp(_LATEST - int(stamp), tz=timezone.utc),
+            status=status if status in _STATUS_LABEL else "failed",
+            rows_in=counts[0],
+            rows_processed=counts[1],
+            rows_rejected=counts[2],
+            source_name=source,
+        )
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "page": f"validations/{self.batch_id}.html",
+            "source_name": self.source_name,
+            "when": f"{self.run_time:%Y-%m-%d %H:%M}",
+            "status": self.status,
+            "status_label": _STATUS_LABEL[self.status],
+            "rows_in": self.rows_in,
+            "rows_processed": self.rows_processed,
+            "rows_rejected": self.rows_rejected,
+        }
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+
 def publish_docs(
     result: ExpectationSuiteValidationResult,
     *,
@@ -116,58 +281,455 @@ def publish_docs(
     run_time: datetime,
     data_store: ObjectStore,
     docs_store: ObjectStore,
+    facts: DocsFacts | None = None,
 ) -> str:
-    """Store the batch's result, (re)build its page and the site index; return the page's key.
+    """Store the GE result, publish the batch page and index entry, refresh the index; return the page key.
 
-    GE builds the site on a local disk (its S3 backends are gone in 1.x), so the earlier results
-    are fetched into a scratch folder, the site is built there, and what changed is published
-    through the object stores; this works the same for a lake folder and for S3 buckets.
+    ``facts`` are the manifest's counts; without them the page shows what ``result.meta`` holds.
     """
-    suite_name = result.suite_name
-    results_prefix = f"{lake.GX_VALIDATIONS}{suite_name}/"
-    with tempfile.TemporaryDirectory(prefix="vitalflow-docs-") as scratch:
-        root = Path(scratch)
-        results_dir, site_dir = root / "validations", root / "site"
-        for stored in data_store.list_keys(results_prefix):
-            if f"/{batch_id}/" in stored:
-                continue  # a rerun after a crash replaces, never adds, a batch's page
-            target = results_dir / stored[len(lake.GX_VALIDATIONS) :]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data_store.get_bytes(stored))
-        context = _docs_context(results_dir, site_dir)
-        run_id = RunIdentifier(run_name=batch_id, run_time=run_time)
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
-            run_id=run_id,
-            batch_identifier=batch_id,
+    facts = facts or DocsFacts.from_meta(dict(result.meta or {}))
+    run_time = run_time if run_time.tzinfo else run_time.replace(tzinfo=timezone.utc)
+    run_time = run_time.astimezone(timezone.utc)
+    suite_name = result.suite_name or "suite"
+    data_store.put_bytes(
+        f"{lake.GX_VALIDATIONS}{suite_name}/{batch_id}.json",
+        json.dumps(result.to_json_dict(), default=str, sort_keys=True).encode("utf-8"),
+        JSON_TYPE,
+    )
+    stylesheet = ensure_stylesheet(docs_store)
+    rejected = facts.rows_rejected
+    passed = rejected == 0 if rejected is not None else bool(result.success)
+    entry = IndexEntry(
+        batch_id=batch_id,
+        run_time=run_time,
+        status="passed" if passed else "failed",
+        rows_in=facts.rows_in,
+        rows_processed=facts.rows_processed,
+        rows_rejected=rejected,
+        source_name=_file_name(facts.source),
+    )
+    page_key = f"{VALIDATIONS}{batch_id}.html"
+    html = render_batch_page(result, entry, facts, stylesheet)
+    docs_store.put_bytes(page_key, html.encode("utf-8"), HTML_TYPE)
+    record_key = f"{VALIDATIONS}{batch_id}.json"
+    previous = _read_record(docs_store, record_key)
+    record = {"batch_id": batch_id, "run_time": run_time.isoformat(), "entry": entry.key, "suite": suite_name}
+    docs_store.put_bytes(entry.key, json.dumps(record).encode("utf-8"), JSON_TYPE)
+    docs_store.put_bytes(record_key, json.dumps(record).encode("utf-8"), JSON_TYPE)
+    months = {entry.month}
+    old_key = previous.get("entry") if previous else None
+    if isinstance(old_key, str) and old_key != entry.key:
+        docs_store.delete([old_key])  # a rerun replaces, never adds, its batch's entry
+        old = IndexEntry.from_key(old_key)
+        if old is not None:
+            months.add(old.month)
+    for month in sorted(months):
+        refresh_month(docs_store, month, stylesheet)
+    refresh_index(docs_store, stylesheet)
+    return page_key
+
+
+def refresh_month(docs_store: ObjectStore, month: str, stylesheet: str | None = None) -> int:
+    """Rewrite one month's page from the listing of its entries (deleted when it has none)."""
+    stylesheet = stylesheet or ensure_stylesheet(docs_store)
+    page_key = f"{MONTHS}{month}.html"
+
+    def inputs() -> list[IndexEntry]:
+        return _entries(docs_store.list_keys(f"{ENTRIES}{month}/"))
+
+    def render(entries: list[IndexEntry]) -> bytes | None:
+        if not entries:
+            return None
+        html = _render(
+            "docs/month.html.j2",
+            root="../",
+            stylesheet=stylesheet,
+            month=month,
+            entries=[e.view() for e in entries],
         )
-        context.validation_results_store.set(key, result)
-        context.build_data_docs(resource_identifiers=[key])
-        page_dir = f"validations/{suite_name}/{batch_id}/"
-        data_store.delete([k for k in data_store.list_keys(f"{results_prefix}{batch_id}/")])
-        docs_store.delete([k for k in docs_store.list_keys(f"{lake.DOCS}{page_dir}")])
-        for path in sorted(results_dir.rglob(f"{batch_id}/**/*.json")):
-            data_store.put_file(path, lake.GX_VALIDATIONS + path.relative_to(results_dir).as_posix())
-        for path in sorted(p for p in site_dir.rglob("*") if p.is_file()):
-            relative = path.relative_to(site_dir).as_posix()
-            fresh = relative == "index.html" or relative.startswith(page_dir)
-            if fresh or not docs_store.exists(lake.DOCS + relative):  # static assets go up once
-                docs_store.put_file(path, lake.DOCS + relative)
-    return f"{lake.DOCS}{page_dir}{run_id.to_tuple()[1]}/{batch_id}.html"
+        return html.encode("utf-8")
+
+    return len(_write_until_stable(docs_store, page_key, inputs, render))
 
 
-def _docs_context(results_dir: Path, site_dir: Path) -> Any:
-    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
-    config.stores["validation_results_store"] = {
-        "class_name": "ValidationResultsStore",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir)},
+def refresh_index(docs_store: ObjectStore, stylesheet: str | None = None) -> int:
+    """Rewrite the index page: the newest INDEX_LIMIT entries, newest months first, and the months."""
+    stylesheet = stylesheet or ensure_stylesheet(docs_store)
+
+    def inputs() -> tuple[list[str], list[IndexEntry]]:
+        months = sorted(
+            (
+                key[len(MONTHS) : -len(".html")]
+                for key in docs_store.list_keys(MONTHS)
+                if key.endswith(".html")
+            ),
+            reverse=True,
+        )
+        newest: list[IndexEntry] = []
+        for month in months:
+            newest.extend(_entries(docs_store.list_keys(f"{ENTRIES}{month}/")))
+            if len(newest) >= INDEX_LIMIT:
+                break
+        return months, newest[:INDEX_LIMIT]
+
+    def render(state: tuple[list[str], list[IndexEntry]]) -> bytes:
+        months, entries = state
+        html = _render(
+            "docs/index.html.j2",
+            root="",
+            stylesheet=stylesheet,
+            months=months,
+            entries=[e.view() for e in entries],
+            limit=INDEX_LIMIT,
+        )
+        return html.encode("utf-8")
+
+    return len(_write_until_stable(docs_store, INDEX_PAGE, inputs, render)[1])
+
+
+def _write_until_stable(docs_store: ObjectStore, key: str, inputs: Any, render: Any) -> Any:
+    """Render from a listing, write, re-list; repeat while other publishers changed the listing."""
+    state = inputs()
+    for _ in range(MAX_PAGE_WRITES):
+        body = render(state)
+        if body is None:
+            docs_store.delete([key])
+        else:
+            docs_store.put_bytes(key, body, HTML_TYPE)
+        fresh = inputs()
+        if fresh == state:
+            break
+        state = fresh
+    return state
+
+
+def _entries(keys: Iterable[str]) -> list[IndexEntry]:
+    """Entries of a listing, newest first (the key order), one per batch."""
+    found: dict[str, IndexEntry] = {}
+    for key in sorted(keys):
+        entry = IndexEntry.from_key(key)
+        if entry is not None and entry.batch_id not in found:
+            found[entry.batch_id] = entry
+    return list(found.values())
+
+
+def _read_record(docs_store: ObjectStore, key: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(docs_store.get_bytes(key))
+    except (ObjectNotFound, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def ensure_stylesheet(docs_store: ObjectStore) -> str:
+    """Publish the stylesheet once per version; return its path relative to ``docs/``."""
+    css = _stylesheet_bytes()
+    name = f"static/docs-{hashlib.sha256(css).hexdigest()[:12]}.css"
+    if not docs_store.exists(lake.DOCS + name):
+        docs_store.put_bytes(lake.DOCS + name, css, "text/css; charset=utf-8")
+    return name
+
+
+@lru_cache(maxsize=1)
+def _stylesheet_bytes() -> bytes:
+    return resources.files("vitalflow").joinpath("resources/docs/docs.css").read_bytes()
+
+
+def _file_name(source: str | None) -> str:
+    return PurePosixPath(source.split("?", 1)[0]).name if source else ""
+
+
+# --- pruning --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    batches: list[str]
+    objects: int
+    cutoff: datetime
+
+
+def prune_docs(
+    data_store: ObjectStore,
+    docs_store: ObjectStore,
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> PruneReport:
+    """Delete the pages, index entries and GE results of batches validated before ``now - older_than``.
+
+    The local twin of the S3 lifecycle rules; it also rewrites the month pages and the index, so
+    no page links to a deleted batch.
+    """
+    cutoff = (now or datetime.now(timezone.utc)) - older_than
+    old = [
+        (key, entry)
+        for key in docs_store.list_keys(ENTRIES)
+        for entry in [IndexEntry.from_key(key)]
+        if entry is not None and entry.run_time < cutoff
+    ]
+    batches = sorted({entry.batch_id for _, entry in old})
+    doomed_docs = [key for key, _ in old]
+    for batch_id in batches:
+        doomed_docs += [
+            k
+            for k in (f"{VALIDATIONS}{batch_id}.html", f"{VALIDATIONS}{batch_id}.json")
+            if docs_store.exists(k)
+        ]
+    wanted = set(batches)
+    doomed_data = [
+        key for key in data_store.list_keys(lake.GX_VALIDATIONS) if _batch_of_result(key) in wanted
+    ]
+    if not dry_run:
+        docs_store.delete(doomed_docs)
+        data_store.delete(doomed_data)
+        stylesheet = ensure_stylesheet(docs_store)
+        for month in sorted({entry.month for _, entry in old}):
+            refresh_month(docs_store, month, stylesheet)
+        refresh_index(docs_store, stylesheet)
+    return PruneReport(batches=batches, objects=len(doomed_docs) + len(doomed_data), cutoff=cutoff)
+
+
+def _batch_of_result(key: str) -> str:
+    """The batch a stored GE result belongs to: ``<suite>/<batch>.json`` (or GE's older tuple layout)."""
+    parts = key[len(lake.GX_VALIDATIONS) :].split("/")
+    if len(parts) == 2:
+        return parts[1][: -len(".json")] if parts[1].endswith(".json") else ""
+    return parts[1] if len(parts) > 2 else ""
+
+
+# --- the batch page -------------------------------------------------------------------------------
+
+
+def render_batch_page(
+    result: ExpectationSuiteValidationResult, entry: IndexEntry, facts: DocsFacts, stylesheet: str
+) -> str:
+    rules = [_rule(evr) for evr in result.results]
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for rule in rules:
+        sections.setdefault(rule.pop("section"), []).append(rule)
+    order = {name: i for i, name in enumerate(REQUIRED_COLUMNS)}
+    ordered = sorted(sections, key=lambda s: (s == ROW_SECTION, order.get(s, len(order)), s))
+    meanings = {rule["reason"]: rule["text"] for rule in rules}
+    meanings.setdefault("row:malformed", "the line is not a well-formed CSV record")
+    counts = facts.rejected_by_reason or _reasons_from_results(rules)
+    page = {
+        **entry.view(),
+        "suite_name": result.suite_name,
+        "rules_total": len(rules),
+        "rules_passed": sum(1 for r in rules if r["passed"]),
+        "reasons": [
+            {"code": code, "meaning": meanings.get(code, ""), "count": n}
+            for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "sections": [
+            {
+                "title": "Whole rows" if name == ROW_SECTION else name,
+                "anchor": "rows" if name == ROW_SECTION else f"column-{name}",
+                "rules": sections[name],
+                "passed": all(r["passed"] for r in sections[name]),
+                "failed_rules": sum(1 for r in sections[name] if not r["passed"]),
+            }
+            for name in ordered
+        ],
     }
-    config.data_docs_sites = {
-        "vitalflow": {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        }
+    return _render("docs/batch.html.j2", root="../", stylesheet=stylesheet, page=page)
+
+
+ROW_SECTION = "\x00rows"
+
+
+def _reasons_from_results(rules: list[dict[str, Any]]) -> dict[str, int]:
+    """Failures per reason code when the manifest's counts are not given (rows may be counted twice)."""
+    counts: Counter[str] = Counter()
+    for rule in rules:
+        if rule["failed"]:
+            counts[rule["reason"]] += int(rule["failed"])
+    return dict(counts)
+
+
+def real_column(name: str | None) -> str | None:
+    """The dataset column a suite column stands for: ``heart_rate__num`` -> ``heart_rate``."""
+    if not name:
+        return None
+    if name.startswith("__"):
+        return None  # a row-level marker such as ``__repeat``
+    return name.split("__", 1)[0]
+
+
+def _rule(evr: ExpectationValidationResult) -> dict[str, Any]:
+    config = evr.expectation_config
+    kind = config.type if config else ""
+    kwargs: dict[str, Any] = dict(config.kwargs) if config else {}
+    meta: dict[str, Any] = dict(config.meta or {}) if config else {}
+    reason = str(meta.get("reason") or kind)
+    raw_columns = [kwargs.get(k) for k in ("column", "column_A", "column_B") if kwargs.get(k)]
+    columns = [c for c in (real_column(c) for c in raw_columns) if c]
+    prefix = reason.split(":", 1)[0]
+    if prefix in REQUIRED_COLUMNS or (prefix and prefix in columns):
+        section = prefix
+    elif columns:
+        section = columns[0]
+    else:
+        section = ROW_SECTION
+    res = evr.result or {}
+    checked = res.get("element_count")
+    failed = res.get("unexpected_count")
+    text, pattern = _describe(kind, kwargs, meta)
+    private = bool(set(raw_columns) & PRIVATE_COLUMNS or set(columns) & PRIVATE_COLUMNS)
+    lines = [
+        int(item[INDEX_COLUMN])
+        for item in res.get("partial_unexpected_index_list") or []
+        if isinstance(item, dict) and isinstance(item.get(INDEX_COLUMN), (int, float))
+    ]
+    shown = sorted(set(lines))[:SHOWN_LINES]
+    masks: list[dict[str, Any]] = []
+    flags = kind == "expect_column_values_to_be_in_set" and all(
+        isinstance(v, bool) for v in kwargs.get("value_set") or []
+    )
+    if not private and not flags and section != ROW_SECTION:
+        shapes: Counter[str] = Counter()
+        for item in res.get("partial_unexpected_counts") or []:
+            if isinstance(item, dict):
+                shapes[mask(item.get("value"))] += int(item.get("count") or 0)
+        masks = [{"shape": s, "count": n} for s, n in shapes.most_common(SHOWN_SHAPES)]
+    exception = evr.exception_info or {}
+    return {
+        "section": section,
+        "text": text,
+        "pattern": pattern,
+        "condition": _condition(kwargs),
+        "notes": _notes(meta.get("notes")),
+        "reason": reason,
+        "passed": bool(evr.success),
+        "checked": checked if isinstance(checked, int) else None,
+        "failed": failed if isinstance(failed, int) else None,
+        "failed_percent": f"{100.0 * failed / checked:.2f}" if isinstance(failed, int) and checked else "–",
+        "lines": shown,
+        "more_lines": bool(failed and failed > len(shown)),
+        "masks": masks,
+        "error": bool(exception.get("raised_exception")),
     }
-    return gx.get_context(project_config=config, mode="ephemeral")
+
+
+_DERIVED = {
+    "num": "can be read as a number",
+    "is_number": "can be read as a number",
+    "is_whole": "is a whole number",
+    "ts": "is a real date and time",
+    "is_timestamp": "is a real date and time",
+}
+
+
+def _describe(kind: str, kwargs: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str | None]:
+    """The rule in the dataset's words, and a pattern to show behind a disclosure."""
+    column = kwargs.get("column")
+    name = real_column(column) or "the row"
+    derived = column.split("__", 1)[1] if column and "__" in column.lstrip("_") else ""
+    check = _DERIVED.get(derived) or f"passes the {derived.replace('_', ' ')} check"
+    flag_check = kind == "expect_column_values_to_be_in_set" and list(kwargs.get("value_set") or []) == [True]
+    if derived and (kind == "expect_column_values_to_not_be_null" or flag_check):
+        return f"{name} {check}", None
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{name} is present", None
+    if kind == "expect_column_values_to_match_regex":
+        return f"{name} has the expected format", str(kwargs.get("regex", ""))
+    if kind == "expect_column_values_to_not_match_regex":
+        return f"{name} does not have a forbidden form", str(kwargs.get("regex", ""))
+    if kind == "expect_column_values_to_be_between":
+        low, high = _bound(kwargs.get("min_value")), _bound(kwargs.get("max_value"))
+        lower = "above" if kwargs.get("strict_min") else "at least"
+        upper = "below" if kwargs.get("strict_max") else "at most"
+        if (
+            low is not None
+            and high is not None
+            and not kwargs.get("strict_min")
+            and not kwargs.get("strict_max")
+        ):
+            return f"{name} is between {low} and {high}", None
+        parts = [f"{lower} {low}" if low is not None else "", f"{upper} {high}" if high is not None else ""]
+        return f"{name} is " + " and ".join(p for p in parts if p), None
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        a = real_column(kwargs.get("column_A")) or "A"
+        b = real_column(kwargs.get("column_B")) or "B"
+        verb = "is at least" if kwargs.get("or_equal") else "is greater than"
+        skip = " (rows missing either are not checked)" if kwargs.get("ignore_row_if") else ""
+        return f"{a} {verb} {b}{skip}", None
+    if kind == "expect_column_values_to_be_in_set" and column == "__repeat":
+        key = meta.get("key") or []
+        what = ", ".join(str(k) for k in key) if key else "key"
+        return f"no repeat of an earlier valid reading with the same {what}", None
+    if kind == "expect_column_values_to_be_in_set":
+        values = ", ".join(str(v) for v in kwargs.get("value_set") or [])
+        return f"{name} is one of: {values}", None
+    words = kind[len("expect_") :] if kind.startswith("expect_") else kind or "rule"
+    return f"{name}: {words.replace('_', ' ')}", None
+
+
+def _bound(value: Any) -> str | None:
+    """A range limit as a reviewer reads it; a suite parameter by its name."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "$PARAMETER" in value:
+        return "the " + str(value["$PARAMETER"]).replace("_", " ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _condition(kwargs: dict[str, Any]) -> str | None:
+    condition = kwargs.get("row_condition")
+    if not condition:
+        return None
+    simple = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\.notna\(\)\s*", str(condition))
+    if simple:
+        return f"Checked only where {real_column(simple.group(1))} is present."
+    return f"Checked only where {condition}."
+
+
+def _notes(notes: Any) -> str | None:
+    if isinstance(notes, dict):
+        notes = notes.get("content")
+    if isinstance(notes, list):
+        notes = " ".join(str(n) for n in notes)
+    return str(notes) if notes else None
+
+
+def mask(value: Any) -> str:
+    """A failing value's shape, never its text: 9 per digit, a per letter, * per other character."""
+    if isinstance(value, (list, tuple)):
+        return " / ".join(mask(v) for v in value)
+    if value is None:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    shape = "".join(
+        "9" if ch.isdigit() else "a" if ch.isalpha() else ch if ch in ".-+:" else "_" if ch == " " else "*"
+        for ch in text[:SHAPE_LENGTH]
+    )
+    return shape + ("…" if len(text) > SHAPE_LENGTH else "")
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("vitalflow", "templates"),
+        autoescape=True,  # every template, whatever its name: values never become markup
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["count_or_dash"] = lambda n: "–" if n is None else f"{int(n):,}"
+    env.globals["version"] = __version__
+    return env
+
+
+def _render(template: str, **context: Any) -> str:
+    return _environment().get_template(template).render(**context)
