@@ -25,6 +25,21 @@ INTEGER_COLUMNS: tuple[str, ...] = ("heart_rate", "spo2", "steps", "systolic_bp"
 FLOAT_COLUMNS: tuple[str, ...] = ("temp_c",)
 NUMERIC_COLUMNS: tuple[str, ...] = INTEGER_COLUMNS + FLOAT_COLUMNS
 
+# Physically possible values: the suite may be stricter, never looser. Processed rows are checked
+# against these before a batch is committed (a violation is a bug, and commits nothing).
+RANGES: dict[str, tuple[float, float]] = {
+    "heart_rate": (20, 250),
+    "spo2": (50, 100),
+    "steps": (0, 100_000),
+    "temp_c": (30.0, 45.0),
+    "systolic_bp": (50, 260),
+    "diastolic_bp": (30, 160),
+}
+# Readings are dated from 2000 up to a day after their upload (a wrong device clock otherwise);
+# Athena's partition projection on ``dt`` covers exactly this window.
+EARLIEST_EVENT = "2000-01-01T00:00:00+00:00"
+LATEST_EVENT_AFTER_UPLOAD_HOURS = 24
+
 # Columns the job adds to every output row.
 LINEAGE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("batch_id", pa.string(), nullable=False),

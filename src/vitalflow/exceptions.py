@@ -33,8 +33,20 @@ class MissingColumns(BatchRejected):
     """The header lacks required columns."""
 
 
+class RowTooLong(BatchRejected):
+    """A record is longer than the reader accepts (an unclosed quote, or no line breaks)."""
+
+
+class Compressed(NotCsv):
+    """The bytes are a compressed file or an archive, not the CSV inside it."""
+
+
 class SuiteError(VitalflowError):
     """The expectation suite file is unreadable or inconsistent with the dataset contract."""
+
+
+class ContractViolation(VitalflowError):
+    """Processed rows broke the dataset contract: a bug in the suite or the job; nothing is committed."""
 
 
 class BatchLocked(VitalflowError):

@@ -24,6 +24,7 @@ class SourceRef(Frozen):
     key: str
     version_id: str | None = None
     uri: str = ""  # display form: file path or s3://bucket/key
+    received_at: datetime | None = None  # upload time: readings may not be dated more than a day after it
 
 
 class SuiteInfo(Frozen):

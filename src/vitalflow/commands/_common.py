@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vitalflow.config import Settings
 
@@ -23,14 +23,14 @@ def console() -> Console:
 
 @contextmanager
 def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A row-count progress bar on stderr; nothing at all when disabled (e.g. under --json)."""
+    """A progress bar (bytes of the file read) on stderr; nothing at all when disabled (e.g. under --json)."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,

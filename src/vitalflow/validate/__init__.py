@@ -6,28 +6,27 @@ committed. A file that cannot be read as a whole ends as a failed batch whose ma
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
 from vitalflow import lake
-from vitalflow.contract import DATASET, PROCESSED_SCHEMA, REJECTED_SCHEMA
-from vitalflow.exceptions import BatchRejected, VitalflowError
+from vitalflow.contract import DATASET, LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.exceptions import BatchRejected, EmptyFile, VitalflowError
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
 from vitalflow.validate import prepare
 from vitalflow.validate.commit import publish
 from vitalflow.validate.docs import merge_results, publish_docs
-from vitalflow.validate.reader import FileScan, iter_chunks, iter_malformed, scan_file
+from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
 from vitalflow.validate.writer import PartitionedWriter
 
@@ -113,61 +112,60 @@ def _run(
     processed = PartitionedWriter(batch_dir, "processed", PROCESSED_SCHEMA, batch_id)
     rejected = PartitionedWriter(batch_dir, "rejected", REJECTED_SCHEMA, batch_id)
     ingest_dt = f"{started:%Y-%m-%d}"
+    latest = (source.received_at or started) + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)
+    parameters = {"latest_event_time": latest.astimezone(timezone.utc).isoformat()}
     repeats = prepare.RepeatTracker()
     results = []
     reasons_count: Counter[str] = Counter()
-    rows_processed = rows_rejected = done = 0
+    rows_in = rows_processed = rows_rejected = blank = 0
     try:
         for chunk in iter_chunks(path, scan, chunk_rows):
-            frame = prepare.check_frame(prepare.trimmed(chunk.table), chunk.lines)
-            verdict = ChunkVerdict()
-            suite.check_rows(frame, verdict)
-            failed = np.isin(chunk.lines, np.fromiter(verdict.reasons, dtype=np.int64))
-            repeats.mark(frame, ~failed, suite.duplicate_key)
-            suite.check_final(frame, verdict)
-            results.extend(verdict.results)
-            failed = np.isin(chunk.lines, np.fromiter(verdict.reasons, dtype=np.int64))
-            good, days = prepare.processed_table(frame, ~failed, batch_id, started)
-            processed.write(good, days)
-            positions = np.flatnonzero(failed)
-            row_reasons = [verdict.reasons[int(line)] for line in chunk.lines[positions]]
-            rejected.write(
-                prepare.rejected_table(chunk.table, chunk.lines, row_reasons, positions, batch_id, started),
-                ingest_dt,
-            )
-            for reasons in row_reasons:
-                reasons_count.update(reasons)
-            rows_processed += good.num_rows
-            rows_rejected += len(positions)
-            done += chunk.table.num_rows
+            blank += chunk.blank
+            if chunk.table.num_rows:
+                frame = prepare.check_frame(chunk.table, chunk.lines)
+                verdict = ChunkVerdict()
+                suite.check_rows(frame, verdict, parameters)
+                repeats.mark(frame, ~verdict.failed(chunk.lines), suite.duplicate_key)
+                suite.check_final(frame, verdict)
+                results.extend(verdict.results)
+                failed = verdict.failed(chunk.lines)
+                good, days = prepare.processed_table(frame, ~failed, batch_id, started, latest)
+                processed.write(good, days)
+                positions = np.flatnonzero(failed)
+                row_reasons = [verdict.reasons[int(line)] for line in chunk.lines[positions]]
+                rejected.write(
+                    prepare.rejected_table(
+                        chunk.table, chunk.lines, row_reasons, positions, batch_id, started
+                    ),
+                    ingest_dt,
+                )
+                for reasons in row_reasons:
+                    reasons_count.update(reasons)
+                rows_processed += good.num_rows
+                rows_rejected += len(positions)
+            if len(chunk.malformed_lines):
+                n = len(chunk.malformed_lines)
+                table = prepare.malformed_table(
+                    chunk.malformed_lines, chunk.malformed_text, MALFORMED, batch_id, started
+                )
+                rejected.write(table, ingest_dt)
+                reasons_count[MALFORMED] += n
+                rows_rejected += n
+            rows_in += chunk.table.num_rows + len(chunk.malformed_lines)
             if progress:
-                progress(done, scan.data_lines)
-        for chunk in iter_malformed(path, scan, chunk_rows):
-            n = len(chunk.lines)
-            table = prepare.rejected_table(
-                chunk.table,
-                chunk.lines,
-                [[MALFORMED]] * n,
-                np.arange(n),
-                batch_id,
-                started,
-                chunk.malformed_text,
-            )
-            rejected.write(table, ingest_dt)
-            reasons_count[MALFORMED] += n
-            rows_rejected += n
-            done += n
-            if progress:
-                progress(done, scan.data_lines)
+                progress(chunk.end, scan.size)
+        if rows_in == 0:
+            raise EmptyFile("the file has a header but no data rows")
         processed_files, rejected_files = processed.close(), rejected.close()
     except BaseException:
         processed.abort()
         rejected.abort()
         raise
-    if rows_processed + rows_rejected != scan.data_lines:
+    written = sum(f.rows for f in processed_files) + sum(f.rows for f in rejected_files)
+    if rows_processed + rows_rejected != rows_in or written != rows_in:
         raise RowCountMismatch(
-            f"internal error: {scan.data_lines} rows in, {rows_processed} processed + {rows_rejected} "
-            "rejected; nothing was committed"
+            f"internal error: {rows_in} rows in, {rows_processed} processed + {rows_rejected} "
+            f"rejected, {written} written; nothing was committed"
         )
     validated = time.perf_counter() - clock
     docs_key = None
@@ -175,7 +173,7 @@ def _run(
         merged = merge_results(
             results,
             suite.name,
-            {"batch_id": batch_id, "source": source.uri or source.key, "rows_in": scan.data_lines},
+            {"batch_id": batch_id, "source": source.uri or source.key, "rows_in": rows_in},
         )
         docs_key = publish_docs(
             merged, batch_id=batch_id, run_time=started, data_store=store, docs_store=docs_store
@@ -188,12 +186,12 @@ def _run(
         sha256=scan.sha256,
         bytes=scan.size,
         status="processed",
-        rows_in=scan.data_lines,
+        rows_in=rows_in,
         rows_processed=rows_processed,
         rows_rejected=rows_rejected,
         rejected_by_reason=dict(sorted(reasons_count.items())),
         extra_columns=scan.header.extra,
-        blank_lines=scan.blank_lines,
+        blank_lines=blank,
         partitions=[f.dt for f in processed_files],
         processed_files=[f.key for f in processed_files],
         rejected_files=[f.key for f in rejected_files],

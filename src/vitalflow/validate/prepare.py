@@ -1,8 +1,10 @@
-"""Turn raw text rows into the frame the suite checks, and split checked rows into outputs.
+"""Turn raw text rows into the frame the suite checks, and checked rows into typed Parquet tables.
 
-Parsing here is deliberately forgiving (anything unparseable becomes null); deciding what is
-acceptable is the suite's job. The frame carries both the trimmed text (for format rules) and the
-parsed values (``<col>__num``, ``event_time__ts``) for range and calendar rules.
+The frame carries the trimmed text of each field (for format rules) and what
+``vitalflow.validate.values`` makes of it: ``<col>__is_number``, ``<col>__num``,
+``<col>__is_whole``, ``event_time__is_timestamp`` and ``event_time__ts``. The boolean columns are
+null where the field is missing, so one failure gets one reason. The typed table is built from the
+very arrays the rules checked, and checked once more against the contract before it is written.
 """
 
 from __future__ import annotations
@@ -15,20 +17,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vitalflow.contract import (
+    EARLIEST_EVENT,
     FLOAT_COLUMNS,
     INTEGER_COLUMNS,
     NUMERIC_COLUMNS,
     PROCESSED_SCHEMA,
+    RANGES,
     REJECTED_SCHEMA,
     REQUIRED_COLUMNS,
 )
+from vitalflow.exceptions import ContractViolation
+from vitalflow.validate import values
 from vitalflow.validate.suite import INDEX_COLUMN
 
 REPEAT_COLUMN = "__repeat"
+INT32_MAX = 2**31 - 1
 
 
 def trimmed(table: pa.Table) -> pa.Table:
-    """Trim whitespace; a blank field counts as empty."""
+    """Trim white space; a blank field counts as empty."""
     columns = {}
     for name in REQUIRED_COLUMNS:
         col = pc.utf8_trim_whitespace(table.column(name))
@@ -36,14 +43,34 @@ def trimmed(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
-def check_frame(clean: pa.Table, lines: np.ndarray) -> pd.DataFrame:
+def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
+    """The frame the suite validates: trimmed text plus the parsed values of every field."""
+    clean = trimmed(raw)
     frame = clean.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     for name in NUMERIC_COLUMNS:
-        frame[f"{name}__num"] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    frame["event_time__ts"] = pd.to_datetime(frame["event_time"], format="ISO8601", utc=True, errors="coerce")
+        text = clean.column(name)
+        present = _present(text)
+        number = values.parse_numbers(text)
+        frame[f"{name}__is_number"] = _tristate(~np.isnan(number), present)
+        frame[f"{name}__num"] = number
+        if name in INTEGER_COLUMNS:
+            frame[f"{name}__is_whole"] = _tristate(values.whole(number), ~np.isnan(number))
+    text = clean.column("event_time")
+    stamps = values.parse_timestamps(text)
+    frame["event_time__is_timestamp"] = _tristate(~np.isnat(stamps), _present(text))
+    frame["event_time__ts"] = pd.Series(stamps, index=frame.index).dt.tz_localize("UTC")
     frame[INDEX_COLUMN] = lines
     frame[REPEAT_COLUMN] = False
     return frame
+
+
+def _present(text: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _tristate(ok: np.ndarray, applies: np.ndarray) -> pd.arrays.BooleanArray:
+    """True/False where the rule applies, null (skipped by the rule) elsewhere."""
+    return pd.arrays.BooleanArray(np.asarray(ok, dtype=bool), ~np.asarray(applies, dtype=bool))
 
 
 class RepeatTracker:
@@ -51,7 +78,8 @@ class RepeatTracker:
 
     Keys are kept as 64-bit hashes in one sorted array (8 bytes a row), which keeps memory bounded
     for files far larger than a chunk; the chance of two different readings colliding in a
-    10-million-row file is about 3 in a million.
+    10-million-row file is about 3 in a million. Probes are sorted before the lookup, so memory
+    access stays sequential however large the array grows.
     """
 
     def __init__(self) -> None:
@@ -61,43 +89,90 @@ class RepeatTracker:
         """Set ``__repeat`` on candidate rows whose key was already taken, and record the new keys."""
         if not candidates.any() or not key:
             return
-        parts = []
-        for name in key:
-            column = frame.loc[candidates, name if name != "event_time" else "event_time__ts"]
-            parts.append(column)
+        parts = [frame.loc[candidates, name if name != "event_time" else "event_time__ts"] for name in key]
         hashes = pd.util.hash_pandas_object(pd.concat(parts, axis=1), index=False).to_numpy(np.uint64)
-        repeat_in_chunk = pd.Series(hashes).duplicated(keep="first").to_numpy()
-        position = np.searchsorted(self._seen, hashes)
-        position[position >= len(self._seen)] = 0
-        seen_before = (self._seen[position] == hashes) if len(self._seen) else np.zeros(len(hashes), bool)
-        repeat = repeat_in_chunk | seen_before
+        repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
+        if len(self._seen):
+            order = np.argsort(hashes, kind="stable")
+            probes = hashes[order]
+            position = np.searchsorted(self._seen, probes)
+            position[position >= len(self._seen)] = 0
+            found = np.empty(len(hashes), dtype=bool)
+            found[order] = self._seen[position] == probes
+            repeat |= found
         frame.loc[candidates, REPEAT_COLUMN] = repeat
-        fresh = np.sort(hashes[~repeat])
-        merged = np.concatenate([self._seen, fresh])
+        merged = np.concatenate([self._seen, np.sort(hashes[~repeat])])
         merged.sort(kind="stable")  # two sorted runs: a linear merge
         self._seen = merged
 
 
 def processed_table(
-    frame: pd.DataFrame, keep: np.ndarray, batch_id: str, ingested_at: datetime
+    frame: pd.DataFrame, keep: np.ndarray, batch_id: str, ingested_at: datetime, latest: datetime
 ) -> tuple[pa.Table, np.ndarray]:
-    """Typed rows for Parquet, and each row's event date (UTC) as datetime64[D], its dt partition."""
-    rows = frame.loc[keep]
-    n = len(rows)
+    """Typed rows for Parquet and each row's event date (UTC, datetime64[D]), its ``dt`` partition.
+
+    Built from the arrays the rules checked; any value outside the contract is a bug in the suite
+    or here, so it raises ContractViolation (the batch fails and nothing is committed).
+    """
+    n = int(keep.sum())
+    stamps = frame["event_time__ts"].dt.tz_convert(None).to_numpy().astype("datetime64[us]")[keep]
+    _check_stamps(stamps, latest)
+    user = pa.array(frame["user_id"].array, type=pa.string()).filter(pa.array(keep))
+    if user.null_count:
+        raise ContractViolation("internal error: a processed row has no user_id; nothing was committed")
     columns: dict[str, pa.Array] = {
-        "event_time": pa.array(rows["event_time__ts"], type=pa.timestamp("us", tz="UTC")),
-        "user_id": pa.array(rows["user_id"].astype(object), type=pa.string()),
+        "event_time": pa.array(stamps, type=pa.timestamp("us", tz="UTC")),
+        "user_id": user,
     }
     for name in INTEGER_COLUMNS:
-        columns[name] = pa.array(rows[f"{name}__num"].to_numpy().round().astype(np.int32))
+        number = frame[f"{name}__num"].to_numpy(np.float64)[keep]
+        _check_range(name, number)
+        if not np.all(np.floor(number) == number):
+            raise ContractViolation(
+                f"internal error: {name} has a fraction in a processed row; nothing was committed"
+            )
+        columns[name] = pa.array(number.astype(np.int32))
     for name in FLOAT_COLUMNS:
-        columns[name] = pa.array(rows[f"{name}__num"].to_numpy(np.float64))
-    columns["batch_id"] = pa.array([batch_id] * n, type=pa.string())
-    columns["source_line"] = pa.array(rows[INDEX_COLUMN].to_numpy(np.int64))
-    columns["ingested_at"] = pa.array([ingested_at] * n, type=pa.timestamp("us", tz="UTC"))
+        number = frame[f"{name}__num"].to_numpy(np.float64)[keep]
+        _check_range(name, number)
+        columns[name] = pa.array(number)
+    columns["batch_id"] = pa.array(np.full(n, batch_id, dtype=object), type=pa.string())
+    columns["source_line"] = pa.array(frame[INDEX_COLUMN].to_numpy(np.int64)[keep])
+    columns["ingested_at"] = pa.array(
+        np.full(n, np.datetime64(_naive(ingested_at), "us")), pa.timestamp("us", tz="UTC")
+    )
     table = pa.table(columns, schema=PROCESSED_SCHEMA)
-    days = rows["event_time__ts"].dt.tz_convert(None).to_numpy().astype("datetime64[D]")
-    return table, days
+    return table, stamps.astype("datetime64[D]")
+
+
+def _check_range(name: str, number: np.ndarray) -> None:
+    low, high = RANGES[name]
+    if len(number) and not (np.all(np.isfinite(number)) and number.min() >= low and number.max() <= high):
+        raise ContractViolation(
+            f"internal error: {name} values outside {low}-{high} (or missing) reached the processed "
+            "output; check the suite's rules for this column. Nothing was committed."
+        )
+
+
+def _check_stamps(stamps: np.ndarray, latest: datetime) -> None:
+    if not len(stamps):
+        return
+    earliest = np.datetime64(EARLIEST_EVENT[:19], "us")
+    if (
+        np.isnat(stamps).any()
+        or stamps.min() < earliest
+        or stamps.max() > np.datetime64(_naive(latest), "us")
+    ):
+        raise ContractViolation(
+            "internal error: an event_time outside the accepted window (or missing) reached the processed "
+            "output; check the suite's event_time rules. Nothing was committed."
+        )
+
+
+def _naive(moment: datetime) -> datetime:
+    """UTC wall time without a zone, the form numpy's datetime64 takes without a warning."""
+    offset = moment.utcoffset()
+    return (moment - offset).replace(tzinfo=None) if offset is not None else moment
 
 
 def rejected_table(
@@ -107,15 +182,34 @@ def rejected_table(
     positions: np.ndarray,
     batch_id: str,
     ingested_at: datetime,
-    raw_lines: list[str] | None = None,
 ) -> pa.Table:
     """Rejected rows keep the file's text for every field, the line number and every reason."""
     picked = raw.take(pa.array(positions, type=pa.int64()))
     n = len(positions)
     columns: dict[str, pa.Array] = {name: picked.column(name) for name in REQUIRED_COLUMNS}
-    columns["raw_line"] = pa.array(raw_lines if raw_lines is not None else [None] * n, type=pa.string())
+    columns["raw_line"] = pa.nulls(n, type=pa.string())
     columns["reasons"] = pa.array(reasons, type=pa.list_(pa.string()))
-    columns["batch_id"] = pa.array([batch_id] * n, type=pa.string())
-    columns["source_line"] = pa.array(lines[positions] if n else [], type=pa.int64())
-    columns["ingested_at"] = pa.array([ingested_at] * n, type=pa.timestamp("us", tz="UTC"))
+    return _with_lineage(columns, lines[positions], batch_id, ingested_at)
+
+
+def malformed_table(
+    lines: np.ndarray, texts: list[str], reason: str, batch_id: str, ingested_at: datetime
+) -> pa.Table:
+    """Records that are not rows: no fields, the raw text of the record and its first line."""
+    n = len(lines)
+    columns: dict[str, pa.Array] = {name: pa.nulls(n, type=pa.string()) for name in REQUIRED_COLUMNS}
+    columns["raw_line"] = pa.array(texts, type=pa.string())
+    columns["reasons"] = pa.array([[reason]] * n, type=pa.list_(pa.string()))
+    return _with_lineage(columns, lines, batch_id, ingested_at)
+
+
+def _with_lineage(
+    columns: dict[str, pa.Array], lines: np.ndarray, batch_id: str, ingested_at: datetime
+) -> pa.Table:
+    n = len(lines)
+    columns["batch_id"] = pa.array(np.full(n, batch_id, dtype=object), type=pa.string())
+    columns["source_line"] = pa.array(np.asarray(lines, dtype=np.int64))
+    columns["ingested_at"] = pa.array(
+        np.full(n, np.datetime64(_naive(ingested_at), "us")), pa.timestamp("us", tz="UTC")
+    )
     return pa.table(columns, schema=REJECTED_SCHEMA)

@@ -9,7 +9,9 @@ other check. GE 1.x returns row-level results only when told which column identi
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from vitalflow.exceptions import SuiteError
@@ -29,6 +32,7 @@ from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.core.expectation_validation_result import (
     ExpectationSuiteValidationResult,
 )
+from great_expectations.data_context.data_context.context_factory import project_manager
 from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
 from great_expectations.expectations.expectation_configuration import (
     ExpectationConfiguration,
@@ -37,6 +41,15 @@ from great_expectations.expectations.expectation_configuration import (
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 INDEX_COLUMN = "__line"
+SAMPLE = 20
+_ROW_LISTS = (
+    "unexpected_index_list",
+    "unexpected_list",
+    "partial_unexpected_list",
+    "partial_unexpected_index_list",
+    "partial_unexpected_counts",
+    "unexpected_rows",
+)
 AFTER_ROW_CHECKS = "after_row_checks"
 DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "resources" / "health_vitals.json"
 
@@ -49,13 +62,40 @@ class ChunkVerdict:
     results: list[ExpectationSuiteValidationResult] = field(default_factory=list)
 
     def add(self, result: ExpectationSuiteValidationResult, reason_by_index: list[str]) -> None:
-        self.results.append(result)
         for position, evr in enumerate(result.results):
             reason = reason_by_index[position]
-            for item in evr.result.get("unexpected_index_list") or []:
+            details = evr.result
+            for item in details.get("unexpected_index_list") or []:
                 line = int(item[INDEX_COLUMN])
                 if reason not in self.reasons[line]:
                     self.reasons[line].append(reason)
+            for name in _ROW_LISTS:  # keep a sample only: memory must not grow with rejected rows
+                if isinstance(details.get(name), list):
+                    details[name] = details[name][:SAMPLE]
+        self.results.append(result)
+
+    def failed(self, lines: np.ndarray) -> np.ndarray:
+        """Which of ``lines`` have at least one reason."""
+        if not self.reasons:
+            return np.zeros(len(lines), dtype=bool)
+        return np.isin(lines, np.fromiter(self.reasons, dtype=np.int64, count=len(self.reasons)))
+
+
+_SOURCES = itertools.count()
+
+
+@functools.lru_cache(maxsize=1)
+def _context() -> Any:
+    """One ephemeral GE context per process, shared by every suite loaded in it.
+
+    GE 1.x resolves a batch definition's data source through the process's current project
+    context (pinned version 1.8.1: tests/test_suite_errors.py covers it), so each validation
+    makes this context current first. In-memory stores and no docs site: validating chunks must not touch the disk.
+    """
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
+    context = gx.get_context(project_config=config, mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+    return context
 
 
 class HealthSuite:
@@ -81,11 +121,9 @@ class HealthSuite:
         self.reasons = sorted({c.meta["reason"] for c in configs})
         referenced = {c.kwargs.get(k) for c in self.final_configs for k in ("column", "column_A", "column_B")}
         self._final_columns = [INDEX_COLUMN, *sorted(name for name in referenced if name)]
-        # in-memory stores and no docs site: validating chunks must not touch the disk
-        config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
-        self._context = gx.get_context(project_config=config, mode="ephemeral")
-        self._context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
-        asset = self._context.data_sources.add_pandas("vitalflow").add_dataframe_asset("chunk")
+        self._context = _context()
+        source = f"vitalflow-{next(_SOURCES)}"  # several suites may live in one process
+        asset = self._context.data_sources.add_pandas(source).add_dataframe_asset("chunk")
         self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_chunk")
         self._row_suite = self._suite(self.name, self.row_configs)
         self._final_suite = self._suite(self.name + ".after_row_checks", self.final_configs)
@@ -119,8 +157,14 @@ class HealthSuite:
         return names
 
     def _run(
-        self, frame: pd.DataFrame, suite: ExpectationSuite, configs: list[ExpectationConfiguration]
+        self,
+        frame: pd.DataFrame,
+        suite: ExpectationSuite,
+        parameters: dict[str, Any] | None = None,
     ) -> tuple[ExpectationSuiteValidationResult, list[str]]:
+        # GE finds a batch's data source through the process's current context; another part of
+        # the program (or a library) may have made a different one current since.
+        project_manager.set_project(self._context)
         batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(
             suite,
@@ -128,25 +172,61 @@ class HealthSuite:
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": [INDEX_COLUMN],
                 "return_unexpected_index_query": False,
-                "partial_unexpected_count": 20,
+                "partial_unexpected_count": SAMPLE,
             },
+            expectation_parameters=parameters or {},
         )
         reasons = []
         for evr in result.results:
             config = evr.expectation_config
             if config is None or not config.meta:
                 raise SuiteError("Great Expectations returned a result without its expectation")
-            if evr.exception_info and evr.exception_info.get("raised_exception"):
+            error = _evaluation_error(evr.exception_info)
+            if error is None and not evr.success and evr.result.get("unexpected_index_list") is None:
+                error = "it failed without naming the rows that failed it"
+            if error is not None:
                 raise SuiteError(
-                    f"expectation {config.type} could not run: {evr.exception_info.get('exception_message')}"
+                    f"expectation {config.type} {_describe(config.kwargs)} in {self.path.name} could not be "
+                    f"evaluated: {error}. Fix the suite; no batch can be committed until then."
                 )
             reasons.append(config.meta["reason"])
         return result, reasons
 
-    def check_rows(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
-        verdict.add(*self._run(frame, self._row_suite, self.row_configs))
+    def check_rows(
+        self, frame: pd.DataFrame, verdict: ChunkVerdict, parameters: dict[str, Any] | None = None
+    ) -> None:
+        verdict.add(*self._run(frame, self._row_suite, parameters))
 
     def check_final(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
         if self.final_configs:
             # GE fingerprints every column it is given; this phase reads only a couple
-            verdict.add(*self._run(frame[self._final_columns], self._final_suite, self.final_configs))
+            verdict.add(*self._run(frame[self._final_columns], self._final_suite))
+
+
+def _evaluation_error(info: Any) -> str | None:
+    """The first error GE recorded, at the top level or per metric (GE 1.x keys those by metric id)."""
+    if not info:
+        return None
+    if isinstance(info, dict):
+        if _raised(info.get("raised_exception")):
+            return str(info.get("exception_message") or "an exception was raised")
+        for value in info.values():
+            if isinstance(value, dict):
+                found = _evaluation_error(value)
+                if found:
+                    return found
+        return None
+    if _raised(getattr(info, "raised_exception", None)):
+        return str(getattr(info, "exception_message", "") or "an exception was raised")
+    return None
+
+
+def _raised(flag: Any) -> bool:
+    return flag is True or (isinstance(flag, str) and flag.lower() == "true")
+
+
+def _describe(kwargs: dict[str, Any]) -> str:
+    shown = {
+        k: v for k, v in kwargs.items() if k in ("column", "column_A", "column_B", "regex", "row_condition")
+    }
+    return "(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
