@@ -47,6 +47,12 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   }
 }
 
+locals {
+  # Data Docs pages, index entries and the GE results behind them (vitalflow.validate.docs): the
+  # data bucket holds gx/validations/, the docs bucket the rest; the stylesheet (docs/static/) stays.
+  validation_prefixes = ["gx/validations/", "docs/validations/", "docs/index/", "docs/months/"]
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
@@ -72,6 +78,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       }
       expiration {
         days = rule.value
+      }
+    }
+  }
+
+  dynamic "rule" {
+    for_each = toset(local.validation_prefixes)
+    content {
+      id     = "expire-${replace(trimsuffix(rule.value, "/"), "/", "-")}"
+      status = "Enabled"
+      filter {
+        prefix = rule.value
+      }
+      expiration {
+        days = var.validation_retention_days
       }
     }
   }

@@ -22,6 +22,16 @@ variable "expire_prefixes" {
   }
 }
 
+variable "validation_retention_days" {
+  description = "Days to keep Data Docs pages, index entries and validation results (gx/validations/, docs/validations/, docs/index/, docs/months/)."
+  type        = number
+  default     = 90
+  validation {
+    condition     = contains([max(var.validation_retention_days, 1)], var.validation_retention_days)
+    error_message = "Retention must be at least one day."
+  }
+}
+
 variable "noncurrent_version_days" {
   description = "Days to keep overwritten or deleted object versions."
   type        = number
