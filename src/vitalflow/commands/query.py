@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-from rich.table import Table
-
 from vitalflow.commands._common import console, settings_from
+from vitalflow.commands.output import print_table, write_csv, write_json_lines
 from vitalflow.exceptions import QueryError
+from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
-from vitalflow.runtime import local_runtime
+
+DESCRIPTION = """\
+Read-only SQL (Athena dialect) over the local lake's committed batches, as Athena answers it on
+AWS. Tables: processed, rejected, and the views in sql/views (readings_flagged,
+anomaly_thresholds). Only read statements run: SELECT (with WITH, VALUES, UNION ...) and
+DESCRIBE; the query cannot read or write files, only the tables and views."""
+
+FORMATS_EPILOG = """\
+output formats:
+  table  a table for reading in the terminal (the default)
+  json   one JSON object per row: integers and decimals as numbers, booleans as true/false,
+         timestamps and dates as ISO-8601 strings, arrays and rows as nested JSON, NaN as null
+  csv    a header line, then one record per row, values written as in json; text that a
+         spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return)
+         gets a leading apostrophe, as in the email report, so it opens as the text it is"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "query",
-        help="run Athena SQL against the local lake",
-        description="Tables: processed, rejected, and the views in sql/views (readings_flagged).",
+        help="run read-only Athena SQL against the local lake",
+        description=DESCRIPTION,
+        epilog=FORMATS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("sql", nargs="?", help="the SQL statement (Athena dialect)")
     parser.add_argument("--file", type=Path, help="run the statement in this .sql file instead")
@@ -33,23 +46,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="a named parameter (:NAME); repeatable",
     )
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (see below); csv guards spreadsheet formulas",
+    )
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     if bool(args.sql) == bool(args.file):
         raise QueryError("give either a SQL statement or --file, not both")
-    sql = args.file.read_text(encoding="utf-8") if args.file else args.sql
+    sql = _read(args.file) if args.file else args.sql
     params = _params(args.param)
-    runtime = local_runtime(settings_from(args))
-    engine = DuckDBEngine(runtime.store)  # type: ignore[arg-type]
+    home = Path(settings_from(args).home).expanduser().resolve()
+    if not home.is_dir():  # a query reads; it does not create a lake
+        raise QueryError(f"no lake at {home}: run `vitalflow run` on a file first, or pass --home")
+    engine = DuckDBEngine(LocalObjectStore(home))
     try:
         result = engine.query(sql, params)
     finally:
         engine.close()
-    _print(result, args.format)
+    if args.format == "json":
+        write_json_lines(result, sys.stdout)
+    elif args.format == "csv":
+        write_csv(result, sys.stdout)
+    else:
+        print_table(result, console())
     return 0
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryError(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
 
 
 def _params(items: list[str]) -> dict[str, Any]:
@@ -60,24 +92,3 @@ def _params(items: list[str]) -> dict[str, Any]:
             raise QueryError(f"--param takes NAME=VALUE, not {item!r}")
         params[name.strip()] = int(value) if value.isdigit() else value
     return params
-
-
-def _print(result: pa.Table, fmt: str) -> None:
-    rows = result.to_pylist()
-    if fmt == "json":
-        for row in rows:
-            print(json.dumps(row, default=str))
-    elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(result.column_names)
-        writer.writerows([[_text(row[c]) for c in result.column_names] for row in rows])
-    else:
-        table = Table(*result.column_names)
-        for row in rows:
-            table.add_row(*(_text(row[c]) for c in result.column_names))
-        console().print(table)
-        console().print(f"{len(rows)} row(s)")
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
