@@ -1,13 +1,109 @@
-"""Great Expectations Data Docs: one page per batch, reflecting the whole batch, without user ids."""
+"""Data Docs: one readable page per batch, an index that lists every batch, and retention.
+
+Helpers here (a real GE result captured from a real pipeline run, a direct publisher) are shared
+by the other ``test_data_docs_*`` modules.
+"""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
+import re
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from unittest import mock
 
-from conftest import row
+import pytest
+
+from conftest import csv_text, row
+from vitalflow import cli, lake, stages
 from vitalflow.config import Settings
+from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
+from vitalflow.validate import docs
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+def mixed_rows() -> list[dict[str, str]]:
+    """A batch failing one rule of most kinds: range, format, pair, calendar, duplicate, user id."""
+    rows = [row(user_id=f"u{i}", heart_rate="300" if i % 10 == 0 else "70") for i in range(45)]
+    rows += [
+        row(user_id="u-pair", systolic_bp="114", diastolic_bp="119"),
+        row(user_id="u-cal", event_time="2026-02-30T10:00:00Z"),
+        row(user_id="secret id 42"),
+        row(user_id="u-temp", temp_c="47.5"),
+        rows[1],  # a duplicate of line 3 (line 1 is the header)
+    ]
+    return rows
+
+
+def capture_result(tmp_path: Path, rows: list[dict[str, str]], name: str = "clinic-north.csv"):
+    """Run the real pipeline and keep the GE result it hands to publish_docs."""
+    runtime = local_runtime(Settings(home=tmp_path / "capture-lake", chunk_rows=7))
+    source = tmp_path / "capture-in" / name
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(csv_text(rows), encoding="utf-8")
+    captured = []
+    real = docs.publish_docs
+
+    def spy(result, **kwargs):
+        captured.append(result)
+        return real(result, **kwargs)
+
+    with mock.patch("vitalflow.validate.publish_docs", spy):
+        outcome = run_file(runtime, source)
+    assert captured, outcome
+    return captured[0], outcome, runtime
+
+
+@pytest.fixture(scope="module")
+def real_result(tmp_path_factory):
+    result, _outcome, _runtime = capture_result(tmp_path_factory.mktemp("result"), mixed_rows())
+    return result
+
+
+def publish(store, result, batch_id: str, when: datetime, *, name: str = "clinic.csv", rejected: int = 3):
+    facts = docs.DocsFacts(
+        rows_in=50,
+        rows_processed=50 - rejected,
+        rows_rejected=rejected,
+        rejected_by_reason={"heart_rate:out_of_range": 2, "row:malformed": 1} if rejected else {},
+        source=f"s3://vitalflow-data/raw/2026-11-20/{name}",
+    )
+    return docs.publish_docs(
+        result, batch_id=batch_id, run_time=when, data_store=store, docs_store=store, facts=facts
+    )
+
+
+class Tags(HTMLParser):
+    """Every start tag and attribute name of a page, and its visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> Tags:
+    parser = Tags()
+    parser.feed(html)
+    return parser
+
+
+def batch_ids_listed(html: str) -> list[str]:
+    return re.findall(r'href="(?:\.\./)?validations/([0-9a-f]+)\.html"', html)
 
 
 def test_one_page_per_batch_covering_all_chunks(tmp_path, write_csv):
@@ -27,7 +123,7 @@ def test_one_page_per_batch_covering_all_chunks(tmp_path, write_csv):
     html = pages[0].read_text()
     assert "secret id 42" not in html and "secret id 42" not in stored.read_text()
     index = (home / "docs" / "index.html").read_text()
-    assert outcome.batch_id in index
+    assert batch_ids_listed(index) == [outcome.batch_id]
 
 
 def test_rerun_replaces_the_page(tmp_path, write_csv):
@@ -36,3 +132,126 @@ def test_rerun_replaces_the_page(tmp_path, write_csv):
     second = run_file(runtime, write_csv([row(heart_rate="80")], name="b.csv"))
     pages = list((runtime.home / "docs" / "validations").rglob("*.html"))
     assert sorted(str(p) for p in pages) == sorted([first.docs, second.docs])
+
+
+def test_page_speaks_the_datasets_language(tmp_path, real_result):
+    store = LocalObjectStore(tmp_path / "lake")
+    key = publish(store, real_result, "0123456789abcdef", T0, name="clinic-north.csv")
+    assert key == "docs/validations/0123456789abcdef.html"
+    html = store.get_bytes(key).decode()
+    text = " ".join(parse(html).text)
+    for internal in ("__num", "__ts", "__repeat", "__is_", "__line", "__none__", "expect_column", "None"):
+        assert internal not in html, internal
+    # the top says which file and batch this is, when, and how many rows went where
+    head = text[: text.index("Rejected rows by reason")]
+    for fact in ("clinic-north.csv", "0123456789abcdef", "2026-11-20 08:00", "50", "47", "3"):
+        assert fact in head, fact
+    # one section per real column, in the dataset's order, then whole-row rules
+    sections = re.findall(r'<section class="column \w+" id="([^"]+)"', html)
+    assert sections[:8] == [f"column-{c}" for c in docs.REQUIRED_COLUMNS] and sections[-1] == "rows"
+    assert "systolic_bp is greater than diastolic_bp" in text  # the pair check, not 114.0119.0
+    assert "no repeat of an earlier valid reading with the same user_id, event_time" in text
+    assert "heart_rate is between 20 and 250" in text
+    assert "row:malformed" in text and "heart_rate:out_of_range" in text
+    heart = html[html.index('id="column-heart_rate"') : html.index('id="column-spo2"')]
+    assert "lines 2, 12, 22, 32, 42" in heart and '<span class="mask">999</span> ×5' in heart
+    user = html[html.index('id="column-user_id"') : html.index('id="column-heart_rate"')]
+    assert "user_id:invalid_format" in user and "mask" not in user  # lines only, never a shape
+
+
+def test_masks_keep_shape_not_text():
+    assert docs.mask("72.5") == "99.9"
+    assert docs.mask("<script>alert(1)</script>") == "*aaaaaa*aaaaa*9*…"
+    assert docs.mask([114.0, 119.0]) == "999 / 999"
+    assert docs.mask(None) == "(empty)"
+
+
+def test_index_lists_newest_first_and_month_pages_list_every_batch(tmp_path, real_result, monkeypatch):
+    monkeypatch.setattr(docs, "INDEX_LIMIT", 5)
+    store = LocalObjectStore(tmp_path / "lake")
+    ids = [f"{i:016x}" for i in range(8)]
+    for i, batch_id in enumerate(ids):  # six in November, two in December
+        publish(store, real_result, batch_id, T0 + timedelta(days=2 * i), rejected=i % 2)
+    index = store.get_bytes("docs/index.html").decode()
+    assert batch_ids_listed(index) == ids[::-1][:5]
+    assert 'href="months/2026-12.html"' in index and 'href="months/2026-11.html"' in index
+    november = store.get_bytes("docs/months/2026-11.html").decode()
+    assert batch_ids_listed(november) == ids[:6][::-1]
+    row_html = index[index.index(ids[7]) :]
+    assert re.search(r'badge failed">Rows rejected.*?>50<.*?>49<.*?>1<', row_html, re.S)
+    assert 'badge passed">Passed' in index
+    assert "clinic.csv" in index
+
+
+def test_rerun_lists_a_batch_once(tmp_path, real_result):
+    store = LocalObjectStore(tmp_path / "lake")
+    publish(store, real_result, "00000000000000aa", T0)
+    publish(store, real_result, "00000000000000bb", T0 + timedelta(hours=1))
+    publish(store, real_result, "00000000000000aa", T0 + timedelta(days=40), rejected=0)  # next month
+    index = store.get_bytes("docs/index.html").decode()
+    assert batch_ids_listed(index) == ["00000000000000aa", "00000000000000bb"]
+    assert batch_ids_listed(store.get_bytes("docs/months/2026-11.html").decode()) == ["00000000000000bb"]
+    entries = [k for k in store.list_keys("docs/index/") if "00000000000000aa" in k]
+    assert len(entries) == 1 and "~passed~" in entries[0]
+
+
+def test_email_link_lands_on_the_batch_page(tmp_path, write_csv):
+    settings = Settings(home=tmp_path / "lake", docs_base_url="https://docs.example.org/site/")
+    runtime = local_runtime(settings)
+    outcome = run_file(runtime, write_csv(mixed_rows(), name="ward-7.csv"))
+    from vitalflow.manifests import read_manifest
+
+    manifest = read_manifest(runtime.store, outcome.batch_id)
+    assert manifest is not None and manifest.docs == outcome.docs
+    url = stages.docs_url(runtime, manifest)
+    assert url == f"https://docs.example.org/site/validations/{outcome.batch_id}.html"
+    page = Path(manifest.docs).read_text()
+    assert "ward-7.csv" in page and outcome.batch_id in page
+    assert outcome.report
+    message = email.message_from_bytes(Path(outcome.report).read_bytes(), policy=email.policy.default)
+    bodies = [p.get_content() for p in message.walk() if p.get_content_type() in ("text/plain", "text/html")]
+    assert bodies and all(url in body for body in bodies)
+
+
+def test_prune_deletes_old_batches_and_rewrites_the_pages(tmp_path, real_result, capsys):
+    home = tmp_path / "lake"
+    store = LocalObjectStore(home)
+    now = datetime.now(timezone.utc)
+    old, recent = "00000000000000e1", "00000000000000e2"
+    publish(store, real_result, old, now - timedelta(days=120))
+    publish(store, real_result, recent, now - timedelta(days=3))
+    assert store.exists(f"{lake.GX_VALIDATIONS}{real_result.suite_name}/{old}.json")
+
+    assert cli.main(["--home", str(home), "docs", "prune", "--older-than", "90d", "--dry-run"]) == 0
+    assert "would delete 1 batches" in capsys.readouterr().out
+    assert store.exists(f"docs/validations/{old}.html")
+
+    assert cli.main(["docs", "prune", "--home", str(home), "--older-than", "90d"]) == 0
+    assert "deleted 1 batches" in capsys.readouterr().out
+    left = list(store.list_keys("docs/")) + list(store.list_keys(lake.GX_VALIDATIONS))
+    assert not [k for k in left if old in k]
+    assert [k for k in left if recent in k]
+    assert batch_ids_listed(store.get_bytes("docs/index.html").decode()) == [recent]
+    old_month = f"docs/months/{now - timedelta(days=120):%Y-%m}.html"
+    assert not store.exists(old_month) or old not in store.get_bytes(old_month).decode()
+    assert [k for k in store.list_keys("docs/static/") if k.endswith(".css")]  # styling stays
+
+
+def test_prune_rejects_a_bad_age(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--home", str(tmp_path), "docs", "prune", "--older-than", "ninety days"])
+    assert exit_info.value.code == 2
+    assert "expected an age such as 90d" in capsys.readouterr().err
+
+
+def test_rebuild_restores_an_index_a_dead_job_left_behind(tmp_path, real_result, capsys):
+    home = tmp_path / "lake"
+    store = LocalObjectStore(home)
+    publish(store, real_result, "00000000000000c1", T0)
+    publish(store, real_result, "00000000000000c2", T0 + timedelta(minutes=5))
+    store.put_bytes("docs/index.html", b"stale")
+    assert cli.main(["--home", str(home), "docs", "rebuild"]) == 0
+    assert batch_ids_listed(store.get_bytes("docs/index.html").decode()) == [
+        "00000000000000c2",
+        "00000000000000c1",
+    ]

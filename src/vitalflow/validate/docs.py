@@ -578,12 +578,8 @@ def _rule(evr: ExpectationValidationResult) -> dict[str, Any]:
     failed = res.get("unexpected_count")
     text, pattern = _describe(kind, kwargs, meta)
     private = bool(set(raw_columns) & PRIVATE_COLUMNS or set(columns) & PRIVATE_COLUMNS)
-    lines = [
-        int(item[INDEX_COLUMN])
-        for item in res.get("partial_unexpected_index_list") or []
-        if isinstance(item, dict) and isinstance(item.get(INDEX_COLUMN), (int, float))
-    ]
-    shown = sorted(set(lines))[:SHOWN_LINES]
+    lines = [_line(item) for item in res.get("partial_unexpected_index_list") or []]
+    shown = sorted({n for n in lines if n is not None})[:SHOWN_LINES]
     masks: list[dict[str, Any]] = []
     flags = kind == "expect_column_values_to_be_in_set" and all(
         isinstance(v, bool) for v in kwargs.get("value_set") or []
@@ -620,6 +616,15 @@ _DERIVED = {
     "ts": "is a real date and time",
     "is_timestamp": "is a real date and time",
 }
+
+
+def _line(item: Any) -> int | None:
+    """The source line number of a failing row (numpy or Python integer), nothing else of it."""
+    value = item.get(INDEX_COLUMN) if isinstance(item, dict) else None
+    try:
+        return int(value) if value is not None and not isinstance(value, (bool, str)) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _describe(kind: str, kwargs: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str | None]:
