@@ -2,40 +2,51 @@
 data "aws_caller_identity" "current" {}
 
 locals {
-  account        = data.aws_caller_identity.current.account_id
-  data_arn       = "arn:aws:s3:::${var.data_bucket_name}"
-  docs_arn       = "arn:aws:s3:::${var.docs_bucket_name}"
-  table_name     = "${var.name}-batches"
-  table_arn      = "arn:aws:dynamodb:${var.region}:${local.account}:table/${local.table_name}"
-  job_name       = "${var.name}-validate"
-  bus_name       = var.name
-  bus_arn        = "arn:aws:events:${var.region}:${local.account}:event-bus/${local.bus_name}"
-  workgroup      = var.name
-  workgroup_arn  = "arn:aws:athena:${var.region}:${local.account}:workgroup/${local.workgroup}"
-  database       = replace(var.name, "-", "_")
-  catalog_arns   = ["arn:aws:glue:${var.region}:${local.account}:catalog", "arn:aws:glue:${var.region}:${local.account}:database/${local.database}", "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/*"]
-  model_arn      = "arn:aws:bedrock:${var.region}::foundation-model/${var.bedrock_model_id}"
-  wheel_key      = "artifacts/${basename(var.glue_wheel)}"
+  account       = data.aws_caller_identity.current.account_id
+  data_arn      = "arn:aws:s3:::${var.data_bucket_name}"
+  docs_arn      = "arn:aws:s3:::${var.docs_bucket_name}"
+  table_name    = "${var.name}-batches"
+  table_arn     = "arn:aws:dynamodb:${var.region}:${local.account}:table/${local.table_name}"
+  job_name      = "${var.name}-validate"
+  bus_name      = var.name
+  bus_arn       = "arn:aws:events:${var.region}:${local.account}:event-bus/${local.bus_name}"
+  workgroup     = var.name
+  workgroup_arn = "arn:aws:athena:${var.region}:${local.account}:workgroup/${local.workgroup}"
+  database      = replace(var.name, "-", "_")
+  catalog_arns  = ["arn:aws:glue:${var.region}:${local.account}:catalog", "arn:aws:glue:${var.region}:${local.account}:database/${local.database}", "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/*"]
+  # Bedrock: a base model id ("amazon.nova-lite-v1:0") is invoked in this region; an inference profile
+  # id ("us.amazon.nova-lite-v1:0") needs IAM on the profile and on the model in every region it routes to.
+  model_arns = try(
+    [
+      "arn:aws:bedrock:${var.region}:${local.account}:inference-profile/${var.bedrock_model_id}",
+      "arn:aws:bedrock:*::foundation-model/${regex("^(?:us|eu|apac|us-gov|ca|jp|au|global)\\.(.+)$", var.bedrock_model_id)[0]}",
+    ],
+    ["arn:aws:bedrock:${var.region}::foundation-model/${var.bedrock_model_id}"],
+  )
   script_key     = "artifacts/validate_batch.py"
+  wheelhouse     = sort(fileset(var.glue_wheelhouse, "*.whl"))
+  functions      = ["start_validation", "analyze", "notify"]
   lake_columns   = { for c in ["event_time:timestamp", "user_id:string", "heart_rate:int", "spo2:int", "steps:int", "temp_c:double", "systolic_bp:int", "diastolic_bp:int"] : split(":", c)[0] => split(":", c)[1] }
   lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
   processed_cols = concat([for n, t in local.lake_columns : { name = n, type = t }], local.lineage)
   rejected_cols  = concat([for n, t in local.lake_columns : { name = n, type = "string" }], [{ name = "raw_line", type = "string" }, { name = "reasons", type = "array<string>" }], local.lineage)
   settings = {
-    VITALFLOW_RUNTIME          = "aws"
-    VITALFLOW_DATA_BUCKET      = var.data_bucket_name
-    VITALFLOW_DOCS_BUCKET      = var.docs_bucket_name
-    VITALFLOW_GLUE_JOB_NAME    = local.job_name
-    VITALFLOW_GLUE_DATABASE    = local.database
-    VITALFLOW_ATHENA_WORKGROUP = local.workgroup
-    VITALFLOW_TABLE_NAME       = local.table_name
-    VITALFLOW_EVENT_BUS        = local.bus_name
-    VITALFLOW_KMS_KEY_ID       = module.kms.key_arn
-    VITALFLOW_ANALYST          = "bedrock"
-    VITALFLOW_BEDROCK_MODEL_ID = var.bedrock_model_id
-    VITALFLOW_MAIL_FROM        = var.mail_from
-    VITALFLOW_MAIL_TO          = join(",", var.mail_to)
-    VITALFLOW_DOCS_BASE_URL    = var.docs_base_url
+    VITALFLOW_RUNTIME               = "aws"
+    VITALFLOW_REGION                = var.region
+    VITALFLOW_DATA_BUCKET           = var.data_bucket_name
+    VITALFLOW_DOCS_BUCKET           = var.docs_bucket_name
+    VITALFLOW_GLUE_JOB_NAME         = local.job_name
+    VITALFLOW_GLUE_DATABASE         = local.database
+    VITALFLOW_ATHENA_WORKGROUP      = local.workgroup
+    VITALFLOW_TABLE_NAME            = local.table_name
+    VITALFLOW_EVENT_BUS             = local.bus_name
+    VITALFLOW_KMS_KEY_ID            = module.kms.key_arn
+    VITALFLOW_ANALYST               = "bedrock"
+    VITALFLOW_BEDROCK_MODEL_ID      = var.bedrock_model_id
+    VITALFLOW_MAIL_FROM             = var.mail_from
+    VITALFLOW_MAIL_TO               = join(",", var.mail_to)
+    VITALFLOW_DOCS_BASE_URL         = var.docs_base_url
+    VITALFLOW_SES_CONFIGURATION_SET = module.notifications.configuration_set_name
   }
   lambda_env = merge(local.settings, {
     POWERTOOLS_SERVICE_NAME      = "vitalflow"
@@ -72,12 +83,24 @@ resource "aws_s3_object" "glue_script" {
   kms_key_id = module.kms.key_arn
 }
 
-resource "aws_s3_object" "glue_wheel" {
-  bucket     = module.data_bucket.bucket
-  key        = local.wheel_key
-  source     = var.glue_wheel
-  etag       = filemd5(var.glue_wheel)
-  kms_key_id = module.kms.key_arn
+# The Glue job's pinned wheelhouse (make package): installed with --no-index, so no run depends on PyPI.
+resource "aws_s3_object" "wheelhouse" {
+  for_each    = toset(local.wheelhouse)
+  bucket      = module.data_bucket.bucket
+  key         = "artifacts/wheelhouse/${each.value}"
+  source      = "${var.glue_wheelhouse}/${each.value}"
+  source_hash = filemd5("${var.glue_wheelhouse}/${each.value}")
+  kms_key_id  = module.kms.key_arn
+}
+
+# One package per function (make package), uploaded so that no function meets the 50 MB direct-upload cap.
+resource "aws_s3_object" "lambda_package" {
+  for_each    = toset(local.functions)
+  bucket      = module.data_bucket.bucket
+  key         = "artifacts/lambda/${each.value}.zip"
+  source      = "${var.lambda_packages_dir}/${each.value}.zip"
+  source_hash = filemd5("${var.lambda_packages_dir}/${each.value}.zip")
+  kms_key_id  = module.kms.key_arn
 }
 
 module "uploads" {
@@ -87,6 +110,7 @@ module "uploads" {
   bucket_arn                 = module.data_bucket.arn
   kms_key_arn                = module.kms.key_arn
   visibility_timeout_seconds = 360
+  max_receive_count          = 10
 }
 
 module "table" {
@@ -98,6 +122,8 @@ module "table" {
 module "notifications" {
   source      = "./modules/notifications"
   sender      = var.mail_from
+  recipients  = var.ses_verify_recipients ? var.mail_to : []
+  name        = var.name
   topic_name  = "${var.name}-events"
   subscribers = var.alarm_subscribers
   kms_key_arn = module.kms.key_arn
@@ -111,7 +137,7 @@ module "glue" {
   data_bucket   = module.data_bucket.bucket
   docs_bucket   = module.docs_bucket.bucket
   script_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
-  wheel_s3_uri  = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_wheel.key}"
+  wheel_s3_uris = [for w in local.wheelhouse : "s3://${module.data_bucket.bucket}/${aws_s3_object.wheelhouse[w].key}"]
   settings      = local.settings
   job_type      = var.glue_job_type
   event_bus_arn = local.bus_arn
@@ -130,8 +156,9 @@ module "start_validation" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-start-validation"
   handler         = "start_validation.handler"
-  layers          = [var.pandas_layer_arn]
-  package_path    = var.lambda_package
+  package_bucket  = module.data_bucket.bucket
+  package_key     = aws_s3_object.lambda_package["start_validation"].key
+  package_hash    = filebase64sha256("${var.lambda_packages_dir}/start_validation.zip")
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn
   timeout_seconds = 60
@@ -149,25 +176,32 @@ resource "aws_lambda_event_source_mapping" "uploads" {
   batch_size                         = 10
   maximum_batching_window_in_seconds = 5
   function_response_types            = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = var.upload_concurrency # bounds the consumer without reserved concurrency
+  }
 }
 
 module "analyze" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-analyze"
   handler         = "analyze.handler"
-  layers          = [var.pandas_layer_arn]
-  package_path    = var.lambda_package
+  package_bucket  = module.data_bucket.bucket
+  package_key     = aws_s3_object.lambda_package["analyze"].key
+  package_hash    = filebase64sha256("${var.lambda_packages_dir}/analyze.zip")
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn
+  layers          = [var.pandas_layer_arn] # the only function that needs pandas (awswrangler for Athena)
   timeout_seconds = 300
   memory_mb       = 2048
+  # Once Lambda's two retries are spent, the failure record goes to the bus and becomes an alert.
+  on_failure_destination_arn = local.bus_arn
   statements = {
     Query         = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
     Catalog       = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
     ReadLake      = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*"] }
     ListLake      = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
     QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
-    InvokeModel   = { actions = ["bedrock:InvokeModel"], resources = [local.model_arn] }
+    InvokeModel   = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
     StoreRecord   = local.batch_item
     AnnounceBatch = { actions = ["events:PutEvents"], resources = [local.bus_arn] }
   }
@@ -177,16 +211,17 @@ module "notify" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-notify"
   handler         = "notify.handler"
-  layers          = [var.pandas_layer_arn]
-  package_path    = var.lambda_package
-  environment     = local.lambda_env
+  package_bucket  = module.data_bucket.bucket
+  package_key     = aws_s3_object.lambda_package["notify"].key
+  package_hash    = filebase64sha256("${var.lambda_packages_dir}/notify.zip")
+  environment     = merge(local.lambda_env, { MPLCONFIGDIR = "/tmp/matplotlib" }) # the package is read-only
   kms_key_arn     = module.kms.key_arn
   timeout_seconds = 60
   memory_mb       = 1024
   statements = {
     ReadManifests = local.read_manifests
     BatchItem     = local.batch_item
-    SendReport    = { actions = ["ses:SendEmail", "ses:SendRawEmail"], resources = [module.notifications.sender_identity_arn] }
+    SendReport    = { actions = ["ses:SendEmail", "ses:SendRawEmail"], resources = module.notifications.sending_arns }
   }
 }
 
@@ -205,7 +240,7 @@ module "monitoring" {
   name                  = var.name
   region                = var.region
   function_names        = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name]
-  dlq_names             = [module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name]
+  dlq_names             = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name])
   job_failed_rule_name  = module.events.job_failed_rule_name
   reject_rate_threshold = var.reject_rate_alarm_percent
   alarm_topic_arn       = module.notifications.topic_arn

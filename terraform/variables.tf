@@ -57,7 +57,7 @@ variable "alarm_subscribers" {
 }
 
 variable "bedrock_model_id" {
-  description = "Bedrock model the analyze function may invoke (and only that one)."
+  description = "Bedrock model the analyze function may invoke (and only that one): a base model id where the region serves it on demand, else an inference profile id (us./eu./apac. prefix)."
   type        = string
   default     = "amazon.nova-lite-v1:0"
 }
@@ -86,20 +86,36 @@ variable "athena_bytes_scanned_cutoff" {
   default     = 10737418240
 }
 
-variable "lambda_package" {
-  description = "Path of the Lambda zip built by make package."
+variable "lambda_packages_dir" {
+  description = "Folder with the per-function zips built by make package (start_validation.zip, analyze.zip, notify.zip)."
   type        = string
-  default     = "../dist/lambda.zip"
+  default     = "../dist/lambda"
 }
 
-variable "glue_wheel" {
-  description = "Path of the wheel built by make package (installed by the Glue job)."
+variable "glue_wheelhouse" {
+  description = "Folder with the Glue job's pinned wheelhouse built by make package: ../dist/glue-py3.9 for pythonshell, ../dist/glue-py3.11 (GLUE_PYTHON=3.11 make package) for glueetl."
   type        = string
-  default     = "../dist/vitalflow-0.1.0-py3-none-any.whl"
+  default     = "../dist/glue-py3.9"
+}
+
+variable "upload_concurrency" {
+  description = "Most start_validation invocations the upload queue drives at once (the event source mapping's maximum concurrency, 2-1000)."
+  type        = number
+  default     = 5
+  validation {
+    condition     = contains([min(max(var.upload_concurrency, 2), 1000)], var.upload_concurrency)
+    error_message = "SQS event source mappings take a maximum concurrency from 2 to 1000."
+  }
+}
+
+variable "ses_verify_recipients" {
+  description = "Create SES identities for mail_to (each recipient gets a verification email). Needed while the account's SES is in the sandbox, which only delivers to verified addresses."
+  type        = bool
+  default     = true
 }
 
 variable "pandas_layer_arn" {
-  description = "AWS SDK for pandas layer for Python 3.11 in the region (provides pandas, numpy, pyarrow, awswrangler to the Lambdas)."
+  description = "AWS SDK for pandas layer for Python 3.11 in the region (pandas, numpy, pyarrow, awswrangler for the analyze function; about 204 MB unzipped)."
   type        = string
   default     = "arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python311:22"
   validation {
@@ -109,9 +125,9 @@ variable "pandas_layer_arn" {
 }
 
 variable "glue_job_type" {
-  description = "glueetl (Glue 5.0, Python 3.11, default) or pythonshell (Python 3.9, 1/16 DPU)."
+  description = "pythonshell (default: Python 3.9, 1/16 DPU, 1 GB) or glueetl (Glue 5.0, Python 3.11, 2 G.1X workers) for files too large for 1 GB; see the README."
   type        = string
-  default     = "glueetl"
+  default     = "pythonshell"
   validation {
     condition     = contains(["glueetl", "pythonshell"], var.glue_job_type)
     error_message = "glueetl or pythonshell."

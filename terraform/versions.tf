@@ -3,7 +3,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40"
+      version = ">= 5.65" # aws_glue_job.job_run_queuing_enabled
     }
   }
 }

@@ -45,7 +45,18 @@ locals {
       pattern = {
         source        = ["aws.glue"]
         "detail-type" = ["Glue Job State Change"]
-        detail        = { jobName = [var.glue_job_name], state = ["FAILED", "TIMEOUT"] }
+        detail        = { jobName = [var.glue_job_name], state = ["FAILED", "TIMEOUT", "STOPPED"] }
+      }
+      target = var.notify_function_arn
+    }
+    # The analyze function's on-failure destination is this bus: once its retries are spent, the
+    # failure record (with the original event) becomes an alert for the batch.
+    analyze-failed = {
+      bus = aws_cloudwatch_event_bus.this.name
+      pattern = {
+        source        = ["lambda"]
+        "detail-type" = ["Lambda Function Invocation Result - Failure"]
+        resources     = [{ prefix = var.analyze_function_arn }]
       }
       target = var.notify_function_arn
     }
@@ -86,7 +97,7 @@ resource "aws_lambda_permission" "events" {
 resource "aws_cloudwatch_event_rule" "to_sns" {
   name           = "${var.name}-to-sns"
   event_bus_name = aws_cloudwatch_event_bus.this.name
-  event_pattern  = jsonencode({ source = ["vitalflow"] })
+  event_pattern  = jsonencode({ source = ["vitalflow", "lambda"] })
   tags           = var.tags
 }
 

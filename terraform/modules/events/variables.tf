@@ -4,17 +4,17 @@ variable "name" {
 }
 
 variable "analyze_function_arn" {
-  description = "Lambda receiving BatchValidated."
+  description = "Lambda receiving BatchValidated (its failures, sent to this bus, become alerts)."
   type        = string
 }
 
 variable "notify_function_arn" {
-  description = "Lambda receiving BatchAnalyzed, BatchFailed and failed Glue runs."
+  description = "Lambda receiving BatchAnalyzed, BatchFailed, failed or stopped Glue runs and failed analyses."
   type        = string
 }
 
 variable "glue_job_name" {
-  description = "Validation job whose FAILED/TIMEOUT runs raise an alert."
+  description = "Validation job whose FAILED, TIMEOUT or STOPPED runs raise an alert."
   type        = string
 }
 

@@ -32,9 +32,13 @@ variable "script_s3_uri" {
   type        = string
 }
 
-variable "wheel_s3_uri" {
-  description = "S3 URI of the vitalflow wheel the job installs."
-  type        = string
+variable "wheel_s3_uris" {
+  description = "S3 URIs of every wheel in the pinned wheelhouse (vitalflow and its dependencies), installed without an index."
+  type        = list(string)
+  validation {
+    condition     = alltrue(concat([can(var.wheel_s3_uris[0])], [for u in var.wheel_s3_uris : can(regex("^s3://.+\\.whl$", u))]))
+    error_message = "At least one s3://...whl (run make package first)."
+  }
 }
 
 variable "settings" {
@@ -54,9 +58,9 @@ variable "kms_key_arn" {
 }
 
 variable "job_type" {
-  description = "glueetl: Glue 5.0, Python 3.11 (what vitalflow needs); pythonshell: Python 3.9 at 1/16 DPU (needs a 3.9 build)."
+  description = "pythonshell (default): Python 3.9 at 1/16 DPU (1 GB); glueetl: Glue 5.0, Python 3.11, 2 G.1X workers, for files too large for 1 GB."
   type        = string
-  default     = "glueetl"
+  default     = "pythonshell"
   validation {
     condition     = contains(["glueetl", "pythonshell"], var.job_type)
     error_message = "glueetl or pythonshell."
@@ -80,7 +84,7 @@ variable "timeout_minutes" {
 }
 
 variable "max_concurrent_runs" {
-  description = "Runs allowed at once; beyond it StartJobRun is throttled and the upload retried."
+  description = "Runs at once; with job run queuing, further runs wait in Glue's queue (state WAITING)."
   type        = number
   default     = 5
 }

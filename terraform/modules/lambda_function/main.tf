@@ -1,5 +1,6 @@
-# One handler of the shared package: function, role with exactly the given statements, log group,
-# and a dead-letter queue for asynchronous invocations that still fail after retries.
+# One function from its own package (uploaded to S3 by the root module): function, role with exactly the
+# given statements, log group, and where asynchronous invocations go once retries are exhausted (one
+# on-failure destination: the function's own queue, or another target such as the event bus).
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.name}"
   retention_in_days = var.log_retention_days
@@ -7,7 +8,14 @@ resource "aws_cloudwatch_log_group" "this" {
   tags              = var.tags
 }
 
+locals {
+  destination = coalesce(var.on_failure_destination_arn, one(aws_sqs_queue.dlq[*].arn))
+  # The role may deliver to its destination: SendMessage to a queue, PutEvents to a bus.
+  destination_action = can(regex("^arn:aws[a-z-]*:events:", local.destination)) ? "events:PutEvents" : "sqs:SendMessage"
+}
+
 resource "aws_sqs_queue" "dlq" {
+  count                     = lookup({ "" = 1 }, var.on_failure_destination_arn, 0)
   name                      = "${var.name}-dlq"
   kms_master_key_id         = var.kms_key_arn
   message_retention_seconds = 1209600
@@ -34,9 +42,19 @@ data "aws_iam_policy_document" "this" {
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
   statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    sid       = "FailedInvocations"
+    actions   = [local.destination_action]
+    resources = [local.destination]
+  }
+  dynamic "statement" {
+    # Active tracing: Lambda refuses CreateFunction unless the role may write traces. X-Ray has no
+    # resource-level permissions, so "*" is the only resource these two actions take.
+    for_each = compact([lookup({ Active = "tracing" }, var.tracing_mode, "")])
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
   }
   statement {
     sid       = "UseKey"
@@ -66,8 +84,9 @@ resource "aws_lambda_function" "this" {
   role                           = aws_iam_role.this.arn
   runtime                        = "python3.11"
   handler                        = var.handler
-  filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
+  s3_bucket                      = var.package_bucket
+  s3_key                         = var.package_key
+  source_code_hash               = var.package_hash
   timeout                        = var.timeout_seconds
   memory_size                    = var.memory_mb
   reserved_concurrent_executions = var.reserved_concurrency
@@ -77,11 +96,8 @@ resource "aws_lambda_function" "this" {
   environment {
     variables = var.environment
   }
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dlq.arn
-  }
   tracing_config {
-    mode = "Active"
+    mode = var.tracing_mode
   }
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
   tags       = var.tags
@@ -93,7 +109,7 @@ resource "aws_lambda_function_event_invoke_config" "this" {
   maximum_event_age_in_seconds = 3600
   destination_config {
     on_failure {
-      destination = aws_sqs_queue.dlq.arn
+      destination = local.destination
     }
   }
 }

@@ -14,6 +14,6 @@ output "role_name" {
 }
 
 output "dlq_name" {
-  description = "Name of the function's dead-letter queue."
-  value       = aws_sqs_queue.dlq.name
+  description = "Name of the function's failed-invocation queue (null when another destination is used)."
+  value       = one(aws_sqs_queue.dlq[*].name)
 }

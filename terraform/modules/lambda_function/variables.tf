@@ -12,8 +12,18 @@ variable "handler" {
   type        = string
 }
 
-variable "package_path" {
-  description = "Path of the zip built by make package."
+variable "package_bucket" {
+  description = "Bucket holding the function's zip (uploaded by the root module; S3 lifts the 50 MB direct-upload cap)."
+  type        = string
+}
+
+variable "package_key" {
+  description = "Key of the function's zip, built by make package (dist/lambda/<function>.zip)."
+  type        = string
+}
+
+variable "package_hash" {
+  description = "base64 SHA-256 of the zip, so a new build redeploys the code."
   type        = string
 }
 
@@ -56,9 +66,25 @@ variable "memory_mb" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (bounds cost and downstream load)."
+  description = "Reserved concurrent executions; null (default) reserves none: new accounts have a quota of 10 and Lambda keeps 10 unreserved, so any reservation is refused there."
   type        = number
-  default     = 5
+  default     = null
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing: Active (the role then gets xray:PutTraceSegments/PutTelemetryRecords) or PassThrough."
+  type        = string
+  default     = "Active"
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "Active or PassThrough."
+  }
+}
+
+variable "on_failure_destination_arn" {
+  description = "Where asynchronous invocations go after their retries: empty for the function's own queue, or an SQS queue or EventBridge bus ARN."
+  type        = string
+  default     = ""
 }
 
 variable "log_retention_days" {

@@ -5,7 +5,7 @@ locals {
 
 resource "aws_cloudwatch_metric_alarm" "job_failed" {
   alarm_name          = "${var.name}-validation-job-failed"
-  alarm_description   = "A validation run ended FAILED or TIMEOUT (the batch is not committed; rerun it)."
+  alarm_description   = "A validation run ended FAILED, TIMEOUT or STOPPED (the batch is not committed; rerun it)."
   namespace           = "AWS/Events"
   metric_name         = "MatchedEvents"
   dimensions          = { RuleName = var.job_failed_rule_name }
@@ -63,6 +63,22 @@ resource "aws_cloudwatch_metric_alarm" "reject_rate" {
   period              = 300
   evaluation_periods  = 1
   threshold           = var.reject_rate_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "analyst_fallback" {
+  alarm_name          = "${var.name}-bedrock-fallback"
+  alarm_description   = "Bedrock failed for a batch and the rules analyst wrote its analysis (model access, quota or region): check the analyze function's logs."
+  namespace           = "vitalflow"
+  metric_name         = "AnalystFallback"
+  dimensions          = { service = var.service_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [var.alarm_topic_arn]

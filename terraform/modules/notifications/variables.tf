@@ -3,6 +3,17 @@ variable "sender" {
   type        = string
 }
 
+variable "recipients" {
+  description = "Addresses to verify as SES identities (needed while the account is in the SES sandbox); empty in production."
+  type        = list(string)
+  default     = []
+}
+
+variable "name" {
+  description = "Prefix of the SES configuration set name."
+  type        = string
+}
+
 variable "topic_name" {
   description = "SNS topic name."
   type        = string
