@@ -40,9 +40,13 @@ def write_json_lines(result: pa.Table, out: TextIO) -> None:
 
 
 def write_csv(result: pa.Table, out: TextIO) -> None:
-    """A header and one record per row; text cells guarded against spreadsheet formulas."""
+    """RFC 4180: a header and one CRLF-ended record per row; text guarded against spreadsheet formulas.
+
+    CRLF, not LF, because only then does Python's csv module quote a value holding a lone carriage
+    return on every supported version; unquoted, it would split the record in two.
+    """
     types = [field.type for field in result.schema]
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([inert(name) for name in result.column_names])
     for row in _rows(result):
         writer.writerow([_csv_cell(value, kind) for value, kind in zip(row, types)])

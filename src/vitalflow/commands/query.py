@@ -24,9 +24,9 @@ output formats:
   table  a table for reading in the terminal (the default)
   json   one JSON object per row: integers and decimals as numbers, booleans as true/false,
          timestamps and dates as ISO-8601 strings, arrays and rows as nested JSON, NaN as null
-  csv    a header line, then one record per row, values written as in json; text that a
-         spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return)
-         gets a leading apostrophe, as in the email report, so it opens as the text it is"""
+  csv    RFC 4180 (CRLF line ends): a header, then one record per row, values as in json;
+         text that a spreadsheet would run as a formula (starting with = + - @, a tab or a
+         carriage return) gets a leading apostrophe, as in the email report, so it opens as text"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
