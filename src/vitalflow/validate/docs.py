@@ -680,6 +680,13 @@ def _bound(value: Any) -> str | None:
         return "the " + str(value["$PARAMETER"]).replace("_", " ")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (str, datetime)):
+        try:
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
     return str(value)
 
 
