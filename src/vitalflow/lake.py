@@ -24,9 +24,14 @@ def manifest_key(batch_id: str) -> str:
     return f"{MANIFESTS}{batch_id}.json"
 
 
-def data_key(table: str, dt: str, batch_id: str) -> str:
-    """One file per batch and partition; the name is fixed so a rerun replaces, never adds."""
-    return f"{table}/dt={dt}/{batch_id}.parquet"
+def data_key(table: str, dt: str, batch_id: str, part: int = 0) -> str:
+    """Files of a batch in a partition; names are fixed by batch and order, so a rerun replaces, never adds.
+
+    A partition normally has one file; a batch spread over more dates than the writer keeps open
+    at once gets further parts (``<batch>-1.parquet``, ...) for dates it comes back to.
+    """
+    suffix = f"-{part}" if part else ""
+    return f"{table}/dt={dt}/{batch_id}{suffix}.parquet"
 
 
 def staging_prefix(batch_id: str) -> str:

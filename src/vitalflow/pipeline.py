@@ -7,7 +7,6 @@ process is killed, so a crashed run never blocks the next one.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,10 +38,15 @@ def ingest(runtime: Runtime, path: Path) -> SourceRef:
     if runtime.store.exists(key) and _sha256(runtime.home / key if runtime.home else path) != _sha256(path):
         stem, dot, ext = path.name.rpartition(".")
         stamp = datetime.now(timezone.utc).strftime("%H%M%S%f")
-        key = lake.raw_key(f"{stem}-{stamp}{dot}{ext}" if dot else f"{path.name}-{stamp}", datetime.now(timezone.utc))
+        key = lake.raw_key(
+            f"{stem}-{stamp}{dot}{ext}" if dot else f"{path.name}-{stamp}", datetime.now(timezone.utc)
+        )
     if not runtime.store.exists(key):
         runtime.store.put_file(path, key)
-    return SourceRef(key=key, uri=str(path.resolve()))
+    received = datetime.now(timezone.utc)
+    if runtime.home is not None:  # a rerun keeps the first upload's time, as S3's LastModified does
+        received = datetime.fromtimestamp((runtime.home / key).stat().st_mtime, timezone.utc)
+    return SourceRef(key=key, uri=str(path.resolve()), received_at=received)
 
 
 def run_file(

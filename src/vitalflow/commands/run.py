@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from vitalflow.commands._common import console, progress_bar, settings_from
+from vitalflow.exceptions import VitalflowError
 from vitalflow.models import BatchOutcome
+from vitalflow.notify.message import one_line
 from vitalflow.pipeline import lake_lock, run_file
-from vitalflow.runtime import local_runtime
+from vitalflow.runtime import Runtime, local_runtime
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,13 +39,33 @@ def main(args: argparse.Namespace) -> int:
     with lake_lock(runtime.home):
         for path in args.paths:
             with progress_bar(not args.json, path.name) as progress:
-                outcome = run_file(runtime, path, progress)
+                outcome = _run_one(runtime, path, progress, args.debug)
             outcomes.append(outcome)
             if args.json:
                 print(json.dumps(outcome.model_dump(mode="json")), flush=True)
     if not args.json:
         show(outcomes, runtime.home)
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _run_one(
+    runtime: Runtime, path: Path, progress: Callable[[int, int], None] | None, debug: bool
+) -> BatchOutcome:
+    """One file's outcome, whatever happens: a file that breaks the pipeline must not stop the others."""
+    try:
+        return run_file(runtime, path, progress)
+    except VitalflowError as exc:
+        return BatchOutcome(batch_id="", source=str(path), status="failed", error=str(exc))
+    except Exception as exc:
+        if debug:
+            log.exception("internal error on %s", path.name)
+        return BatchOutcome(
+            batch_id="",
+            source=str(path),
+            status="failed",
+            error=f"internal error ({type(exc).__name__}); nothing was committed for this file. "
+            "Rerun with --debug for details, and please report it.",
+        )
 
 
 def show(outcomes: list[BatchOutcome], home: Path) -> None:
@@ -49,7 +76,7 @@ def show(outcomes: list[BatchOutcome], home: Path) -> None:
     for o in outcomes:
         colour = {"processed": "green", "duplicate": "yellow", "failed": "red"}[o.status]
         table.add_row(
-            Path(o.source).name,
+            escape(one_line(Path(o.source).name)),
             o.batch_id,
             f"[{colour}]{o.status}[/]",
             f"{o.rows_in:,}",
@@ -59,11 +86,14 @@ def show(outcomes: list[BatchOutcome], home: Path) -> None:
     out.print(table)
     for o in outcomes:
         if o.error:
-            out.print(f"[red]{Path(o.source).name}: {o.error}[/]")
+            out.print(f"[red]{escape(one_line(Path(o.source).name))}: {escape(o.error)}[/]")
         elif o.rejected_by_reason:
             top = sorted(o.rejected_by_reason.items(), key=lambda kv: -kv[1])[:5]
-            out.print(f"{Path(o.source).name}: top reject reasons: " + ", ".join(f"{k} {v}" for k, v in top))
+            out.print(
+                f"{escape(one_line(Path(o.source).name))}: top reject reasons: "
+                + ", ".join(f"{k} {v}" for k, v in top)
+            )
         if o.docs:
-            out.print(f"  Data Docs: {o.docs}")
+            out.print(f"  Data Docs: {escape(o.docs)}")
         if o.report:
-            out.print(f"  Report:    {o.report}")
+            out.print(f"  Report:    {escape(o.report)}")

@@ -43,6 +43,14 @@ def failure_message(manifest: Manifest, *, sender: str, recipients: Sequence[str
     return message
 
 
+def one_line(text: str) -> str:
+    """A header value from any text: line breaks and other control characters become spaces.
+
+    File names come from uploaders; a name with a line break must not break (or inject) a header.
+    """
+    return "".join(" " if not ch.isprintable() else ch for ch in text).strip()
+
+
 def subject(record: BatchRecord) -> str:
     report = record.report
     return (
@@ -53,7 +61,7 @@ def subject(record: BatchRecord) -> str:
 
 def _envelope(sender: str, recipients: Sequence[str], subject_line: str) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = subject_line
+    message["Subject"] = one_line(subject_line)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     return message

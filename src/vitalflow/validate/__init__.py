@@ -192,7 +192,7 @@ def _run(
         rejected_by_reason=dict(sorted(reasons_count.items())),
         extra_columns=scan.header.extra,
         blank_lines=blank,
-        partitions=[f.dt for f in processed_files],
+        partitions=sorted({f.dt for f in processed_files}),
         processed_files=[f.key for f in processed_files],
         rejected_files=[f.key for f in rejected_files],
         suite=SuiteInfo(name=suite.name, sha256=suite.sha256),

@@ -120,7 +120,9 @@ def scan_file(path: Path) -> FileScan:
     fields, header_size, header_lines, well_formed = records.read_header(path, has_bom)
     header = _parse_header(fields, header_lines, header_size)
     if not well_formed:
-        raise NotCsv("the header line has a stray or unbalanced quote; it must be comma-separated column names")
+        raise NotCsv(
+            "the header line has a stray or unbalanced quote; it must be comma-separated column names"
+        )
     return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header)
 
 
@@ -177,17 +179,43 @@ def iter_chunks(path: Path, scan: FileScan, chunk_rows: int) -> Iterator[RawChun
         path, start=start, first_line=scan.header.lines + 1, width=len(columns), keep=keep
     ):
         pending.append(block)
-        pending_rows += block.table.num_rows + len(block.malformed_lines)
-        if pending_rows >= chunk_rows:
-            yield _chunk(pending)
-            pending, pending_rows = [], 0
+        pending_rows += block.table.num_rows
+        while pending_rows >= chunk_rows:
+            chunk = _chunk(pending)
+            yield _head(chunk, chunk_rows)
+            rest = _tail(chunk, chunk_rows)
+            pending, pending_rows = [rest], rest.table.num_rows
     if pending:
-        yield _chunk(pending)
+        chunk = _chunk(pending)
+        if chunk.table.num_rows or len(chunk.malformed_lines) or chunk.blank:
+            yield chunk
+
+
+def _head(chunk: RawChunk, rows: int) -> RawChunk:
+    """The first ``rows`` rows, with all the chunk's malformed records and blank count."""
+    return RawChunk(
+        table=chunk.table.slice(0, rows),
+        lines=chunk.lines[:rows],
+        malformed_lines=chunk.malformed_lines,
+        malformed_text=chunk.malformed_text,
+        blank=chunk.blank,
+        end=chunk.end,
+    )
+
+
+def _tail(chunk: RawChunk, rows: int) -> records.Block:
+    return records.Block(
+        table=chunk.table.slice(rows).rename_columns([f"f{i}" for i in range(chunk.table.num_columns)]),
+        lines=chunk.lines[rows:],
+        malformed_lines=np.empty(0, dtype=np.int64),
+        malformed_text=[],
+        blank=0,
+        end=chunk.end,
+    )
 
 
 def _chunk(blocks: list[records.Block]) -> RawChunk:
-    table = pa.concat_tables([b.table for b in blocks])
-    table = table.rename_columns(list(REQUIRED_COLUMNS))
+    table = pa.concat_tables([b.table.rename_columns(list(REQUIRED_COLUMNS)) for b in blocks])
     return RawChunk(
         table=table,
         lines=np.concatenate([b.lines for b in blocks]),

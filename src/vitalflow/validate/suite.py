@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import warnings
 import json
 import logging
 import os
@@ -90,7 +91,8 @@ def _context() -> Any:
 
     GE 1.x resolves a batch definition's data source through the process's current project
     context (pinned version 1.8.1: tests/test_suite_errors.py covers it), so each validation
-    makes this context current first. In-memory stores and no docs site: validating chunks must not touch the disk.
+    makes this context current first. In-memory stores and no docs site: validating chunks must
+    not touch the disk.
     """
     config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
     context = gx.get_context(project_config=config, mode="ephemeral")
@@ -166,7 +168,14 @@ class HealthSuite:
         # the program (or a library) may have made a different one current since.
         project_manager.set_project(self._context)
         batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(
+        with warnings.catch_warnings():  # GE 1.8's parameter parser uses deprecated pyparsing names
+            warnings.simplefilter("ignore", DeprecationWarning)
+            result = self._validate(batch, suite, parameters)
+        return result, self._reasons(result)
+
+    @staticmethod
+    def _validate(batch: Any, suite: ExpectationSuite, parameters: dict[str, Any] | None) -> Any:
+        return batch.validate(
             suite,
             result_format={
                 "result_format": "COMPLETE",
@@ -176,6 +185,8 @@ class HealthSuite:
             },
             expectation_parameters=parameters or {},
         )
+
+    def _reasons(self, result: ExpectationSuiteValidationResult) -> list[str]:
         reasons = []
         for evr in result.results:
             config = evr.expectation_config
@@ -190,7 +201,7 @@ class HealthSuite:
                     f"evaluated: {error}. Fix the suite; no batch can be committed until then."
                 )
             reasons.append(config.meta["reason"])
-        return result, reasons
+        return reasons
 
     def check_rows(
         self, frame: pd.DataFrame, verdict: ChunkVerdict, parameters: dict[str, Any] | None = None
