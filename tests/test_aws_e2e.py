@@ -3,6 +3,10 @@
 
 Athena's part runs the same sql/ files on DuckDB over a copy of the moto bucket's Parquet (moto does
 not execute SQL). Bedrock is the fake Converse server on 127.0.0.1, through the real boto3 client.
+
+moto does not enforce IAM, so every AWS call each component makes is recorded (botocore event hooks)
+and checked against the policy Terraform gives that component's role, evaluated from terraform/
+for resource names that match this test's (name = "vf").
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from moto.ses import ses_backends
 
 from conftest import REPO
 from fakes.bedrock_server import FakeBedrock
+from iam_calls import CallRecorder, missing
+from terraform_iam import role_policies
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
 from vitalflow.config import Settings
@@ -34,8 +40,24 @@ from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
 
 REGION = "us-east-1"
-DATA, DOCS, TABLE, BUS, JOB, DB = "vf-data", "vf-docs", "vf-batches", "vf-bus", "vf-validate", "vitalflow"
-SENDER = "reports@example.org"
+# The names Terraform derives from name = "vf" (terraform/main.tf locals), so its policies apply.
+DATA, DOCS, TABLE, BUS, JOB, DB = "vf-data", "vf-docs", "vf-batches", "vf", "vf-validate", "vf"
+SENDER, RECIPIENT, CONFIG_SET = "reports@example.org", "care-team@example.org", "vf-reports"
+TFVARS = {
+    "name": "vf",
+    "region": REGION,
+    "data_bucket_name": DATA,
+    "docs_bucket_name": DOCS,
+    "mail_from": SENDER,
+    "mail_to": [RECIPIENT],
+    "bedrock_model_id": "amazon.nova-lite-v1:0",
+}
+ROLE_OF = {
+    "start_validation": "vf-start-validation",
+    "validate_job": "vf-validate-job",
+    "analyze": "vf-analyze",
+    "notify": "vf-notify",
+}
 
 
 def load(path: Path) -> ModuleType:
@@ -66,8 +88,33 @@ def athena_types(schema) -> dict[str, str]:
     return {f.name: names[str(f.type)] for f in schema}
 
 
+@pytest.fixture(scope="module")
+def terraform_roles(tmp_path_factory):
+    """The roles' statements as Terraform would create them (packages are only hashed: stand-ins do)."""
+    dist = tmp_path_factory.mktemp("dist")
+    (dist / "vitalflow-0.1.0-py3-none-any.whl").write_bytes(b"")
+    roles = role_policies(
+        REPO / "terraform", {**TFVARS, "glue_wheelhouse": str(dist), "lambda_packages_dir": str(dist)}, REGION
+    )
+    assert set(ROLE_OF.values()) <= set(roles), sorted(roles)
+    return roles
+
+
 @pytest.fixture
-def aws(monkeypatch, tmp_path):
+def calls():
+    with CallRecorder().installed() as recorder:
+        yield recorder
+
+
+def assert_iam_covers(recorder: CallRecorder, roles) -> None:
+    components = {c.component for c in recorder.calls}
+    assert components, "no AWS calls were recorded"
+    gaps = missing(recorder.calls, roles, ROLE_OF, REGION)
+    assert not gaps, "Terraform's IAM does not allow:\n" + "\n".join(gaps)
+
+
+@pytest.fixture
+def aws(monkeypatch, tmp_path, calls):
     env = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -119,6 +166,7 @@ def aws(monkeypatch, tmp_path):
             BillingMode="PAY_PER_REQUEST",
         )
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        boto3.client("sesv2").create_configuration_set(ConfigurationSetName=CONFIG_SET)
         wr.catalog.create_database(DB)
         for table, schema in (("processed", PROCESSED_SCHEMA), ("rejected", REJECTED_SCHEMA)):
             wr.catalog.create_parquet_table(
@@ -155,13 +203,20 @@ def aws(monkeypatch, tmp_path):
             bedrock_endpoint_url=bedrock.url,
             bedrock_timeout_s=5,
             mail_from=SENDER,
-            mail_to=("care-team@example.org",),
+            mail_to=(RECIPIENT,),
+            ses_configuration_set=CONFIG_SET,
             docs_base_url="https://docs.example.org",
         )
         runtime = aws_runtime(settings)
         lambda_context.use(runtime)
-        yield {"queues": queues, "runtime": runtime, "bedrock": bedrock, "tmp": tmp_path}
+        yield {"queues": queues, "runtime": runtime, "bedrock": bedrock, "tmp": tmp_path, "calls": calls}
         lambda_context.use(None)
+
+
+def as_component(aws, component: str, function, *args):
+    """Call a handler or the job as that component: its AWS calls are recorded for the IAM check."""
+    with aws["calls"].running(component):
+        return function(*args)
 
 
 def receive(queue_url: str) -> list[dict]:
@@ -209,7 +264,7 @@ def sent_emails() -> list:
 
 
 @pytest.mark.slow
-def test_upload_to_email_and_replay_changes_nothing(aws):
+def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     start = load(REPO / "lambdas" / "start_validation.py")
     analyze = load(REPO / "lambdas" / "analyze.py")
     notify = load(REPO / "lambdas" / "notify.py")
@@ -221,23 +276,25 @@ def test_upload_to_email_and_replay_changes_nothing(aws):
 
     upload_messages = receive(uploads_url)  # the upload, and S3's test event from setting up notifications
     assert sum('"ObjectCreated' in m["Body"] for m in upload_messages) == 1
-    assert start.handler(sqs_event(upload_messages, uploads_arn), Context()) == {"batchItemFailures": []}
+    assert as_component(
+        aws, "start_validation", start.handler, sqs_event(upload_messages, uploads_arn), Context()
+    ) == {"batchItemFailures": []}
     glue = boto3.client("glue")
     (run,) = glue.get_job_runs(JobName=JOB)["JobRuns"]
     defaults = glue.get_job(JobName=JOB)["Job"]["DefaultArguments"]
     argv = [token for pair in {**defaults, **run["Arguments"]}.items() for token in pair]
-    assert job.main(argv) == 0
+    assert as_component(aws, "validate_job", job.main, argv) == 0
 
     validated = receive(aws["queues"]["analyze"][0])
     assert [json.loads(m["Body"])["detail-type"] for m in validated] == ["BatchValidated"]
     batch_id = json.loads(validated[0]["Body"])["detail"]["batch_id"]
     aws["runtime"].engine = mirror_engine(aws["tmp"])
-    analyze.handler(json.loads(validated[0]["Body"]), Context())
+    as_component(aws, "analyze", analyze.handler, json.loads(validated[0]["Body"]), Context())
     assert len(aws["bedrock"].requests) == 1
 
     analyzed = receive(aws["queues"]["notify"][0])
     assert [json.loads(m["Body"])["detail-type"] for m in analyzed] == ["BatchAnalyzed"]
-    result = notify.handler(json.loads(analyzed[0]["Body"]), Context())
+    result = as_component(aws, "notify", notify.handler, json.loads(analyzed[0]["Body"]), Context())
     assert result["sent"]
 
     item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"batch_id": {"S": batch_id}})["Item"]
@@ -260,18 +317,25 @@ def test_upload_to_email_and_replay_changes_nothing(aws):
     before = dict(item)
     upload = next(m for m in upload_messages if '"ObjectCreated' in m["Body"])
     upload_again = dict(upload, MessageId="again-1")
-    assert start.handler(sqs_event([upload_again], uploads_arn), Context()) == {"batchItemFailures": []}
+    assert as_component(
+        aws, "start_validation", start.handler, sqs_event([upload_again], uploads_arn), Context()
+    ) == {"batchItemFailures": []}
     assert len(glue.get_job_runs(JobName=JOB)["JobRuns"]) == 1
-    analyze.handler(json.loads(validated[0]["Body"]), Context())
-    assert notify.handler(json.loads(analyzed[0]["Body"]), Context())["sent"] is None
+    as_component(aws, "analyze", analyze.handler, json.loads(validated[0]["Body"]), Context())
+    assert (
+        as_component(aws, "notify", notify.handler, json.loads(analyzed[0]["Body"]), Context())["sent"]
+        is None
+    )
     assert receive(aws["queues"]["notify"][0]) == []
     assert len(sent_emails()) == 1 and len(aws["bedrock"].requests) == 1
     after = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"batch_id": {"S": batch_id}})["Item"]
     assert after == before
+    assert {c.component for c in aws["calls"].calls} == set(ROLE_OF)
+    assert_iam_covers(aws["calls"], terraform_roles)
 
 
 @pytest.mark.slow
-def test_rejected_file_sends_one_failure_alert(aws):
+def test_rejected_file_sends_one_failure_alert(aws, terraform_roles):
     start = load(REPO / "lambdas" / "start_validation.py")
     notify = load(REPO / "lambdas" / "notify.py")
     job = load(REPO / "jobs" / "validate_batch.py")
@@ -279,14 +343,25 @@ def test_rejected_file_sends_one_failure_alert(aws):
     boto3.client("s3").put_object(
         Bucket=DATA, Key="raw/2026-11-22/broken.csv", Body=b"\xff\xfe\x00b\x00a\x00d"
     )
-    start.handler(sqs_event(receive(uploads_url), uploads_arn), Context())
+    as_component(
+        aws, "start_validation", start.handler, sqs_event(receive(uploads_url), uploads_arn), Context()
+    )
     (run,) = boto3.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
     defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
-    assert job.main([t for pair in {**defaults, **run["Arguments"]}.items() for t in pair]) == 0
+    assert (
+        as_component(
+            aws,
+            "validate_job",
+            job.main,
+            [t for pair in {**defaults, **run["Arguments"]}.items() for t in pair],
+        )
+        == 0
+    )
     (failed,) = receive(aws["queues"]["notify"][0])
     event = json.loads(failed["Body"])
     assert event["detail-type"] == "BatchFailed" and "UTF-16" in event["detail"]["error"]
-    assert notify.handler(event, Context())["sent"]
-    assert notify.handler(event, Context())["sent"] is None
+    assert as_component(aws, "notify", notify.handler, event, Context())["sent"]
+    assert as_component(aws, "notify", notify.handler, event, Context())["sent"] is None
     (mail,) = sent_emails()
     assert "could not be processed" in raw_text(mail)
+    assert_iam_covers(aws["calls"], terraform_roles)

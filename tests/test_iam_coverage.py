@@ -1,0 +1,140 @@
+"""The IAM coverage check (used by the moto end-to-end tests) finds real gaps, and Terraform's roles
+allow what SES and Bedrock authorise against. Calls are recorded through botocore's event hooks on
+moto; policies come from terraform/ through Terraform's own parser."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from conftest import REPO
+from iam_calls import Call, CallRecorder, missing, permissions
+from terraform_iam import role_policies
+from vitalflow.aws.batch_state import DynamoBatchState
+from vitalflow.aws.glue_runner import GlueJobRunner
+from vitalflow.enrich.bedrock import BedrockAnalyst
+
+REGION = "us-east-1"
+BASE = {
+    "name": "vf",
+    "region": REGION,
+    "data_bucket_name": "vf-data",
+    "docs_bucket_name": "vf-docs",
+    "mail_from": "reports@example.org",
+    "mail_to": ["care-team@example.org"],
+}
+ROLE_OF = {"start_validation": "vf-start-validation", "notify": "vf-notify", "analyze": "vf-analyze"}
+
+
+def roles_for(tmp_path, **overrides):
+    (tmp_path / "vitalflow-0.1.0-py3-none-any.whl").write_bytes(b"")
+    variables = {**BASE, "glue_wheelhouse": str(tmp_path), "lambda_packages_dir": str(tmp_path), **overrides}
+    return role_policies(REPO / "terraform", variables, REGION)
+
+
+@pytest.fixture(scope="module")
+def roles(tmp_path_factory):
+    return roles_for(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture
+def moto_env(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+def test_recorded_calls_of_the_trigger_are_allowed_and_a_removed_statement_is_named(moto_env, roles):
+    with CallRecorder().installed() as recorder:
+        boto3.client("dynamodb").create_table(
+            TableName="vf-batches",
+            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("glue").create_job(
+            Name="vf-validate", Role="arn:aws:iam::123456789012:role/x", Command={"Name": "pythonshell"}
+        )
+        state, runner = DynamoBatchState("vf-batches"), GlueJobRunner("vf-validate")
+        with recorder.running("start_validation"):
+            assert state.lease("object#b/raw/x.csv#v1", "started", 180) is None
+            state.record_run("object#b/raw/x.csv#v1", "started", runner.start("b", "raw/x.csv", "v1"))
+            assert state.lease("object#b/raw/x.csv#v1", "started", 180)  # the run id: a duplicate
+    operations = [c.operation for c in recorder.calls]
+    assert operations == [
+        "UpdateItem",
+        "StartJobRun",
+        "UpdateItem",
+        "UpdateItem",
+        "GetItem",
+    ]  # setup not recorded
+    assert missing(recorder.calls, roles, ROLE_OF, REGION) == []
+
+    without = {role: [s for s in statements if s.sid != "StartJob"] for role, statements in roles.items()}
+    assert missing(recorder.calls, without, ROLE_OF, REGION) == [
+        "start_validation (vf-start-validation): glue:StartJobRun on "
+        "arn:aws:glue:us-east-1:123456789012:job/vf-validate"
+    ]
+
+
+def ses_call(config_set: str | None) -> Call:
+    raw = b"From: reports@example.org\r\nTo: care-team@example.org\r\nSubject: x\r\n\r\nbody\r\n"
+    params = {"Content": {"Raw": {"Data": raw}}}
+    if config_set:
+        params["ConfigurationSetName"] = config_set
+    return Call("notify", "sesv2", "ses", "SendEmail", params)
+
+
+def test_ses_sandbox_recipients_and_configuration_set_are_allowed(roles, tmp_path):
+    assert missing([ses_call("vf-reports")], roles, ROLE_OF, REGION) == []
+    # Without recipient identities (production access) the sandbox check of the recipient fails:
+    # that is what ses_verify_recipients (default true) is for.
+    production = roles_for(tmp_path, ses_verify_recipients=False)
+    assert missing([ses_call("vf-reports")], production, ROLE_OF, REGION) == [
+        "notify (vf-notify): ses:SendEmail on "
+        "arn:aws:ses:us-east-1:123456789012:identity/care-team@example.org"
+    ]
+    assert missing([ses_call("another-set")], roles, ROLE_OF, REGION)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "resource"),
+    [
+        ("amazon.nova-lite-v1:0", "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"),
+        (
+            "us.amazon.nova-lite-v1:0",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0",
+        ),
+        ("eu.amazon.nova-lite-v1:0", "arn:aws:bedrock:eu-west-3::foundation-model/amazon.nova-lite-v1:0"),
+    ],
+)  # fmt: skip
+def test_bedrock_base_models_and_inference_profiles_are_allowed(tmp_path, model_id, resource):
+    roles = roles_for(tmp_path, bedrock_model_id=model_id)
+    statements = roles["vf-analyze"]
+    converse = Call("analyze", "bedrock-runtime", "bedrock", "Converse", {"modelId": model_id})
+    assert missing([converse], roles, ROLE_OF, REGION) == []
+    # the profile routes to the model in other regions: IAM must allow the model there too
+    from terraform_iam import allowed
+
+    assert allowed(statements, "bedrock:InvokeModel", resource)
+    assert not allowed(statements, "bedrock:InvokeModel", resource.replace("nova-lite", "nova-pro"))
+
+
+def test_inference_profile_ids_find_the_base_models_price():
+    analyst = BedrockAnalyst("eu.amazon.nova-lite-v1:0", {"amazon.nova-lite-v1:0": (0.06, 0.24)}, client=None)
+    assert analyst.cost(1000, 1000) == pytest.approx(0.30)
+
+
+def test_s3_calls_need_the_bucket_key_too():
+    put = Call("validate_job", "s3", "s3", "PutObject", {"Bucket": "vf-data", "Key": "processed/x"})
+    actions = [a for a, _ in permissions(put, REGION)]
+    assert actions == ["s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt"]
+    assert dataclasses.replace(put, operation="GetObject").operation == "GetObject"
