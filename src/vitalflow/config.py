@@ -59,6 +59,10 @@ class Settings:
     mail_from: str = "vitalflow@localhost"
     mail_to: tuple[str, ...] = ("data-team@localhost",)
     docs_base_url: str = ""  # where reviewers open the Data Docs site
+    # A notify claim with no recorded send is taken over after this long (a crashed sender). On AWS,
+    # longer than the notify function's timeout; the local runtime uses 0: its lake lock already
+    # guarantees one process at a time, so an unrecorded claim is always a crashed run's.
+    notify_lease_s: int = 900
     ses_configuration_set: str = ""  # SES configuration set whose bounces/complaints reach SNS
 
     @classmethod
@@ -112,7 +116,7 @@ def _parse(name: str, raw: str) -> Any:
     try:
         if name in ("home", "suite_path"):
             return Path(raw).expanduser()
-        if name in ("chunk_rows", "bedrock_max_attempts"):
+        if name in ("chunk_rows", "bedrock_max_attempts", "notify_lease_s"):
             return int(raw)
         if name == "bedrock_timeout_s":
             return float(raw)

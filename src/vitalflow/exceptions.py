@@ -73,5 +73,9 @@ class ResultExists(VitalflowError):
     """A batch record was already stored; replays must not overwrite it."""
 
 
+class NotificationInProgress(VitalflowError):
+    """Another live invocation holds the batch's notify lease; the event is retried later."""
+
+
 class MailError(VitalflowError):
     """The report could not be sent."""

@@ -95,6 +95,18 @@ class BatchState(Protocol):
 
     def done(self, batch_id: str, step: str) -> bool: ...
 
+    def lease(self, batch_id: str, step: str, seconds: int) -> str | None:
+        """Take ``step`` unless held: None when taken; else the holder's recorded id ("" while it works).
+
+        A lease older than ``seconds`` with nothing recorded belongs to a process that died, and is
+        taken over: that is what turns "claimed, then killed" into a retry instead of a loss.
+        """
+        ...
+
+    def record_run(self, batch_id: str, step: str, run_id: str) -> None:
+        """Mark the leased step as done by ``run_id`` (a Glue run, a message id)."""
+        ...
+
 
 class EventBus(Protocol):
     def put(self, detail_type: str, detail: Mapping[str, Any]) -> None: ...

@@ -57,6 +57,7 @@ def local_runtime(settings: Settings) -> Runtime:
     from vitalflow.local.query_engine import DuckDBEngine  # DuckDB: local runs only
     from vitalflow.local.result_store import SqliteResultStore
 
+    settings = settings.with_(notify_lease_s=0)  # runs on a lake are serialised by its lock
     home = Path(settings.home).expanduser().resolve()
     store = LocalObjectStore(home)
     for folder in (lake.RAW, lake.PROCESSED, lake.REJECTED, lake.MANIFESTS, lake.DOCS, lake.OUTBOX):

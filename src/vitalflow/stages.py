@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from vitalflow import lake
 from vitalflow.aggregate import build_report
 from vitalflow.enrich import enrich
-from vitalflow.exceptions import VitalflowError
+from vitalflow.exceptions import NotificationInProgress, VitalflowError
 from vitalflow.manifests import read_manifest
 from vitalflow.models import BatchRecord, Manifest, SourceRef
 from vitalflow.runtime import Runtime
@@ -164,14 +164,27 @@ def docs_url(runtime: Runtime, manifest: Manifest) -> str | None:
 
 
 def _once(runtime: Runtime, batch_id: str, send: Callable[[], str]) -> str | None:
-    if not runtime.state.claim(batch_id, NOTIFIED):
+    """Send once per batch; a send that was claimed but never recorded (a crash) is retried.
+
+    The claim is a lease until the message id is recorded, so a kill between claim and send
+    means the next run sends (at least one email); a kill between send and record is the one
+    window in which a second email is possible.
+    """
+    holder = runtime.state.lease(batch_id, NOTIFIED, runtime.settings.notify_lease_s)
+    if holder:
         log.info("batch %s was already notified", batch_id)
         return None
+    if holder is not None:
+        raise NotificationInProgress(
+            f"the report for batch {batch_id} is being sent by another invocation; retry later"
+        )
     try:
-        return send()
+        sent = send()
     except BaseException:
         runtime.state.release(batch_id, NOTIFIED)  # let a retry send it
         raise
+    runtime.state.record_run(batch_id, NOTIFIED, sent or "sent")
+    return sent
 
 
 def _manifest(runtime: Runtime, batch_id: str) -> Manifest:

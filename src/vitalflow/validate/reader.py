@@ -17,13 +17,13 @@ import numpy as np
 import pyarrow as pa
 
 from vitalflow.contract import REQUIRED_COLUMNS
-from vitalflow.exceptions import BadEncoding, Compressed, EmptyFile, MissingColumns, NotCsv
+from vitalflow.exceptions import BadEncoding, BatchRejected, Compressed, EmptyFile, MissingColumns, NotCsv
 from vitalflow.validate import records
 
 _BLOCK = 8 << 20
 _BOM = b"\xef\xbb\xbf"
 # Longest prefixes first: UTF-32 LE starts with the UTF-16 LE mark.
-_MAGIC: tuple[tuple[bytes, type[NotCsv], str], ...] = (
+_MAGIC: tuple[tuple[bytes, type[BatchRejected], str], ...] = (
     (b"\xff\xfe\x00\x00", BadEncoding, "UTF-32 (little-endian) encoded; re-export it as UTF-8 CSV"),
     (b"\x00\x00\xfe\xff", BadEncoding, "UTF-32 (big-endian) encoded; re-export it as UTF-8 CSV"),
     (b"\xff\xfe", BadEncoding, "UTF-16 (little-endian) encoded; re-export it as UTF-8 CSV"),
