@@ -90,8 +90,17 @@ class Resource:
         self.type = address.split(".")[0]
         self.body = module.config["ManagedResources"][address]["Config"]
 
+    def blocks(self, kind: str) -> list[dict[str, Any]]:
+        """Nested blocks of this resource (static ones), as attribute dicts evaluated on demand."""
+        return [b["Body"] for b in self.body["Blocks"] if b["Type"] == kind]
+
+    def block_attr(self, body: dict[str, Any], name: str) -> Any:
+        return self.module.eval(body["Attributes"][name]["Expr"], self.scope)
+
     def attr(self, name: str) -> Any:
         region = self.module.region
+        if name in self.body["Attributes"]:  # an argument (an event target's arn is one)
+            return self.module.eval(self.body["Attributes"][name]["Expr"], self.scope)
         if name == "arn":
             if self.type == "aws_kms_key":
                 return KMS_KEY_ARN_TEMPLATE.format(region=region, account=ACCOUNT)
@@ -417,6 +426,13 @@ FUNCTIONS: dict[str, Any] = {
     "upper": str.upper,
     "startswith": str.startswith,
     "endswith": str.endswith,
+    "trimsuffix": lambda s, suffix: s[: -len(suffix)] if suffix and s.endswith(suffix) else s,
+    "trimprefix": lambda s, prefix: s[len(prefix) :] if s.startswith(prefix) else s,
+    "trimspace": str.strip,
+    "file": lambda path: Path(path).read_text(),
+    "templatefile": lambda path, _vars: Path(path).read_text(),
+    "base64encode": lambda s: base64.b64encode(s.encode()).decode(),
+    "sha256": lambda s: __import__("hashlib").sha256(s.encode()).hexdigest(),
     "filemd5": lambda path: "0" * 32,
     "filebase64sha256": lambda path: base64.b64encode(b"\0" * 32).decode(),
     "fileset": lambda root, pattern: sorted(
@@ -428,9 +444,8 @@ FUNCTIONS: dict[str, Any] = {
 # -- roles and permissions ------------------------------------------------------------------------
 def role_policies(root: Path, variables: dict[str, Any], region: str) -> dict[str, list[Statement]]:
     """Every IAM role the configuration creates (by role name) and its inline policy statements."""
-    top = Module(root.resolve(), variables, region)
     roles: dict[str, list[Statement]] = {}
-    for module in [top, *(top.child(name) for name in top.config["ModuleCalls"])]:
+    for module in modules(root, variables, region):
         for address in module.config["ManagedResources"]:
             if not address.startswith("aws_iam_role_policy."):
                 continue
@@ -461,3 +476,23 @@ def allowed(statements: list[Statement], action: str, resource: str) -> bool:
     if any(hits(s) for s in statements if s.effect == "Deny"):
         return False
     return any(hits(s) for s in statements if s.effect == "Allow")
+
+
+def modules(root: Path, variables: dict[str, Any], region: str) -> list[Module]:
+    """The root module and each module it calls, with the given root variables."""
+    top = Module(root.resolve(), variables, region)
+    return [top, *(top.child(name) for name in top.config["ModuleCalls"])]
+
+
+def resources(all_modules: list[Module], kind: str) -> list[Resource]:
+    """Every instance of a resource type across the modules."""
+    found: list[Resource] = []
+    for module in all_modules:
+        for address in module.config["ManagedResources"]:
+            if address.split(".")[0] == kind:
+                resource = module.resource(address)
+                if isinstance(resource, dict):
+                    found += resource.values()
+                else:
+                    found += resource if isinstance(resource, list) else [resource]
+    return found

@@ -1,0 +1,144 @@
+"""Rules real AWS enforces at deploy or run time that moto and checkov do not check, on terraform/
+as Terraform's parser reads it, evaluated for a default deployment (name = "vf")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from conftest import REPO
+from terraform_iam import Module, Resource, allowed, modules, resources, role_policies
+
+REGION = "us-east-1"
+TFVARS = {
+    "name": "vf",
+    "region": REGION,
+    "data_bucket_name": "vf-data",
+    "docs_bucket_name": "vf-docs",
+    "mail_from": "reports@example.org",
+    "mail_to": ["care-team@example.org"],
+}
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory) -> list[Module]:
+    dist = tmp_path_factory.mktemp("dist")
+    (dist / "vitalflow-0.1.0-py3-none-any.whl").write_bytes(b"")
+    variables = {**TFVARS, "glue_wheelhouse": str(dist), "lambda_packages_dir": str(dist)}
+    return modules(REPO / "terraform", variables, REGION)
+
+
+@pytest.fixture(scope="module")
+def roles(deployment):
+    top = deployment[0]
+    return role_policies(top.path, top.inputs, REGION)
+
+
+def functions(deployment) -> dict[str, Resource]:
+    return {
+        f.attr("function_name").removeprefix("vf-"): f for f in resources(deployment, "aws_lambda_function")
+    }
+
+
+def test_active_tracing_implies_xray_permissions(deployment, roles):
+    found = functions(deployment)
+    assert set(found) == {"start-validation", "analyze", "notify"}
+    for name, function in found.items():
+        (tracing,) = function.blocks("tracing_config")
+        if function.block_attr(tracing, "mode") != "Active":
+            continue
+        role = function.attr("role").rsplit("/", 1)[1]
+        for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords"):
+            assert allowed(roles[role], action, "*"), f"{name}: tracing is Active but {role} lacks {action}"
+
+
+def test_no_reserved_concurrency_by_default(deployment):
+    """New accounts have 10 concurrent executions, all of which must stay unreserved."""
+    for name, function in functions(deployment).items():
+        reserved = function.attr("reserved_concurrent_executions")
+        assert reserved in (None, -1), f"{name} reserves {reserved} concurrent executions"
+    (mapping,) = resources(deployment, "aws_lambda_event_source_mapping")
+    (scaling,) = mapping.blocks("scaling_config")
+    assert 2 <= mapping.block_attr(scaling, "maximum_concurrency") <= 10
+
+
+def test_one_failure_destination_per_function(deployment):
+    """A Lambda DLQ and an on-failure destination on the same queue record each failure twice."""
+    configs = {
+        c.attr("function_name"): c for c in resources(deployment, "aws_lambda_function_event_invoke_config")
+    }
+    for name, function in functions(deployment).items():
+        assert not function.blocks("dead_letter_config"), f"{name}: use the on-failure destination only"
+        (destinations,) = configs[function.attr("function_name")].blocks("destination_config")
+        (on_failure,) = [b for b in destinations["Blocks"] if b["Type"] == "on_failure"]
+        assert configs[function.attr("function_name")].block_attr(on_failure["Body"], "destination")
+
+
+def test_a_finally_failed_analysis_reaches_the_notify_function(deployment):
+    configs = {
+        c.attr("function_name"): c for c in resources(deployment, "aws_lambda_function_event_invoke_config")
+    }
+    (destinations,) = configs["vf-analyze"].blocks("destination_config")
+    (on_failure,) = [b for b in destinations["Blocks"] if b["Type"] == "on_failure"]
+    bus = configs["vf-analyze"].block_attr(on_failure["Body"], "destination")
+    assert bus == f"arn:aws:events:{REGION}:123456789012:event-bus/vf"
+    rules = {r.attr("name"): r for r in resources(deployment, "aws_cloudwatch_event_rule")}
+    pattern = rules["vf-analyze-failed"].attr("event_pattern")
+    assert '"source":["lambda"]' in pattern and "Invocation Result - Failure" in pattern
+    targets = {t.attr("rule"): t.attr("arn") for t in resources(deployment, "aws_cloudwatch_event_target")}
+    assert targets["vf-analyze-failed"].endswith(":function:vf-notify")
+    assert '"STOPPED"' in rules["vf-job-failed"].attr("event_pattern")
+
+
+def test_only_the_analyze_function_carries_the_pandas_layer_and_matplotlib_has_a_cache_dir(deployment):
+    found = functions(deployment)
+    assert [n for n, f in found.items() if f.attr("layers")] == ["analyze"]
+    (env,) = found["notify"].blocks("environment")
+    assert found["notify"].block_attr(env, "variables")["MPLCONFIGDIR"].startswith("/tmp")
+
+
+def test_glue_job_is_python_shell_installing_the_pinned_wheelhouse_without_an_index(deployment):
+    (job,) = resources(deployment, "aws_glue_job")
+    (command,) = job.blocks("command")
+    assert job.block_attr(command, "name") == "pythonshell"
+    assert job.block_attr(command, "python_version") == "3.9"
+    assert job.attr("max_capacity") == 0.0625 and job.attr("job_run_queuing_enabled") is True
+    arguments = job.attr("default_arguments")
+    assert arguments["--python-modules-installer-option"] == "--no-index"
+    wheels = arguments["--additional-python-modules"].split(",")
+    assert wheels and all(
+        w.startswith("s3://vf-data/artifacts/wheelhouse/") and w.endswith(".whl") for w in wheels
+    )
+    assert arguments["--VITALFLOW_REGION"] == REGION  # the job is told its region, not left to guess
+
+
+def read_and_created(path: Path) -> tuple[set[str], str | None]:
+    tree = sqlglot.parse_one(path.read_text(), read="trino")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    created = tree.this.name if isinstance(tree, exp.Create) else None
+    read = {t.name for t in tree.find_all(exp.Table)} - ctes - {created}
+    return read, created
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the views (sql/views) are not deployed yet: that is issue 10's Terraform work; "
+    "remove this marker when it lands (strict: the test then passes and the marker fails the run)",
+)
+def test_every_athena_object_a_query_reads_is_created_by_the_deployment(deployment):
+    """The report queries read views (sql/views) over the lake tables; Terraform must create them all."""
+    catalog = {t.attr("name") for t in resources(deployment, "aws_glue_catalog_table")}
+    assert {"processed", "rejected"} <= catalog
+    sql = REPO / "sql"
+    views = {created: read for read, created in map(read_and_created, sql.glob("views/*.sql"))}
+    needed: set[str] = set()
+    pending = set().union(*(read_and_created(p)[0] for p in sql.glob("report/*.sql")))
+    while pending:
+        name = pending.pop()
+        needed.add(name)
+        pending |= views.get(name, set()) - needed
+    assert needed >= {"readings_flagged", "anomaly_thresholds", "processed", "rejected"}
+    assert not needed - catalog, f"queries read objects nothing deploys: {sorted(needed - catalog)}"
