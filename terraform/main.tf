@@ -208,13 +208,15 @@ module "analyze" {
 }
 
 module "notify" {
-  source          = "./modules/lambda_function"
-  name            = "${var.name}-notify"
-  handler         = "notify.handler"
-  package_bucket  = module.data_bucket.bucket
-  package_key     = aws_s3_object.lambda_package["notify"].key
-  package_hash    = filebase64sha256("${var.lambda_packages_dir}/notify.zip")
-  environment     = merge(local.lambda_env, { MPLCONFIGDIR = "/tmp/matplotlib" }) # the package is read-only
+  source         = "./modules/lambda_function"
+  name           = "${var.name}-notify"
+  handler        = "notify.handler"
+  package_bucket = module.data_bucket.bucket
+  package_key    = aws_s3_object.lambda_package["notify"].key
+  package_hash   = filebase64sha256("${var.lambda_packages_dir}/notify.zip")
+  # MPLCONFIGDIR: matplotlib needs a writable cache and the package is read-only. The notify lease
+  # (longer than the 60 s timeout) lets Lambda's second retry, 3 minutes on, take over a dead sender's.
+  environment     = merge(local.lambda_env, { MPLCONFIGDIR = "/tmp/matplotlib", VITALFLOW_NOTIFY_LEASE_S = "120" })
   kms_key_arn     = module.kms.key_arn
   timeout_seconds = 60
   memory_mb       = 1024

@@ -365,3 +365,79 @@ def test_rejected_file_sends_one_failure_alert(aws, terraform_roles):
     (mail,) = sent_emails()
     assert "could not be processed" in raw_text(mail)
     assert_iam_covers(aws["calls"], terraform_roles)
+
+
+class ViewsMissing:
+    """Athena before the views exist: what a first deployment without them met on every batch."""
+
+    def query(self, sql, params=None):
+        from vitalflow.exceptions import QueryError
+
+        raise QueryError(
+            "TABLE_NOT_FOUND: line 4:10: Table 'awsdatacatalog.vf.readings_flagged' does not exist"
+        )
+
+
+def lambda_failure_record(function: str, request: dict, exc: BaseException, request_id: str) -> dict:
+    """What Lambda puts on the bus (the analyze function's on-failure destination) once retries are spent."""
+    arn = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:{function}:$LATEST"
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Lambda Function Invocation Result - Failure",
+        "source": "lambda",
+        "account": DEFAULT_ACCOUNT_ID,
+        "time": "2026-11-22T10:00:00Z",
+        "region": REGION,
+        "resources": [arn],
+        "detail": {
+            "version": "1.0",
+            "timestamp": "2026-11-22T10:00:00.000Z",
+            "requestContext": {
+                "requestId": request_id,
+                "functionArn": arn,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": 3,
+            },
+            "requestPayload": request,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": []},
+        },
+    }
+
+
+@pytest.mark.slow
+def test_a_finally_failed_analysis_sends_one_alert(aws, terraform_roles):
+    start = load(REPO / "lambdas" / "start_validation.py")
+    analyze = load(REPO / "lambdas" / "analyze.py")
+    notify = load(REPO / "lambdas" / "notify.py")
+    job = load(REPO / "jobs" / "validate_batch.py")
+    uploads_url, uploads_arn = aws["queues"]["uploads"]
+    source = generate(GeneratorOptions(rows=500, seed=5), aws["tmp"] / "clinic.csv")
+    boto3.client("s3").upload_file(str(source), DATA, "raw/2026-11-22/clinic.csv")
+    as_component(
+        aws, "start_validation", start.handler, sqs_event(receive(uploads_url), uploads_arn), Context()
+    )
+    (run,) = boto3.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
+    defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
+    argv = [t for pair in {**defaults, **run["Arguments"]}.items() for t in pair]
+    assert as_component(aws, "validate_job", job.main, argv) == 0
+    (validated,) = receive(aws["queues"]["analyze"][0])
+    request = json.loads(validated["Body"])
+    batch_id = request["detail"]["batch_id"]
+
+    aws["runtime"].engine = ViewsMissing()
+    with pytest.raises(Exception, match="TABLE_NOT_FOUND") as failed:
+        as_component(aws, "analyze", analyze.handler, request, Context())
+    record = lambda_failure_record("vf-analyze", request, failed.value, "req-analyze-3")
+    assert as_component(aws, "notify", notify.handler, record, Context())["sent"]
+    assert as_component(aws, "notify", notify.handler, record, Context())["sent"] is None  # replayed record
+    (mail,) = sent_emails()
+    message = email.message_from_string(raw_text(mail), policy=email.policy.default)
+    assert message["Subject"] == f"vitalflow: batch {batch_id} could not be analysed"
+    assert "TABLE_NOT_FOUND" in message.get_body(("plain",)).get_content()
+    assert_iam_covers(aws["calls"], terraform_roles)
