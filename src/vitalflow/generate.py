@@ -61,11 +61,12 @@ def _chunk(
 ) -> bytes:
     users = len(profile["ids"])
     user = rng.integers(0, users, n)
-    # readings spread over about a day per 100k rows, strictly increasing so no reading repeats by chance
-    span_ms = max(3_600_000, 86_400_000 * options.rows // 100_000)
-    step = span_ms / options.rows
-    millis = np.floor((np.arange(begin, begin + n) + rng.random(n) * 0.5) * step).astype(np.int64)
-    seconds = millis // 1000
+    # A day's readings (an hour for small batches) from ``start``, strictly increasing so no reading
+    # repeats by chance. A batch never reaches into the future of a start that is yesterday or earlier.
+    span_us = max(3_600_000_000, 86_400_000_000 * min(options.rows, 100_000) // 100_000)
+    step = span_us / options.rows
+    micros = np.floor((np.arange(begin, begin + n) + rng.random(n) * 0.5) * step).astype(np.int64)
+    seconds = micros // 1_000_000
     hour = (seconds // 3600 + options.start.hour) % 24
     awake = ((hour >= 7) & (hour < 23)).astype(float)
     kind = profile["kind"][user]
@@ -82,9 +83,9 @@ def _chunk(
     sys = np.where(hypertensive, sys + 40, sys)
     dia = np.where(hypertensive, dia + 18, dia)
     steps = np.where(awake > 0, rng.poisson(55, n), rng.poisson(2, n))
-    base = np.datetime64(options.start.replace(tzinfo=None), "ms")
-    unit = "s" if step >= 1000 else "ms"
-    times = (base + millis.astype("timedelta64[ms]")).astype(f"datetime64[{unit}]").astype(str)
+    base = np.datetime64(options.start.replace(tzinfo=None), "us")
+    unit = "s" if step >= 1_000_000 else "ms" if step >= 1000 else "us"
+    times = (base + micros.astype("timedelta64[us]")).astype(f"datetime64[{unit}]").astype(str)
     columns = {
         "event_time": np.char.add(times, "Z"),
         "user_id": profile["ids"][user],

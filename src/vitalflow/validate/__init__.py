@@ -132,7 +132,7 @@ def _run(
                 good, days = prepare.processed_table(frame, ~failed, batch_id, started, latest)
                 processed.write(good, days)
                 positions = np.flatnonzero(failed)
-                row_reasons = [verdict.reasons[int(line)] for line in chunk.lines[positions]]
+                row_reasons = [suite.in_order(verdict.reasons[int(line)]) for line in chunk.lines[positions]]
                 rejected.write(
                     prepare.rejected_table(
                         chunk.table, chunk.lines, row_reasons, positions, batch_id, started

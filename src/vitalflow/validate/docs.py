@@ -20,34 +20,38 @@ Layout of the docs store (the docs bucket on AWS, the lake folder locally)::
     docs/static/docs-<sha>.css          the stylesheet, immutable, written once per version
     docs/validations/<batch>.html       the batch page (the report email links here)
     docs/validations/<batch>.json       the batch's index record (facts, and its index key)
-    docs/index/<YYYY-MM>/<entry>        one index entry per batch; its *key* carries what the
+    docs/index/<YYYY-MM-DD>/<entry>     one index entry per batch; its *key* carries what the
                                         index shows: <inverted time>~<batch>~<status>~<rows in>
                                         ~<processed>~<rejected>~<base64url file name>.json
-    docs/months/<YYYY-MM>.html          every batch of a month
-    docs/index.html                     the newest INDEX_LIMIT batches and the list of months
+    docs/days/<YYYY-MM>/<YYYY-MM-DD>.html   every batch of a day
+    docs/months/<YYYY-MM>.html          the days of a month that have batches
+    docs/index.html                     the newest INDEX_LIMIT batches and the months
 
 and the GE result itself (for audit and tooling) at ``gx/validations/<suite>/<batch>.json`` in
 the data store.
 
-Cost does not grow with history. Publishing a batch writes its page, its record and its entry
-(constant), then rebuilds its month's page and the index from LISTings only: entry keys hold every
-field the index shows, so no entry is ever downloaded. The index reads the month list (one key per
-month) and the newest months' entries until it has INDEX_LIMIT rows; a month page lists one month.
+Cost does not grow with history. Publishing a batch writes its page, its record and its entry,
+then rebuilds three small pages from LISTings only (entry keys hold every field a listing shows,
+so no entry is ever downloaded): its day (that day's entries), its month (at most 31 day pages)
+and the index (the month pages, then the newest days' entries until INDEX_LIMIT batches or
+LOOKBACK_DAYS days). None of these depends on how many batches came before; only a day page grows
+with the number of batches *that day*. ``bench/docs_bench.py`` measures the 1st vs the 1,000th.
 A rerun of a batch (same content, same id) reads its record to delete its previous entry, so a
 batch is listed once.
 
 Concurrent jobs never lose each other's entries. Entries are separate objects, so writing them
-never conflicts; only the two rendered pages are shared, and S3 is last-writer-wins for them. Each
-publisher therefore renders from a listing, writes the page, lists again and re-renders until the
-listing it rendered is the listing it sees after writing. Since S3 LIST is strongly consistent
+never conflicts; only the day, month and index pages are shared, and S3 is last-writer-wins for
+them. Each publisher therefore renders a page from a listing, writes it, lists again and
+re-renders until the listing it rendered is the listing it sees after writing (lower levels
+first, so a page never links a child that is not there yet). Since S3 LIST is strongly consistent
 after a PUT, whichever page write lands last was checked against a listing taken after every
 earlier page write, and any entry missing from that listing belongs to a publisher that had not
 yet finished writing its entry, so that publisher writes the page again later. The last page
 written therefore lists every entry whose publisher finished. An entry whose job died after
-writing it shows up at the next publish (or ``vitalflow docs prune``, which rebuilds the pages).
+writing it shows up at the next publish that day (or after ``vitalflow docs rebuild``).
 
 Old results expire: on AWS by S3 lifecycle rules on ``docs/validations/``, ``docs/index/``,
-``docs/months/`` and ``gx/validations/`` (terraform/modules/storage); locally with
+``docs/days/``, ``docs/months/`` and ``gx/validations/`` (terraform/modules/storage); locally with
 ``vitalflow docs prune --older-than 90d``, which deletes pages, records, entries and GE results
 older than the cutoff and rebuilds the affected pages. The stylesheet is outside those prefixes
 so pages never lose their styling.
@@ -83,6 +87,7 @@ from vitalflow.validate.suite import INDEX_COLUMN
 SAMPLE = 20
 PRIVATE_COLUMNS = {"user_id"}
 INDEX_LIMIT = 100
+LOOKBACK_DAYS = 35  # the index looks no further back for its newest batches (months link the rest)
 MAX_PAGE_WRITES = 8  # re-renders per page while other publishers keep adding entries
 SHOWN_LINES = 10
 SHOWN_SHAPES = 5
@@ -90,6 +95,7 @@ SHAPE_LENGTH = 16
 VALIDATIONS = f"{lake.DOCS}validations/"
 ENTRIES = f"{lake.DOCS}index/"
 MONTHS = f"{lake.DOCS}months/"
+DAYS = f"{lake.DOCS}days/"
 STATIC = f"{lake.DOCS}static/"
 INDEX_PAGE = f"{lake.DOCS}index.html"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -221,8 +227,8 @@ class IndexEntry:
     source_name: str
 
     @property
-    def month(self) -> str:
-        return f"{self.run_time:%Y-%m}"
+    def day(self) -> str:
+        return f"{self.run_time:%Y-%m-%d}"
 
     @property
     def key(self) -> str:
@@ -232,7 +238,7 @@ class IndexEntry:
         counts = "~".join(
             "x" if n is None else str(n) for n in (self.rows_in, self.rows_processed, self.rows_rejected)
         )
-        return f"{ENTRIES}{self.month}/{stamp:010d}~{self.batch_id}~{self.status}~{counts}~{encoded}.json"
+        return f"{ENTRIES}{self.day}/{stamp:010d}~{self.batch_id}~{self.status}~{counts}~{encoded}.json"
 
     @classmethod
     def from_key(cls, key: str) -> IndexEntry | None:
@@ -316,70 +322,109 @@ def publish_docs(
     record = {"batch_id": batch_id, "run_time": run_time.isoformat(), "entry": entry.key, "suite": suite_name}
     docs_store.put_bytes(entry.key, json.dumps(record).encode("utf-8"), JSON_TYPE)
     docs_store.put_bytes(record_key, json.dumps(record).encode("utf-8"), JSON_TYPE)
-    months = {entry.month}
+    days = {entry.day}
     old_key = previous.get("entry") if previous else None
     if isinstance(old_key, str) and old_key != entry.key:
         docs_store.delete([old_key])  # a rerun replaces, never adds, its batch's entry
         old = IndexEntry.from_key(old_key)
         if old is not None:
-            months.add(old.month)
-    for month in sorted(months):
-        refresh_month(docs_store, month, stylesheet)
-    refresh_index(docs_store, stylesheet)
+            days.add(old.day)
+    refresh_pages(docs_store, days, stylesheet)
     return page_key
 
 
-def refresh_month(docs_store: ObjectStore, month: str, stylesheet: str | None = None) -> int:
-    """Rewrite one month's page from the listing of its entries (deleted when it has none)."""
+def refresh_pages(docs_store: ObjectStore, days: Iterable[str], stylesheet: str | None = None) -> int:
+    """Rewrite the pages above some days' entries: those days, their months, then the index.
+
+    Lower levels first, so a page never lists a child page that does not exist yet. Returns how
+    many batches the index lists.
+    """
     stylesheet = stylesheet or ensure_stylesheet(docs_store)
-    page_key = f"{MONTHS}{month}.html"
+    days = sorted(set(days))
+    for day in days:
+        refresh_day(docs_store, day, stylesheet)
+    for month in sorted({day[:7] for day in days}):
+        refresh_month(docs_store, month, stylesheet)
+    return refresh_index(docs_store, stylesheet)
+
+
+def rebuild_site(docs_store: ObjectStore) -> tuple[int, int]:
+    """Every day, month and index page from the entries (a full listing: maintenance, not publishing).
+
+    Returns the number of days rewritten and the number of batches the index lists.
+    """
+    days = {e.day for e in (IndexEntry.from_key(k) for k in docs_store.list_keys(ENTRIES)) if e}
+    days |= {k.rsplit("/", 1)[-1][: -len(".html")] for k in docs_store.list_keys(DAYS) if k.endswith(".html")}
+    return len(days), refresh_pages(docs_store, days)
+
+
+def _day_page(day: str) -> str:
+    return f"{DAYS}{day[:7]}/{day}.html"
+
+
+def refresh_day(docs_store: ObjectStore, day: str, stylesheet: str) -> int:
+    """Rewrite one day's page (every batch of that day) from the listing of its entries."""
 
     def inputs() -> list[IndexEntry]:
-        return _entries(docs_store.list_keys(f"{ENTRIES}{month}/"))
+        return _entries(docs_store.list_keys(f"{ENTRIES}{day}/"))
 
     def render(entries: list[IndexEntry]) -> bytes | None:
         if not entries:
-            return None
-        html = _render(
-            "docs/month.html.j2",
-            root="../",
-            stylesheet=stylesheet,
-            month=month,
-            entries=[e.view() for e in entries],
-        )
+            return None  # the page goes when its last batch does
+        views = [e.view() for e in entries]
+        html = _render("docs/day.html.j2", root="../../", stylesheet=stylesheet, day=day, entries=views)
         return html.encode("utf-8")
 
-    return len(_write_until_stable(docs_store, page_key, inputs, render))
+    return len(_write_until_stable(docs_store, _day_page(day), inputs, render))
 
 
-def refresh_index(docs_store: ObjectStore, stylesheet: str | None = None) -> int:
-    """Rewrite the index page: the newest INDEX_LIMIT entries, newest months first, and the months."""
-    stylesheet = stylesheet or ensure_stylesheet(docs_store)
+def refresh_month(docs_store: ObjectStore, month: str, stylesheet: str) -> int:
+    """Rewrite one month's page (a link per day with batches) from the listing of its day pages."""
+
+    def inputs() -> list[str]:
+        keys = docs_store.list_keys(f"{DAYS}{month}/")
+        return sorted(
+            (k.rsplit("/", 1)[-1][: -len(".html")] for k in keys if k.endswith(".html")), reverse=True
+        )
+
+    def render(days: list[str]) -> bytes | None:
+        if not days:
+            return None
+        html = _render("docs/month.html.j2", root="../", stylesheet=stylesheet, month=month, days=days)
+        return html.encode("utf-8")
+
+    return len(_write_until_stable(docs_store, f"{MONTHS}{month}.html", inputs, render))
+
+
+def refresh_index(docs_store: ObjectStore, stylesheet: str) -> int:
+    """Rewrite the index: the newest INDEX_LIMIT batches (at most LOOKBACK_DAYS days back), the months."""
 
     def inputs() -> tuple[list[str], list[IndexEntry]]:
-        months = sorted(
-            (
-                key[len(MONTHS) : -len(".html")]
-                for key in docs_store.list_keys(MONTHS)
-                if key.endswith(".html")
-            ),
-            reverse=True,
-        )
+        keys = docs_store.list_keys(MONTHS)
+        months = sorted((k[len(MONTHS) : -len(".html")] for k in keys if k.endswith(".html")), reverse=True)
         newest: list[IndexEntry] = []
+        visited = 0
         for month in months:
-            newest.extend(_entries(docs_store.list_keys(f"{ENTRIES}{month}/")))
-            if len(newest) >= INDEX_LIMIT:
-                break
+            day_keys = docs_store.list_keys(f"{DAYS}{month}/")
+            days = sorted(
+                (k.rsplit("/", 1)[-1][: -len(".html")] for k in day_keys if k.endswith(".html")), reverse=True
+            )
+            for day in days:
+                newest.extend(_entries(docs_store.list_keys(f"{ENTRIES}{day}/")))
+                visited += 1
+                if len(newest) >= INDEX_LIMIT or visited >= LOOKBACK_DAYS:
+                    return months, newest[:INDEX_LIMIT]
         return months, newest[:INDEX_LIMIT]
 
     def render(state: tuple[list[str], list[IndexEntry]]) -> bytes:
         months, entries = state
+        views = [e.view() for e in entries]
         html = _render(
             "docs/index.html.j2",
             root="",
             stylesheet=stylesheet,
             months=months,
-            entries=[e.view() for e in entries],
+            entries=views,
             limit=INDEX_LIMIT,
         )
         return html.encode("utf-8")
@@ -484,10 +529,7 @@ def prune_docs(
     if not dry_run:
         docs_store.delete(doomed_docs)
         data_store.delete(doomed_data)
-        stylesheet = ensure_stylesheet(docs_store)
-        for month in sorted({entry.month for _, entry in old}):
-            refresh_month(docs_store, month, stylesheet)
-        refresh_index(docs_store, stylesheet)
+        refresh_pages(docs_store, {entry.day for _, entry in old})
     return PruneReport(batches=batches, objects=len(doomed_docs) + len(doomed_data), cutoff=cutoff)
 
 
