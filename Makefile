@@ -12,7 +12,7 @@ help:
 	@echo "make test     - set up, then run the test suite (and lint)"
 	@echo "make lint     - ruff and mypy"
 	@echo "make bench    - benchmarks (bench/), with ratios against baselines"
-	@echo "make package  - build dist/ artefacts for AWS (Lambda zip, Glue wheel)"
+	@echo "make package  - build dist/ artefacts for AWS (one zip per Lambda, the Glue job's pinned wheelhouse)"
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || (echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1)
@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sql_scan.py
 
 package: $(STAMP)
-	bash scripts/package.sh
+	bash scripts/package.sh  # GLUE_PYTHON=3.11 for glue_job_type = "glueetl"
 
 clean:
 	rm -rf $(HOME_DIR) dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts
