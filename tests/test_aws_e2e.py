@@ -441,3 +441,38 @@ def test_a_finally_failed_analysis_sends_one_alert(aws, terraform_roles):
     assert message["Subject"] == f"vitalflow: batch {batch_id} could not be analysed"
     assert "TABLE_NOT_FOUND" in message.get_body(("plain",)).get_content()
     assert_iam_covers(aws["calls"], terraform_roles)
+
+
+def validated_batch(aws, rows: int) -> dict:
+    """Upload, start and run the job; the BatchValidated event the analyze function receives."""
+    start = load(REPO / "lambdas" / "start_validation.py")
+    job = load(REPO / "jobs" / "validate_batch.py")
+    uploads_url, uploads_arn = aws["queues"]["uploads"]
+    source = generate(GeneratorOptions(rows=rows, seed=7), aws["tmp"] / "clinic.csv")
+    boto3.client("s3").upload_file(str(source), DATA, "raw/2026-11-22/clinic.csv")
+    as_component(
+        aws, "start_validation", start.handler, sqs_event(receive(uploads_url), uploads_arn), Context()
+    )
+    (run,) = boto3.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
+    defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
+    argv = [t for pair in {**defaults, **run["Arguments"]}.items() for t in pair]
+    assert as_component(aws, "validate_job", job.main, argv) == 0
+    (validated,) = receive(aws["queues"]["analyze"][0])
+    return json.loads(validated["Body"])
+
+
+@pytest.mark.slow
+def test_a_bedrock_fallback_is_a_metric_the_alarm_watches(aws, terraform_roles, capsys):
+    analyze = load(REPO / "lambdas" / "analyze.py")
+    event = validated_batch(aws, 300)
+    aws["runtime"].engine = mirror_engine(aws["tmp"])
+    aws["bedrock"].script.extend(["malformed", "malformed"])  # not the JSON asked for, twice
+    capsys.readouterr()
+    as_component(aws, "analyze", analyze.handler, event, Context())
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (emf,) = [m for m in metrics if "AnalystFallback" in m]
+    assert emf["AnalystFallback"] in (1, 1.0, [1.0]) and emf["service"] == "vitalflow"
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "vitalflow"
+    alarm = (REPO / "terraform" / "modules" / "monitoring" / "main.tf").read_text()
+    assert 'metric_name         = "AnalystFallback"' in alarm
+    assert_iam_covers(aws["calls"], terraform_roles)
