@@ -113,6 +113,7 @@ def test_glue_job_is_python_shell_installing_the_pinned_wheelhouse_without_an_in
         w.startswith("s3://vf-data/artifacts/wheelhouse/") and w.endswith(".whl") for w in wheels
     )
     assert arguments["--VITALFLOW_REGION"] == REGION  # the job is told its region, not left to guess
+    assert all(v != "" for v in arguments.values()), "Glue passes an empty default argument as a bare flag"
 
 
 def read_and_created(path: Path) -> tuple[set[str], str | None]:

@@ -104,7 +104,8 @@ resource "aws_glue_job" "validate" {
       "--python-modules-installer-option" = "--no-index"
       "--enable-job-insights"             = "false"
     },
-    { for k, v in var.settings : "--${k}" => v },
+    # Empty settings are left out: Glue would pass a bare flag (the job reads one as empty anyway).
+    { for k, v in var.settings : "--${k}" => v if can(regex(".", v)) },
   )
   tags = var.tags
 }
