@@ -35,11 +35,16 @@ from great_expectations.core.expectation_validation_result import (
 )
 from great_expectations.data_context.data_context.context_factory import project_manager
 from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.expectation_configuration import (
     ExpectationConfiguration,
 )
+from great_expectations.validator.v1_validator import Validator as V1Validator
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+# GE hashes every in-memory frame below this size to fingerprint the batch: a full pass over each
+# chunk, for a marker vitalflow never reads. Pinned GE 1.8.1; tests/test_suite_internals.py checks it.
+pandas_execution_engine.HASH_THRESHOLD = 0
 
 INDEX_COLUMN = "__line"
 SAMPLE = 20
@@ -88,6 +93,23 @@ class ChunkVerdict:
 
 
 _SOURCES = itertools.count()
+_COLUMN_KEYS = ("column", "column_A", "column_B")
+
+
+@dataclass(frozen=True)
+class _Group:
+    sources: frozenset[str] | None  # source fields whose columns the group reads; None: all columns
+    suite: ExpectationSuite
+
+
+def _source(column: str) -> str:
+    """``heart_rate__num`` -> ``heart_rate``; ``__repeat`` stays itself."""
+    return column if column.startswith("__") else column.split("__", 1)[0]
+
+
+def _sources(kwargs: dict[str, Any]) -> set[str]:
+    names = [kwargs[k] for k in _COLUMN_KEYS if kwargs.get(k)] + list(kwargs.get("column_list") or [])
+    return {_source(str(n)) for n in names}
 
 
 @functools.lru_cache(maxsize=1)
@@ -129,14 +151,12 @@ class HealthSuite:
         self._rank: dict[str, int] = {}
         for position, config in enumerate(configs):  # a row's reasons are listed in suite order
             self._rank.setdefault(config.meta["reason"], position)
-        referenced = {c.kwargs.get(k) for c in self.final_configs for k in ("column", "column_A", "column_B")}
-        self._final_columns = [INDEX_COLUMN, *sorted(name for name in referenced if name)]
         self._context = _context()
         source = f"vitalflow-{next(_SOURCES)}"  # several suites may live in one process
         asset = self._context.data_sources.add_pandas(source).add_dataframe_asset("chunk")
         self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_chunk")
-        self._row_suite = self._suite(self.name, self.row_configs)
-        self._final_suite = self._suite(self.name + ".after_row_checks", self.final_configs)
+        self._row_groups = self._groups(self.row_configs)
+        self._final_groups = self._groups(self.final_configs, ".after_row_checks")
 
     def in_order(self, reasons: list[str]) -> list[str]:
         """A row's reasons in the order their expectations appear in the suite file."""
@@ -152,12 +172,24 @@ class HealthSuite:
         except Exception as exc:
             raise SuiteError(f"invalid expectation {entry.get('type')}: {exc}") from None
 
-    @staticmethod
-    def _suite(name: str, configs: list[ExpectationConfiguration]) -> ExpectationSuite:
-        suite = ExpectationSuite(name=name)
+    def _groups(self, configs: list[ExpectationConfiguration], suffix: str = "") -> list[_Group]:
+        """Expectations grouped by the source columns they read, each group validated on its own frame.
+
+        GE copies the whole frame it is given for every metric; a frame with only the columns
+        derived from one or two source fields makes that copy a fraction of the size. An
+        expectation with a ``row_condition`` (which may name any column) gets the whole frame.
+        """
+        groups: dict[frozenset[str] | None, list[ExpectationConfiguration]] = {}
         for config in configs:
-            suite.add_expectation_configuration(config)
-        return suite
+            key = None if config.kwargs.get("row_condition") else frozenset(_sources(config.kwargs))
+            groups.setdefault(key, []).append(config)
+        out = []
+        for number, (key, members) in enumerate(groups.items()):
+            suite = ExpectationSuite(name=f"{self.name}{suffix}.{number}")
+            for config in members:
+                suite.add_expectation_configuration(config)
+            out.append(_Group(sources=key, suite=suite))
+        return out
 
     @property
     def raw_columns(self) -> set[str]:
@@ -173,22 +205,29 @@ class HealthSuite:
     def _run(
         self,
         frame: pd.DataFrame,
-        suite: ExpectationSuite,
-        parameters: dict[str, Any] | None = None,
-    ) -> tuple[ExpectationSuiteValidationResult, list[str]]:
+        groups: list[_Group],
+        parameters: dict[str, Any] | None,
+        verdict: ChunkVerdict,
+    ) -> None:
         # GE finds a batch's data source through the process's current context; another part of
         # the program (or a library) may have made a different one current since.
         project_manager.set_project(self._context)
-        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        with warnings.catch_warnings():  # GE 1.8's parameter parser uses deprecated pyparsing names
-            warnings.simplefilter("ignore", DeprecationWarning)
-            result = self._validate(batch, suite, parameters)
-        return result, self._reasons(result)
+        for group in groups:
+            columns = (
+                list(frame.columns)
+                if group.sources is None
+                else [c for c in frame.columns if _source(c) in group.sources]
+            )
+            result = self._validate(frame[columns], group.suite, parameters)
+            verdict.add(result, self._reasons(result))
 
-    @staticmethod
-    def _validate(batch: Any, suite: ExpectationSuite, parameters: dict[str, Any] | None) -> Any:
-        return batch.validate(
-            suite,
+    def _validate(
+        self, frame: pd.DataFrame, suite: ExpectationSuite, parameters: dict[str, Any] | None
+    ) -> Any:
+        """One batch per frame (``Batch.validate`` would build a second one), GE's documented V1 validator."""
+        validator = V1Validator(
+            batch_definition=self._batch_definition,
+            batch_parameters={"dataframe": frame},
             result_format={
                 "result_format": "COMPLETE",
                 # The frame's index is the line number: GE then lists failing rows by index in
@@ -196,8 +235,10 @@ class HealthSuite:
                 "return_unexpected_index_query": False,
                 "partial_unexpected_count": SAMPLE,
             },
-            expectation_parameters=parameters or {},
         )
+        with warnings.catch_warnings():  # GE 1.8's parameter parser uses deprecated pyparsing names
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return validator.validate_expectation_suite(suite, expectation_parameters=parameters or {})
 
     def _reasons(self, result: ExpectationSuiteValidationResult) -> list[str]:
         reasons = []
@@ -219,12 +260,10 @@ class HealthSuite:
     def check_rows(
         self, frame: pd.DataFrame, verdict: ChunkVerdict, parameters: dict[str, Any] | None = None
     ) -> None:
-        verdict.add(*self._run(frame, self._row_suite, parameters))
+        self._run(frame, self._row_groups, parameters, verdict)
 
     def check_final(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
-        if self.final_configs:
-            # GE fingerprints every column it is given; this phase reads only a couple
-            verdict.add(*self._run(frame[self._final_columns], self._final_suite))
+        self._run(frame, self._final_groups, None, verdict)
 
 
 def _evaluation_error(info: Any) -> str | None:
