@@ -23,7 +23,13 @@ OUT=$(cd "$OUT" && pwd)
 PY=${PY:-$ROOT/.venv/bin/python}
 GLUE_PYTHON=${GLUE_PYTHON:-3.9}
 BUILD="$OUT/.build"
-quiet_pip() { "$@" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true; }
+quiet_pip() {  # pip's output without this machine's find-links noise; pip's exit status is kept
+  local status=0 log
+  log=$(mktemp "$BUILD/pip.XXXXXX")
+  "$@" > "$log" 2>&1 || status=$?
+  grep -v "is ignored: it is neither a file nor a directory" "$log" || true
+  return $status
+}
 
 rm -rf "$BUILD" "$OUT"/vitalflow-*.whl
 mkdir -p "$BUILD"
@@ -59,15 +65,24 @@ PYZIP
   echo "built $OUT/lambda/$name.zip ($(du -sm "$dir" | cut -f1) MB unzipped)"
 }
 
+JOBS=()
+LAMBDA_LOCK="scripts/lambda-py3.11.lock"
 if [[ $WHAT == all || $WHAT == lambdas ]]; then
   LAMBDA_LOCK="scripts/lambda-py3.11.lock"
   LAMBDA_PINS=()
   if [[ -f $LAMBDA_LOCK ]]; then LAMBDA_PINS=(-c "$LAMBDA_LOCK"); fi
   # Direct requirements; pip adds their dependencies (boto3 is not among them: the runtime has it).
   # python-dateutil<3: the runtime's botocore imports the copy in the package (/var/task comes first).
-  lambda_package start_validation aws-lambda-powertools
-  lambda_package analyze aws-lambda-powertools pydantic sqlglot
-  lambda_package notify aws-lambda-powertools pydantic sqlglot jinja2 matplotlib "python-dateutil<3"
+  # The three packages (and the wheelhouse below) build in parallel: pip waits mostly on the index.
+  lambda_package start_validation aws-lambda-powertools &
+  JOBS+=($!)
+  lambda_package analyze aws-lambda-powertools pydantic sqlglot &
+  JOBS+=($!)
+  lambda_package notify aws-lambda-powertools pydantic sqlglot jinja2 matplotlib "python-dateutil<3" &
+  JOBS+=($!)
+fi
+
+lambda_lock() {
   if [[ ! -f $LAMBDA_LOCK ]]; then
     "$PY" - "$BUILD/lambda" "$LAMBDA_LOCK" <<'PYLOCK'
 import pathlib, sys
@@ -81,13 +96,20 @@ lock.write_text("# Lambda package pins (scripts/package.sh); delete and rebuild 
 PYLOCK
     echo "wrote $LAMBDA_LOCK"
   fi
-fi
+}
 
-if [[ $WHAT == all || $WHAT == glue ]]; then
+glue_wheelhouse() {
   # Resolve with a real Python $GLUE_PYTHON so environment markers (eval-type-backport on 3.9) hold.
-  GLUE_PY=${GLUE_PY:-$(PYENV_VERSION=$GLUE_PYTHON.18 pyenv which "python$GLUE_PYTHON" 2>/dev/null \
-    || command -v "python$GLUE_PYTHON" || true)}
-  test -n "$GLUE_PY" || { echo "package.sh: Python $GLUE_PYTHON is needed to resolve the Glue wheelhouse" >&2; exit 1; }
+  if [[ -z ${GLUE_PY:-} ]]; then  # pyenv's interpreter if it has one (its shims fail without it), else PATH
+    PYENV_PICK=$(pyenv versions --bare 2>/dev/null | grep -E "^${GLUE_PYTHON//./\\.}\.[0-9]+$" | tail -1 || true)
+    if [[ -n $PYENV_PICK ]]; then
+      GLUE_PY=$(PYENV_VERSION=$PYENV_PICK pyenv which "python$GLUE_PYTHON" 2>/dev/null || true)
+    fi
+    if [[ -z ${GLUE_PY:-} ]] && "python$GLUE_PYTHON" -c "" 2>/dev/null; then
+      GLUE_PY=$(command -v "python$GLUE_PYTHON")
+    fi
+  fi
+  test -n "${GLUE_PY:-}" || { echo "package.sh: Python $GLUE_PYTHON is needed to resolve the Glue wheelhouse (pyenv install $GLUE_PYTHON, or set GLUE_PY)" >&2; exit 1; }
   LOCK="scripts/glue-py$GLUE_PYTHON.lock"
   HOUSE="$OUT/glue-py$GLUE_PYTHON"
   rm -rf "$HOUSE"
@@ -108,5 +130,14 @@ PYLOCK
     echo "wrote $LOCK"
   fi
   echo "built $HOUSE ($(ls "$HOUSE"/*.whl | wc -l) wheels, $(du -sm "$HOUSE" | cut -f1) MB) for Python $GLUE_PYTHON"
+}
+
+if [[ $WHAT == all || $WHAT == glue ]]; then
+  glue_wheelhouse &
+  JOBS+=($!)
 fi
+FAILED=0
+for job in "${JOBS[@]}"; do wait "$job" || FAILED=1; done
+if [[ $FAILED == 1 ]]; then echo "package.sh: a build failed (see above)" >&2; exit 1; fi
+if [[ $WHAT == all || $WHAT == lambdas ]]; then lambda_lock; fi
 rm -rf "$BUILD"

@@ -1,13 +1,16 @@
-"""The Lambda artefacts `make package` builds fit Lambda's limits and carry what each function imports.
+"""The artefacts `make package` builds: Lambda packages within Lambda's limits that carry what each
+function imports, and a Glue wheelhouse that installs without a package index, at the pinned versions.
 
-The packages are built here, into a temporary folder, by the same script (`scripts/package.sh
-lambdas`), so a new dependency that pushes a function over 250 MB, or an import its package lacks,
-fails this test instead of the first `terraform apply` or the first invocation.
+They are built here, into a temporary folder, by the same script (`scripts/package.sh`), so a new
+dependency that pushes a function over 250 MB, an import a package lacks, or a dependency missing
+from the wheelhouse fails this test instead of the first `terraform apply`, invocation or job run.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -56,10 +59,10 @@ LAZY = {
 
 
 @pytest.fixture(scope="module")
-def artefacts(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("package")
     result = subprocess.run(
-        ["bash", str(REPO / "scripts" / "package.sh"), "lambdas"],
+        ["bash", str(REPO / "scripts" / "package.sh"), "all"],
         env={**os.environ, "OUT": str(out)},
         capture_output=True,
         text=True,
@@ -68,7 +71,12 @@ def artefacts(tmp_path_factory) -> Path:
     if result.returncode != 0 and "Could not find a version" in result.stdout + result.stderr:
         pytest.skip("building the Lambda packages needs the package index, which is unreachable")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out / "lambda"
+    return out
+
+
+@pytest.fixture(scope="module")
+def artefacts(built) -> Path:
+    return built / "lambda"
 
 
 def unzipped_bytes(archive: Path) -> int:
@@ -140,3 +148,47 @@ def test_closure_check_catches_a_missing_module(tmp_path):
     (package / "vitalflow").mkdir()
     result = run_check(package, provided_dir(RUNTIME, tmp_path / "provided"), [], "handler_x")
     assert result.returncode != 0 and "No module named 'sqlglot'" in result.stderr
+
+
+def python39() -> str:
+    found = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'PYENV_VERSION=$(pyenv versions --bare | grep -E "^3\\.9\\." | tail -1) pyenv which python3.9',
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0, "Python 3.9 is needed (pyenv install 3.9.18): the Glue job runs it"
+    return found.stdout.strip()
+
+
+@pytest.mark.slow
+def test_glue_wheelhouse_installs_without_an_index_at_the_pinned_versions(built, tmp_path):
+    house = built / "glue-py3.9"
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [python39(), "-m", "pip", "install", "--dry-run", "--no-index", "--find-links", str(house),
+         "--only-binary=:all:", "--platform", "manylinux2014_x86_64", "--target", str(tmp_path / "t"),
+         "--report", str(report), "--quiet", "vitalflow"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_CONSTRAINT": ""},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    installed = {
+        re.sub(r"[-_.]+", "-", i["metadata"]["name"]).lower(): i["metadata"]["version"]
+        for i in json.loads(report.read_text())["install"]
+    }
+    lock = dict(
+        line.split("==")
+        for line in (REPO / "scripts" / "glue-py3.9.lock").read_text().splitlines()
+        if "==" in line
+    )
+    assert installed.pop("vitalflow") == "0.1.0"
+    assert "great-expectations" in installed and "eval-type-backport" in installed  # the 3.9 closure
+    assert {n: v for n, v in installed.items() if lock.get(n) != v} == {}, (
+        "installed versions differ from the lock"
+    )
