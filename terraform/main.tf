@@ -76,11 +76,11 @@ module "docs_bucket" {
 }
 
 resource "aws_s3_object" "glue_script" {
-  bucket     = module.data_bucket.bucket
-  key        = local.script_key
-  source     = "${path.module}/../jobs/validate_batch.py"
-  etag       = filemd5("${path.module}/../jobs/validate_batch.py")
-  kms_key_id = module.kms.key_arn
+  bucket      = module.data_bucket.bucket
+  key         = local.script_key
+  source      = "${path.module}/../jobs/validate_batch.py"
+  source_hash = filemd5("${path.module}/../jobs/validate_batch.py") # etag conflicts with kms_key_id
+  kms_key_id  = module.kms.key_arn
 }
 
 # The Glue job's pinned wheelhouse (make package): installed with --no-index, so no run depends on PyPI.

@@ -116,6 +116,15 @@ def test_glue_job_is_python_shell_installing_the_pinned_wheelhouse_without_an_in
     assert all(v != "" for v in arguments.values()), "Glue passes an empty default argument as a bare flag"
 
 
+def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
+    """The provider refuses etag together with kms_key_id (an SSE-KMS object's ETag is not its MD5)."""
+    objects = resources(deployment, "aws_s3_object")
+    assert len(objects) >= 5  # the script, the wheelhouse, three function packages
+    for obj in objects:
+        attributes = obj.body["Attributes"]
+        assert not ("etag" in attributes and "kms_key_id" in attributes), obj.address
+
+
 def read_and_created(path: Path) -> tuple[set[str], str | None]:
     tree = sqlglot.parse_one(path.read_text(), read="trino")
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
