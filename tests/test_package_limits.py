@@ -47,6 +47,8 @@ LAZY = {
         "vitalflow.aws.athena",
         "vitalflow.enrich.bedrock",
         "vitalflow.stages",
+        "vitalflow.aggregate",  # the report queries (sqlglot)
+        "vitalflow.enrich",
     ],
     "notify": [
         "vitalflow.aws.runtime",
