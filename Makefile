@@ -4,13 +4,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 HOME_DIR ?= lake
+# The Glue Python shell job runs Python 3.9: its tests and type check also run there.
+PYTHON39 ?= $(shell command -v python3.9 2>/dev/null || PYENV_VERSION=3.9.18 pyenv which python3.9 2>/dev/null)
+VENV39  := .venv-py39
+STAMP39 := $(VENV39)/.installed-stamp
+# The validation job's tests: row conservation, contract rules, file failures, crash/rerun, Data Docs...
+JOB_TESTS := tests/test_row_conservation.py tests/test_contract_rules.py tests/test_file_failures.py \
+	tests/test_row_exactness.py tests/test_record_parser.py tests/test_verdict_digest.py \
+	tests/test_crash_points.py tests/test_crash_rerun.py tests/test_idempotency.py tests/test_data_docs.py \
+	tests/test_data_docs_privacy.py tests/test_glue_job.py
 
-.PHONY: demo test lint fmt bench package clean help
+.PHONY: demo test test39 lint lint39 fmt bench package clean help
 
 help:
 	@echo "make demo     - set up, then run the whole pipeline on a generated sample batch"
 	@echo "make test     - set up, then run the test suite (and lint)"
 	@echo "make lint     - ruff and mypy"
+	@echo "make test39   - the validation job's tests under Python 3.9 (Glue Python shell), and its type check"
 	@echo "make bench    - benchmarks (bench/), with ratios against baselines"
 	@echo "make package  - build dist/ artefacts for AWS (one zip per Lambda, the Glue job's pinned wheelhouse)"
 
@@ -24,9 +34,25 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/vitalflow --home $(HOME_DIR) demo
 
-test: $(STAMP)
+$(STAMP39): pyproject.toml
+	@test -n "$(PYTHON39)" || (echo "Python 3.9 is required for the Glue job's tests: install it (pyenv install 3.9.18, \
+	or your OS's python3.9) or pass PYTHON39=/path/to/python3.9"; exit 1)
+	$(PYTHON39) -m venv $(VENV39)
+	$(VENV39)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV39)/bin/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP39)
+
+test: $(STAMP) $(STAMP39)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(MAKE) --no-print-directory test39
 	$(MAKE) --no-print-directory lint
+
+test39: $(STAMP39)
+	$(VENV39)/bin/python -m pytest -n 2 --dist loadfile -q -p no:cacheprovider $(wildcard $(JOB_TESTS))
+	$(MAKE) --no-print-directory lint39
+
+lint39: $(STAMP39)
+	$(VENV39)/bin/mypy --python-version 3.9 src/vitalflow jobs
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard src tests jobs lambdas bench scripts)
@@ -44,4 +70,4 @@ package: $(STAMP)
 	bash scripts/package.sh  # GLUE_PYTHON=3.11 for glue_job_type = "glueetl"
 
 clean:
-	rm -rf $(HOME_DIR) dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV39) $(HOME_DIR) dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts

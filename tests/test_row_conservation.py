@@ -78,15 +78,15 @@ def messy_csv(draw) -> tuple[str, int]:
     return bom + ",".join(REQUIRED_COLUMNS) + eol + eol.join(lines) + eol, rows
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(messy_csv(), st.sampled_from([1, 3, 1000]))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(messy_csv(), st.sampled_from([3, 1000]))  # the record parser's own property test goes further
 def test_every_row_lands_exactly_once(data, chunk_rows):
     text, rows = data
     home = Path(tempfile.mkdtemp())
     try:
         runtime = local_runtime(Settings(home=home / "lake", chunk_rows=chunk_rows))
         source = home / "messy.csv"
-        source.write_text(text, encoding="utf-8", newline="")
+        source.write_bytes(text.encode("utf-8"))  # as written: no newline translation (3.9 has no newline=)
         outcome = run_file(runtime, source)
         if rows == 0:  # a header and blank lines: a failed batch that says so, and writes nothing
             assert outcome.status == "failed" and "no data rows" in (outcome.error or "")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -20,8 +22,8 @@ from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
 
 PINNED = {
-    "clean": ("32759d8fbecf9133", "289901f477750260"),
-    "dirty": ("777c3f19e7b42403", "817b7aa1ad8a5375"),
+    "clean": ("32759d8fbecf9133", "12fdcc7e0e08db59"),
+    "dirty": ("777c3f19e7b42403", "51cc960049ae7b14"),
 }
 FILES = {
     "clean": GeneratorOptions(rows=20_000, seed=3),
@@ -39,12 +41,23 @@ def digests(home: Path, source: Path, chunk_rows: int) -> tuple[str, str, int]:
     text = "".join(f"{line}:{'|'.join(r)}\n" for line, r in zip(lines, reasons))
     processed = pq.read_table([home / k for k in manifest.processed_files]).drop(["ingested_at"])
     processed = processed.sort_by("source_line")
-    values = "".join(repr(row) for row in processed.to_pylist())
+    values = "".join(_canonical(processed))
     return (
         hashlib.sha256(text.encode()).hexdigest()[:16],
         hashlib.sha256(values.encode()).hexdigest()[:16],
         manifest.rows_rejected,
     )
+
+
+def _canonical(table: pa.Table) -> list[str]:
+    """Every value as text the same way on every Python and pyarrow version (no reprs)."""
+    out = []
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_timestamp(column.type):
+            column = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
+        out.append(name + ":" + ",".join(str(v) for v in column.to_pylist()))
+    return out
 
 
 @pytest.mark.parametrize("name", sorted(FILES))

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitalflow import lake
-from vitalflow.aggregate import build_report
-from vitalflow.enrich import enrich
 from vitalflow.exceptions import NotificationInProgress, VitalflowError
 from vitalflow.manifests import read_manifest
 from vitalflow.models import BatchRecord, Manifest, SourceRef
@@ -71,6 +69,9 @@ def analyze(runtime: Runtime, batch_id: str) -> BatchRecord:
     if existing is not None:
         return existing  # a replayed event: the record and its BatchAnalyzed event exist already
     manifest = _manifest(runtime, batch_id)
+    from vitalflow.aggregate import build_report  # sqlglot: not needed by the validation job
+    from vitalflow.enrich import enrich
+
     report = build_report(manifest, runtime.engine)
     record = enrich(manifest, report, runtime.analyst, runtime.fallback, runtime.results)
     a = record.analysis

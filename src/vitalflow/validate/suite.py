@@ -78,11 +78,11 @@ class ChunkVerdict:
             for name in _ROW_LISTS:  # keep a sample only: memory must not grow with rejected rows
                 if isinstance(details.get(name), list):
                     details[name] = details[name][:SAMPLE]
-            if details.get("unexpected_index_list"):  # the documented shape: {"__line": n}
-                details["unexpected_index_list"] = [
-                    item if isinstance(item, dict) else {INDEX_COLUMN: int(item)}
-                    for item in details["unexpected_index_list"]
-                ]
+            for name in ("unexpected_index_list", "partial_unexpected_index_list"):
+                if details.get(name):  # the shape GE gives for a named index column: {"__line": n}
+                    details[name] = [
+                        item if isinstance(item, dict) else {INDEX_COLUMN: int(item)} for item in details[name]
+                    ]
         self.results.append(result)
 
     def failed(self, lines: np.ndarray) -> np.ndarray:
