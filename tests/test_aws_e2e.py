@@ -411,6 +411,7 @@ def lambda_failure_record(function: str, request: dict, exc: BaseException, requ
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the handler raised first
 def test_a_finally_failed_analysis_sends_one_alert(aws, terraform_roles):
     start = load(REPO / "lambdas" / "start_validation.py")
     analyze = load(REPO / "lambdas" / "analyze.py")
