@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import botocore.session
+import sqlglot
+from sqlglot import exp
 
 from terraform_iam import ACCOUNT, KMS_KEY_ARN_TEMPLATE, Statement, allowed
 
@@ -65,6 +67,28 @@ class CallRecorder:
             yield
         finally:
             self.component = None
+
+
+def objects_read(sql: str, views: dict[str, set[str]]) -> set[str]:
+    """Tables and views a query reads, with the objects behind each view (Athena reads those too)."""
+    tree = sqlglot.parse_one(sql, read="trino")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    pending = {t.name for t in tree.find_all(exp.Table)} - ctes
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        seen.add(name)
+        pending |= views.get(name, set()) - seen
+    return seen
+
+
+def athena_query(component: str, sql: str, views: dict[str, set[str]], **where: str) -> Call:
+    """One report query run through Athena (awswrangler, no CTAS) as a call to check: moto runs no SQL,
+    so the tests run it on DuckDB and record what Athena would authorise against the caller.
+    ``where``: workgroup, database, data_bucket, results_prefix."""
+    return Call(
+        component, "athena", "athena", "RunQuery", {"objects": sorted(objects_read(sql, views)), **where}
+    )
 
 
 def permissions(call: Call, region: str) -> list[tuple[str, str]]:
@@ -134,6 +158,28 @@ def permissions(call: Call, region: str) -> list[tuple[str, str]]:
         if model.split(".", 1)[0] in ("us", "eu", "apac", "global"):
             return [("bedrock:InvokeModel", f"arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/{model}")]
         return [("bedrock:InvokeModel", f"arn:aws:bedrock:{region}::foundation-model/{model}")]
+    if call.service == "athena" and op == "RunQuery":
+        workgroup = f"arn:aws:athena:{region}:{ACCOUNT}:workgroup/{p['workgroup']}"
+        catalog = f"arn:aws:glue:{region}:{ACCOUNT}:catalog"
+        database = f"arn:aws:glue:{region}:{ACCOUNT}:database/{p['database']}"
+        bucket = f"arn:aws:s3:::{p['data_bucket']}"
+        needed = [
+            (f"athena:{a}", workgroup)
+            for a in ("StartQueryExecution", "GetQueryExecution", "GetQueryResults")
+        ]
+        needed += [("glue:GetDatabase", catalog), ("glue:GetDatabase", database)]
+        for name in p["objects"]:
+            table = f"arn:aws:glue:{region}:{ACCOUNT}:table/{p['database']}/{name}"
+            needed += [("glue:GetTable", catalog), ("glue:GetTable", database), ("glue:GetTable", table)]
+            if name in ("processed", "rejected"):  # lake tables: Athena reads their files as the caller
+                needed += [
+                    ("s3:GetObject", f"{bucket}/{name}/dt=2026-11-22/part.parquet"),
+                    ("kms:Decrypt", kms),
+                ]
+        results = f"{bucket}/{p['results_prefix']}query-id.csv"
+        needed += [("s3:ListBucket", bucket), ("s3:GetBucketLocation", bucket)]
+        needed += [("s3:PutObject", results), ("s3:GetObject", results), ("kms:GenerateDataKey", kms)]
+        return needed
     if call.service == "athena":
         return [
             (f"athena:{op}", f"arn:aws:athena:{region}:{ACCOUNT}:workgroup/{p.get('WorkGroup', 'primary')}")

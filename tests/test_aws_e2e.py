@@ -29,7 +29,7 @@ from moto.ses import ses_backends
 
 from conftest import REPO
 from fakes.bedrock_server import FakeBedrock
-from iam_calls import CallRecorder, missing
+from iam_calls import CallRecorder, athena_query, missing
 from terraform_iam import role_policies
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
@@ -243,7 +243,39 @@ def sqs_event(messages: list[dict], arn: str) -> dict:
     }
 
 
-def mirror_engine(tmp: Path) -> DuckDBEngine:
+class RecordedAthena:
+    """Athena stands in: DuckDB runs the SQL, and the recorder gets the Athena call the running
+    component would make (what it reads, where results go), for the IAM check."""
+
+    def __init__(self, engine: DuckDBEngine, recorder: CallRecorder) -> None:
+        self.engine, self.recorder = engine, recorder
+        self.views = {
+            created: read
+            for read, created in (read_and_created(p) for p in (REPO / "sql" / "views").glob("*.sql"))
+        }
+
+    def query(self, sql, params=None):
+        if self.recorder.component:
+            where = {
+                "workgroup": "vf",
+                "database": DB,
+                "data_bucket": DATA,
+                "results_prefix": "athena-results/",
+            }
+            self.recorder.calls.append(athena_query(self.recorder.component, sql, self.views, **where))
+        return self.engine.query(sql, params)
+
+
+def read_and_created(path: Path) -> tuple[set[str], str]:
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(path.read_text(), read="trino")
+    created = tree.this.name
+    return {t.name for t in tree.find_all(exp.Table)} - {created}, created
+
+
+def mirror_engine(tmp: Path, recorder: CallRecorder) -> RecordedAthena:
     """Athena stands in: the same SQL on DuckDB over a copy of the bucket (moto runs no SQL)."""
     s3 = boto3.client("s3")
     root = tmp / f"mirror-{uuid.uuid4().hex[:6]}"
@@ -252,7 +284,7 @@ def mirror_engine(tmp: Path) -> DuckDBEngine:
             target = root / item["Key"]
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(DATA, item["Key"], str(target))
-    return DuckDBEngine(LocalObjectStore(root))
+    return RecordedAthena(DuckDBEngine(LocalObjectStore(root)), recorder)
 
 
 def raw_text(mail) -> str:
@@ -288,7 +320,7 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     validated = receive(aws["queues"]["analyze"][0])
     assert [json.loads(m["Body"])["detail-type"] for m in validated] == ["BatchValidated"]
     batch_id = json.loads(validated[0]["Body"])["detail"]["batch_id"]
-    aws["runtime"].engine = mirror_engine(aws["tmp"])
+    aws["runtime"].engine = mirror_engine(aws["tmp"], aws["calls"])
     as_component(aws, "analyze", analyze.handler, json.loads(validated[0]["Body"]), Context())
     assert len(aws["bedrock"].requests) == 1
 
@@ -331,6 +363,9 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     after = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"batch_id": {"S": batch_id}})["Item"]
     assert after == before
     assert {c.component for c in aws["calls"].calls} == set(ROLE_OF)
+    assert [c.operation for c in aws["calls"].calls if c.service == "athena"], (
+        "the report ran no Athena query"
+    )
     assert_iam_covers(aws["calls"], terraform_roles)
 
 
@@ -466,7 +501,7 @@ def validated_batch(aws, rows: int) -> dict:
 def test_a_bedrock_fallback_is_a_metric_the_alarm_watches(aws, terraform_roles, capsys):
     analyze = load(REPO / "lambdas" / "analyze.py")
     event = validated_batch(aws, 300)
-    aws["runtime"].engine = mirror_engine(aws["tmp"])
+    aws["runtime"].engine = mirror_engine(aws["tmp"], aws["calls"])
     aws["bedrock"].script.extend(["malformed", "malformed"])  # not the JSON asked for, twice
     capsys.readouterr()
     as_component(aws, "analyze", analyze.handler, event, Context())

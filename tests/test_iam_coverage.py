@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from conftest import REPO
-from iam_calls import Call, CallRecorder, missing, permissions
+from iam_calls import Call, CallRecorder, athena_query, missing, permissions
 from terraform_iam import role_policies
 from vitalflow.aws.batch_state import DynamoBatchState
 from vitalflow.aws.glue_runner import GlueJobRunner
@@ -138,3 +138,24 @@ def test_s3_calls_need_the_bucket_key_too():
     actions = [a for a, _ in permissions(put, REGION)]
     assert actions == ["s3:PutObject", "kms:GenerateDataKey", "kms:Decrypt"]
     assert dataclasses.replace(put, operation="GetObject").operation == "GetObject"
+
+
+def test_an_athena_query_needs_the_catalog_the_lake_and_the_results_location(roles):
+    sql = "WITH b AS (SELECT * FROM readings_flagged WHERE batch_id = :batch_id) SELECT count(*) FROM b"
+    views = {"readings_flagged": {"processed", "anomaly_thresholds"}, "anomaly_thresholds": set()}
+    where = {
+        "workgroup": "vf",
+        "database": "vf",
+        "data_bucket": "vf-data",
+        "results_prefix": "athena-results/",
+    }
+    query = athena_query("analyze", sql, views, **where)
+    assert query.params["objects"] == ["anomaly_thresholds", "processed", "readings_flagged"]
+    assert missing([query], roles, ROLE_OF, REGION) == []
+    without = {r: [s for s in st if s.sid not in ("Catalog", "QueryResults")] for r, st in roles.items()}
+    gaps = missing([query], without, ROLE_OF, REGION)
+    assert (
+        "analyze (vf-analyze): glue:GetTable on arn:aws:glue:us-east-1:123456789012:table/vf/readings_flagged"
+        in gaps
+    )
+    assert any("s3:PutObject on arn:aws:s3:::vf-data/athena-results/" in g for g in gaps)
