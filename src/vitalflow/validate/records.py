@@ -196,43 +196,49 @@ def _fast(
         out.malformed_lines.append(int(numbers[i]))
         out.malformed_text.append(buf[begin + starts[i] : begin + content_end[i]].decode("utf-8"))
     if good.any():
-        out.tables.append(_parse_plain(part, starts[good], content_end[good], width, keep))
+        out.tables.append(_parse_plain(part[:cut], starts, content_end, good, width, keep))
         out.lines.append(numbers[good])
     return begin + cut, line + len(stops)
 
 
 def _parse_plain(
-    part: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int, keep: list[int]
+    part: np.ndarray, starts: np.ndarray, ends: np.ndarray, good: np.ndarray, width: int, keep: list[int]
 ) -> pa.Table:
-    """pyarrow splits the kept lines on commas only (quoting off): it cannot see a record differently."""
+    """pyarrow splits the kept lines on commas only (quoting off): it cannot see a record differently.
+
+    The bytes it gets are exactly the good lines, each ending in one LF: dropped lines are cut out
+    and CR or CRLF endings become LF (a copy only when something must change).
+    """
     n = len(part)
-    if (
-        len(starts)
-        and starts[0] == 0
-        and ends[-1] == n - 1
-        and part[-1] == _LF
-        and (len(starts) == 1 or np.array_equal(starts[1:], ends[:-1] + 1))
-    ):
+    term = ends[good]
+    inside = term < n
+    term = term[inside]
+    is_cr = part[term] == _CR
+    dropped = np.flatnonzero(~good)
+    if not is_cr.any() and not len(dropped) and inside.all():
         text = part.tobytes()  # the common case: every line kept, LF endings
     else:
-        marks = np.zeros(n + 1, dtype=np.int32)
-        np.add.at(marks, starts, 1)
-        np.add.at(marks, ends, -1)
-        keep_mask = np.cumsum(marks[:n]) > 0
-        data = part.copy()
-        inside = ends < n
-        data[ends[inside]] = _LF  # every kept line ends in exactly one LF
-        keep_mask[ends[inside]] = True
+        keep_mask = np.ones(n, dtype=bool)
+        data = part
+        if is_cr.any():
+            data = part.copy()
+            crs = term[is_cr]
+            crlf = crs[(crs + 1 < n) & (part[np.minimum(crs + 1, n - 1)] == _LF)]
+            data[crs] = _LF
+            keep_mask[crlf + 1] = False
+        for i in dropped:  # rare: malformed and blank lines
+            keep_mask[starts[i] : starts[i + 1] if i + 1 < len(starts) else n] = False
         text = data[keep_mask].tobytes()
-        if not inside[-1]:
+        if not inside.all():
             text += b"\n"
+    starts, ends = starts[good], ends[good]
     longest = int((ends - starts).max()) + 2
     table = pacsv.read_csv(
         pa.py_buffer(text),
         read_options=pacsv.ReadOptions(
             column_names=[f"f{i}" for i in range(width)],
-            block_size=max(4 << 20, longest),
-            use_threads=False,
+            block_size=max(1 << 20, longest),
+            use_threads=True,
         ),
         parse_options=pacsv.ParseOptions(
             quote_char=False, double_quote=False, escape_char=False, ignore_empty_lines=False

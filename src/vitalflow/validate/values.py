@@ -48,42 +48,57 @@ def whole(values: np.ndarray) -> np.ndarray:
         return np.isfinite(values) & (np.floor(values) == values)
 
 
+# The shape nearly every device writes: fixed positions, no offset. Parsed by slicing, which is
+# several times faster than the general pattern; both give the same fields for these strings.
+_PLAIN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?[Zz]?$"
+_FIELDS = ("y", "mo", "d", "h", "mi", "s")
+_SLICES = {"y": (0, 4), "mo": (5, 7), "d": (8, 10), "h": (11, 13), "mi": (14, 16), "s": (17, 19)}
+
+
 def parse_timestamps(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """UTC instants as datetime64[us]; NaT where the text is missing or not a real ISO-8601 time."""
     text = _combined(column)
-    parts = pc.extract_regex(text, TIMESTAMP)  # null where the pattern does not match
     n = len(text)
     if n == 0:
         return np.empty(0, dtype="datetime64[us]")
-    valid = ~np.asarray(pc.is_null(parts).to_numpy(zero_copy_only=False), dtype=bool)
+    plain = _mask(pc.match_substring_regex(text, _PLAIN))
+    parts: dict[str, np.ndarray] = {name: np.zeros(n) for name in (*_FIELDS, "offset")}
+    micros = np.zeros(n, dtype=np.int64)
+    valid = plain.copy()
+    if plain.any():
+        idx = np.flatnonzero(plain)
+        sub = text.take(pa.array(idx))
+        for name, (start, stop) in _SLICES.items():
+            parts[name][idx] = _ints(pc.utf8_slice_codeunits(sub, start, stop))
+        fraction = pc.utf8_rtrim(pc.utf8_slice_codeunits(sub, 20, 1 << 30), "Zz")
+        micros[idx] = _fraction_micros(fraction)
+    rest = np.flatnonzero(~plain & _mask(pc.is_valid(text)))
+    if len(rest):
+        sub = text.take(pa.array(rest))
+        found = pc.extract_regex(sub, TIMESTAMP)  # null where the pattern does not match
+        hit = ~_mask(pc.is_null(found))
+        for name in _FIELDS:
+            parts[name][rest] = _ints(pc.struct_field(found, name), default=0)
+        micros[rest] = _fraction_micros(pc.struct_field(found, "f"))
+        hours = _ints(pc.struct_field(found, "oh"), default=0)
+        minutes = _ints(pc.struct_field(found, "om"), default=0)
+        sign = pc.struct_field(found, "sign").to_numpy(zero_copy_only=False)
+        valid_offset = (minutes <= 59) & (hours * 60 + minutes <= MAX_OFFSET_MINUTES)
+        parts["offset"][rest] = np.where(sign == "-", -1, 1) * (hours * 60 + minutes)
+        valid[rest] = hit & valid_offset
+    return _instants(parts, micros, valid)
 
-    def field(name: str, default: int = 0) -> np.ndarray:
-        raw = pc.struct_field(parts, name)
-        raw = pc.if_else(pc.equal(raw, ""), pa.scalar(None, pa.string()), raw)
-        return pc.cast(raw, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
 
-    year, month, day = field("y"), field("mo"), field("d")
-    hour, minute, second = field("h"), field("mi"), field("s")
-    second = np.where(np.isnan(second), 0, second)
-    frac = pc.struct_field(parts, "f")
-    micros = _fraction_micros(frac)
-    sign = pc.struct_field(parts, "sign").to_numpy(zero_copy_only=False)
-    off_h, off_m = field("oh"), field("om")
-    off_h = np.where(np.isnan(off_h), 0, off_h)
-    off_m = np.where(np.isnan(off_m), 0, off_m)
-    with np.errstate(invalid="ignore"):
-        valid &= (month >= 1) & (month <= 12)
-        m = np.where(valid, month, 1).astype(np.int64)
-        y = np.where(valid, year, 2000).astype(np.int64)
-        leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-        days_in = _DAYS_IN_MONTH[m] + ((m == 2) & leap)
-        valid &= (day >= 1) & (day <= days_in) & (year >= 1)
-        valid &= (hour <= 23) & (minute <= 59) & (second <= 59) & (off_m <= 59)
-        offset = off_h * 60 + off_m
-        valid &= offset <= MAX_OFFSET_MINUTES
-    offset = np.where(sign == "-", -offset, offset)
-    y = np.where(valid, year, 1970).astype(np.int64)
+def _instants(parts: dict[str, np.ndarray], micros: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Check the calendar and clock, then build UTC instants from the fields."""
+    year, month, day = parts["y"], parts["mo"], parts["d"]
+    hour, minute, second = parts["h"], parts["mi"], parts["s"]
+    valid = valid & (month >= 1) & (month <= 12) & (year >= 1)
     m = np.where(valid, month, 1).astype(np.int64)
+    y = np.where(valid, year, 1970).astype(np.int64)
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    days_in = _DAYS_IN_MONTH[m] + ((m == 2) & leap)
+    valid &= (day >= 1) & (day <= days_in) & (hour <= 23) & (minute <= 59) & (second <= 59)
     d = np.where(valid, day, 1).astype(np.int64)
     dates = (
         (y - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (m - 1).astype("timedelta64[M]")
@@ -93,11 +108,22 @@ def parse_timestamps(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         + np.where(valid, minute, 0).astype(np.int64) * 60_000_000
         + np.where(valid, second, 0).astype(np.int64) * 1_000_000
         + np.where(valid, micros, 0)
-        - np.where(valid, offset, 0).astype(np.int64) * 60_000_000
+        - np.where(valid, parts["offset"], 0).astype(np.int64) * 60_000_000
     )
     out = dates.astype("datetime64[us]") + clock.astype("timedelta64[us]")
     out[~valid] = np.datetime64("NaT")
     return out
+
+
+def _ints(text: pa.Array, default: int = 0) -> np.ndarray:
+    """Digit strings as numbers; missing (or empty) as ``default``."""
+    cleaned = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    values = pc.fill_null(pc.cast(cleaned, pa.int64()), default)
+    return values.to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _mask(flags: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _fraction_micros(frac: pa.Array) -> np.ndarray:
