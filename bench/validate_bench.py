@@ -1,7 +1,18 @@
-"""Validation job vs a CSV->Parquet baseline, whole-process wall time and peak RSS, in one run.
+"""Validation job vs pyarrow's CSV->Parquet on the same file, in one run: ratio, stages, peak RSS, rows/s.
 
-Each side runs in its own child process; peak RSS is the child's ru_maxrss (the job runs in one
-process). The ratio is job / baseline, measured on the same file on the same machine.
+Each side runs in its own child process (peak RSS is that child's ``ru_maxrss``). The job child
+times its stages by wrapping the validation functions, so the breakdown adds up to its run.
+
+Cases (``--cases``):
+  clean      generated readings, about 1% invalid
+  dirty      more than half of the rows rejected (the ratio to ``clean`` should stay within 1.5)
+  rejected   every row rejected (memory must not grow with rejected rows)
+  dates      readings spread over every day from 2000 to today (thousands of partitions)
+  ulimit     the clean file with ``ulimit -n 256``
+  wide       the clean file plus rows with a 16 MB field (the longest record accepted)
+
+    python bench/validate_bench.py --rows 2000000 --cases clean,dirty
+    python bench/validate_bench.py --rows 10000000 --cases clean,rejected,dates,ulimit,wide
 """
 
 from __future__ import annotations
@@ -9,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,84 +41,174 @@ with pq.ParquetWriter(sys.argv[2], reader.schema, compression="zstd") as writer:
         writer.write_batch(batch)
 """
 
-
 JOB = """
-import sys
+import collections, json, sys, time
 from pathlib import Path
+started = time.perf_counter()
 from vitalflow import stages
 from vitalflow.config import Settings
 from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
+import vitalflow.validate as V
+import vitalflow.validate.prepare as P
+import vitalflow.validate.reader as R
+import vitalflow.validate.suite as S
+stage = collections.Counter()
+stage["imports"] = time.perf_counter() - started
+
+def timed(owner, name, label):
+    original = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            stage[label] += time.perf_counter() - t
+    setattr(owner, name, wrapper)
+
+def timed_iter(owner, name, label):
+    original = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        it = original(*args, **kwargs)
+        while True:
+            t = time.perf_counter()
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            finally:
+                stage[label] += time.perf_counter() - t
+            yield item
+    setattr(owner, name, wrapper)
+
+timed(V, "scan_file", "hash + encoding check")
+timed_iter(V, "iter_chunks", "record parsing")
+timed(P, "check_frame", "value parsing")
+timed(S.HealthSuite, "check_rows", "GE row rules")
+timed(S.HealthSuite, "check_final", "GE duplicate rule")
+timed(P.RepeatTracker, "mark", "duplicate tracking")
+timed(P, "processed_table", "typed table + contract")
+timed(P, "rejected_table", "rejected table")
+timed(V.PartitionedWriter, "write", "parquet write")
+timed(V, "publish_docs", "data docs")
+timed(V, "publish", "commit")
 runtime = local_runtime(Settings(home=Path(sys.argv[1]), chunk_rows=int(sys.argv[3])))
 result = stages.validate(runtime, ingest(runtime, Path(sys.argv[2])))
-assert result.manifest.status == "processed", result.manifest.error
+m = result.manifest
+assert m.status == "processed", m.error
+stage["total"] = time.perf_counter() - started
+print(json.dumps({"stages": stage, "rows_in": m.rows_in, "rejected": m.rows_rejected,
+                  "partitions": len(m.partitions), "files": len(m.processed_files)}))
 """
 
 
-def child(cmd: list[str]) -> dict[str, float]:
+def child(cmd: list[str], nofile: int | None = None) -> dict:
     """Run one child; its own rusage (os.wait4) gives its peak RSS, not the max over all children."""
+
+    def limit() -> None:
+        if nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, preexec_fn=limit)
+    out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark child failed: {cmd[:3]}")
-    return {
+    result: dict = {
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
     }
+    lines = out.decode().strip().splitlines()
+    if lines:
+        result.update(json.loads(lines[-1]))
+    return result
+
+
+def source(rows: int, seed: int, case: str) -> Path:
+    data = (
+        HERE
+        / "data"
+        / f"vitals-{case if case in ('dirty', 'rejected', 'dates', 'wide') else 'clean'}-{rows}-{seed}.csv"
+    )
+    if data.exists():
+        return data
+    data.parent.mkdir(exist_ok=True)
+    print(f"generating {case} file of {rows:,} rows into {data} (once)...", flush=True)
+    from vitalflow.generate import GeneratorOptions, generate
+
+    if case == "dirty":
+        generate(GeneratorOptions(rows=rows, seed=seed, invalid_rate=0.6), data)
+        return data
+    clean = source(rows, seed, "clean") if case != "clean" else None
+    if clean is None:
+        generate(GeneratorOptions(rows=rows, seed=seed), data)
+        return data
+    tmp = data.with_suffix(".tmp")
+    with clean.open("rb") as src, tmp.open("wb") as out:
+        out.write(src.readline())
+        for number, line in enumerate(src):
+            if case == "rejected":
+                fields = line.split(b",", 3)
+                fields[2] = b"n/a"  # heart_rate: not a number, every row
+                line = b",".join(fields)
+            elif case == "dates":
+                day = number % 9_800  # every day from 2000-01-01 on: the whole accepted window
+                stamp = time.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ", time.gmtime(946_684_800 + day * 86_400 + number % 86_400)
+                )
+                line = stamp.encode() + line[line.index(b",") :]
+            out.write(line)
+        if case == "wide":
+            for i in range(3):
+                out.write(
+                    b"2026-11-20T08:00:0%dZ," % i + b"u" * (16_000_000 - 60) + b",72,98,1,36.6,118,76\n"
+                )
+    tmp.rename(data)
+    return data
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--chunk-rows", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    data = HERE / "data" / f"vitals-{args.rows}-{args.seed}.csv"
-    if not data.exists():
-        print(f"generating {args.rows:,} rows into {data} (once)...", flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "vitalflow.cli",
-                "generate",
-                "--rows",
-                str(args.rows),
-                "--out",
-                str(data),
-                "--seed",
-                str(args.seed),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    size_mb = data.stat().st_size / 1e6
-    with tempfile.TemporaryDirectory() as scratch:
-        base = child([sys.executable, "-c", BASELINE, str(data), str(Path(scratch) / "baseline.parquet")])
-        lake = Path(scratch) / "lake"
-        job = child([sys.executable, "-c", JOB, str(lake), str(data), str(args.chunk_rows)])
-    ratio = job["wall_s"] / base["wall_s"]
-    result = {
-        "rows": args.rows,
-        "csv_mb": round(size_mb, 1),
-        "chunk_rows": args.chunk_rows,
-        "baseline": base,
-        "job": job,
-        "ratio": round(ratio, 2),
-    }
-    print(f"\n{'':<22}{'wall s':>10}{'peak RSS MB':>14}{'rows/s':>14}")
-    for name, r in (("baseline (pyarrow)", base), ("validation job", job)):
-        print(f"{name:<22}{r['wall_s']:>10}{r['peak_rss_mb']:>14}{args.rows / r['wall_s']:>14,.0f}")
-    print(
-        f"\nratio job/baseline: {ratio:.2f} (target <= 3); "
-        f"job peak RSS {job['peak_rss_mb']} MB (target <= 1024)"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--chunk-rows", type=int, default=None, help="default: the job's own default")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cases", default="clean,dirty")
+    args = parser.parse_args()
+    from vitalflow.config import Settings
+
+    chunk_rows = args.chunk_rows or Settings().chunk_rows
+    results = {}
+    for case in args.cases.split(","):
+        data = source(args.rows, args.seed, case)
+        with tempfile.TemporaryDirectory() as scratch:
+            base = child([sys.executable, "-c", BASELINE, str(data), str(Path(scratch) / "b.parquet")])
+            job = child(
+                [sys.executable, "-c", JOB, str(Path(scratch) / "lake"), str(data), str(chunk_rows)],
+                nofile=256 if case == "ulimit" else None,
+            )
+        results[case] = {"baseline": base, "job": job, "ratio": round(job["wall_s"] / base["wall_s"], 2)}
+        print(f"\n== {case}: {args.rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB, chunk {chunk_rows:,}")
+        print(f"{'':<26}{'wall s':>9}{'peak RSS MB':>13}{'rows/s':>12}")
+        for name, r in (("baseline (pyarrow)", base), ("validation job", job)):
+            print(f"{name:<26}{r['wall_s']:>9}{r['peak_rss_mb']:>13}{args.rows / r['wall_s']:>12,.0f}")
+        print(
+            f"ratio job/baseline: {results[case]['ratio']}; rejected {job['rejected']:,}; "
+            f"partitions {job['partitions']:,} in {job['files']:,} files"
+        )
+        for label, seconds in sorted(job["stages"].items(), key=lambda kv: -kv[1]):
+            print(f"  {label:<24}{seconds:>8.2f} s")
+    if "clean" in results and "dirty" in results:
+        print(
+            f"\ndirty/clean time: {results['dirty']['job']['wall_s'] / results['clean']['job']['wall_s']:.2f}"
+        )
     out = HERE / "results" / f"validate-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    out.write_text(json.dumps({"rows": args.rows, "chunk_rows": chunk_rows, "cases": results}, indent=2))
     print(f"written {out}")
     return 0
 

@@ -303,3 +303,11 @@ def test_many_dates_with_a_low_open_file_limit(tmp_path, write_csv):
     assert manifest.status == "processed" and manifest.rows_processed == 1200, manifest.error
     assert len(manifest.partitions) == 300
     assert len(manifest.processed_files) > 300  # dates came back after their writer was closed
+
+
+def test_a_file_that_outgrows_the_memory_budget_fails_with_a_message(tmp_path, write_csv):
+    runtime = local_runtime(Settings(home=tmp_path / "lake", memory_limit_mb=50))
+    outcome = run_file(runtime, write_csv([row()]))
+    assert outcome.status == "failed"
+    assert "VITALFLOW_CHUNK_ROWS" in (outcome.error or "") and "glueetl" in (outcome.error or "")
+    assert not list((tmp_path / "lake").rglob("*.parquet"))

@@ -33,6 +33,10 @@ class MissingColumns(BatchRejected):
     """The header lacks required columns."""
 
 
+class OutOfMemoryBudget(BatchRejected):
+    """The job would outgrow its memory (Glue Python shell: 1 GB) on this file."""
+
+
 class RowTooLong(BatchRejected):
     """A record is longer than the reader accepts (an unclosed quote, or no line breaks)."""
 

@@ -50,6 +50,7 @@ def validate(
         load_suite(runtime.settings.suite_path),
         workdir=runtime.workdir,
         chunk_rows=runtime.settings.chunk_rows,
+        memory_limit_mb=runtime.settings.memory_limit_mb,
         docs_store=runtime.docs_store,
         progress=progress,
     )

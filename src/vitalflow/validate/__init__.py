@@ -26,6 +26,7 @@ from vitalflow.ports import ObjectStore
 from vitalflow.validate import prepare
 from vitalflow.validate.commit import publish
 from vitalflow.validate.docs import merge_results, publish_docs
+from vitalflow.validate.memory import MemoryGuard
 from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
 from vitalflow.validate.writer import PartitionedWriter
@@ -51,7 +52,8 @@ def validate_batch(
     suite: HealthSuite,
     *,
     workdir: Path,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = 200_000,
+    memory_limit_mb: int = 0,
     docs_store: ObjectStore | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Validated:
@@ -83,6 +85,7 @@ def validate_batch(
                 batch_id,
                 batch_dir,
                 chunk_rows,
+                memory_limit_mb,
                 started,
                 clock,
                 hashed,
@@ -104,6 +107,7 @@ def _run(
     batch_id: str,
     batch_dir: Path,
     chunk_rows: int,
+    memory_limit_mb: int,
     started: datetime,
     clock: float,
     hashed: float,
@@ -115,6 +119,7 @@ def _run(
     latest = (source.received_at or started) + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)
     parameters = {"latest_event_time": latest.astimezone(timezone.utc).isoformat()}
     repeats = prepare.RepeatTracker()
+    guard = MemoryGuard(memory_limit_mb, chunk_rows)
     results = []
     reasons_count: Counter[str] = Counter()
     rows_in = rows_processed = rows_rejected = blank = 0
@@ -152,6 +157,7 @@ def _run(
                 reasons_count[MALFORMED] += n
                 rows_rejected += n
             rows_in += chunk.table.num_rows + len(chunk.malformed_lines)
+            guard.check(rows_in)
             if progress:
                 progress(chunk.end, scan.size)
         if rows_in == 0:

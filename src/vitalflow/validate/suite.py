@@ -81,7 +81,8 @@ class ChunkVerdict:
             for name in ("unexpected_index_list", "partial_unexpected_index_list"):
                 if details.get(name):  # the shape GE gives for a named index column: {"__line": n}
                     details[name] = [
-                        item if isinstance(item, dict) else {INDEX_COLUMN: int(item)} for item in details[name]
+                        item if isinstance(item, dict) else {INDEX_COLUMN: int(item)}
+                        for item in details[name]
                     ]
         self.results.append(result)
 
