@@ -112,7 +112,9 @@ def test_typed_values_and_partitions(runtime, write_csv):
     processed, _ = outputs(runtime, outcome.batch_id)
     by_line = {r["source_line"]: r for r in processed}
     assert by_line[2]["event_time"] == datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc)  # offset applied
-    assert by_line[3]["event_time"] == datetime(2026, 11, 19, 10, 0, tzinfo=timezone.utc)  # no offset means UTC
+    assert by_line[3]["event_time"] == datetime(
+        2026, 11, 19, 10, 0, tzinfo=timezone.utc
+    )  # no offset means UTC
     assert by_line[2]["heart_rate"] == 72 and isinstance(by_line[2]["heart_rate"], int)
     assert by_line[2]["temp_c"] == pytest.approx(37.25)
     assert runtime.home is not None

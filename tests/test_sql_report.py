@@ -100,7 +100,11 @@ def test_report_matches_python_arithmetic(lake):
     assert (ov.rows_processed, ov.rows_rejected, ov.users) == (10, 3, 4)
     assert ov.reject_rate == pytest.approx(3 / 13)
     assert ov.first_event == min(r["event_time"] for r in rows)
-    assert ov.last_event == max(r["event_time"] for r in rows) == datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc)
+    assert (
+        ov.last_event
+        == max(r["event_time"] for r in rows)
+        == datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc)
+    )
     assert report.anomaly_readings == anomalies == 5
     assert report.anomaly_rate == pytest.approx(anomalies / 10)
 
