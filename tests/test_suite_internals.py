@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from vitalflow.validate import suite as suite_module
-from vitalflow.validate.suite import ChunkVerdict, HealthSuite
+from vitalflow.validate.suite import HealthSuite
 
 
 def test_pinned_version() -> None:
@@ -35,7 +35,8 @@ def test_frames_are_not_fingerprinted(monkeypatch: pytest.MonkeyPatch) -> None:
         pandas_execution_engine, "hash_pandas_dataframe", lambda df: calls.append(len(df)) or original(df)
     )
     frame = _frame(["72", "abc"])
-    HealthSuite().check_rows(frame, ChunkVerdict(), {"latest_event_time": "2030-01-01T00:00:00+00:00"})
+    suite = HealthSuite()
+    suite.check_rows(frame, suite.verdict(), {"latest_event_time": "2030-01-01T00:00:00+00:00"})
     assert calls == []
 
 
@@ -51,14 +52,15 @@ def test_one_batch_per_validation(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(PandasExecutionEngine, "get_batch_data_and_markers", counting)
-    suite.check_rows(_frame(["72"]), ChunkVerdict(), {"latest_event_time": "2030-01-01T00:00:00+00:00"})
+    suite.check_rows(_frame(["72"]), suite.verdict(), {"latest_event_time": "2030-01-01T00:00:00+00:00"})
     assert len(built) == len(suite._row_groups)
 
 
 def test_failing_rows_are_reported_by_the_unnamed_index() -> None:
-    verdict = ChunkVerdict()
+    suite = HealthSuite()
+    verdict = suite.verdict()
     frame = _frame(["72", "abc", "300"], lines=[7, 9, 12])
-    HealthSuite().check_rows(frame, verdict, {"latest_event_time": "2030-01-01T00:00:00+00:00"})
+    suite.check_rows(frame, verdict, {"latest_event_time": "2030-01-01T00:00:00+00:00"})
     assert dict(verdict.reasons) == {9: ["heart_rate:not_a_number"], 12: ["heart_rate:out_of_range"]}
 
 
@@ -67,7 +69,7 @@ def test_a_second_context_does_not_orphan_the_suite() -> None:
 
     first = HealthSuite()
     gx.get_context(mode="ephemeral")  # something else makes its own context current
-    verdict = ChunkVerdict()
+    verdict = first.verdict()
     first.check_rows(_frame(["abc"]), verdict, {"latest_event_time": "2030-01-01T00:00:00+00:00"})
     assert dict(verdict.reasons) == {2: ["heart_rate:not_a_number"]}
     assert suite_module._context() is first._context

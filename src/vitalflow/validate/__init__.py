@@ -28,7 +28,7 @@ from vitalflow.validate.commit import publish
 from vitalflow.validate.docs import merge_results, publish_docs
 from vitalflow.validate.memory import MemoryGuard
 from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
-from vitalflow.validate.suite import ChunkVerdict, HealthSuite
+from vitalflow.validate.suite import HealthSuite
 from vitalflow.validate.writer import PartitionedWriter
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def _run(
             blank += chunk.blank
             if chunk.table.num_rows:
                 frame = prepare.check_frame(chunk.table, chunk.lines)
-                verdict = ChunkVerdict()
+                verdict = suite.verdict()
                 suite.check_rows(frame, verdict, parameters)
                 repeats.mark(frame, ~verdict.failed(chunk.lines), suite.duplicate_key)
                 suite.check_final(frame, verdict)
@@ -137,15 +137,12 @@ def _run(
                 good, days = prepare.processed_table(frame, ~failed, batch_id, started, latest)
                 processed.write(good, days)
                 positions = np.flatnonzero(failed)
-                row_reasons = [suite.in_order(verdict.reasons[int(line)]) for line in chunk.lines[positions]]
+                reasons, counts = verdict.reasons_of(chunk.lines[positions])
                 rejected.write(
-                    prepare.rejected_table(
-                        chunk.table, chunk.lines, row_reasons, positions, batch_id, started
-                    ),
+                    prepare.rejected_table(chunk.table, chunk.lines, reasons, positions, batch_id, started),
                     ingest_dt,
                 )
-                for reasons in row_reasons:
-                    reasons_count.update(reasons)
+                reasons_count.update(counts)
                 rows_processed += good.num_rows
                 rows_rejected += len(positions)
             if len(chunk.malformed_lines):

@@ -179,7 +179,7 @@ def _naive(moment: datetime) -> datetime:
 def rejected_table(
     raw: pa.Table,
     lines: np.ndarray,
-    reasons: list[list[str]],
+    reasons: pa.Array,
     positions: np.ndarray,
     batch_id: str,
     ingested_at: datetime,

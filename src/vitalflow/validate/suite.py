@@ -16,13 +16,14 @@ import json
 import logging
 import os
 import warnings
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from vitalflow.exceptions import SuiteError
 
@@ -62,19 +63,29 @@ DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "resources" / "health_v
 
 @dataclass
 class ChunkVerdict:
-    """Reasons per failing line of one chunk, and the GE result it came from (for Data Docs)."""
+    """Which lines of one chunk failed which rules, as arrays, and the GE results (for Data Docs).
 
-    reasons: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    Failures are kept as (line, rank) pairs, rank being the reason's place in the suite, so a
+    chunk with a million rejected rows costs array operations, not a Python list per row.
+    """
+
+    reason_names: list[str] = field(default_factory=list)  # rank -> reason code
     results: list[ExpectationSuiteValidationResult] = field(default_factory=list)
+    _lines: list[np.ndarray] = field(default_factory=list)
+    _ranks: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, result: ExpectationSuiteValidationResult, reason_by_index: list[str]) -> None:
+    def add(self, result: ExpectationSuiteValidationResult, ranks: list[int]) -> None:
         for position, evr in enumerate(result.results):
-            reason = reason_by_index[position]
             details = evr.result
-            for item in details.get("unexpected_index_list") or []:
-                line = int(item[INDEX_COLUMN] if isinstance(item, dict) else item)
-                if reason not in self.reasons[line]:
-                    self.reasons[line].append(reason)
+            found = details.get("unexpected_index_list") or []
+            if found:
+                lines = np.fromiter(
+                    (item[INDEX_COLUMN] if isinstance(item, dict) else item for item in found),
+                    dtype=np.int64,
+                    count=len(found),
+                )
+                self._lines.append(lines)
+                self._ranks.append(np.full(len(lines), ranks[position], dtype=np.int32))
             for name in _ROW_LISTS:  # keep a sample only: memory must not grow with rejected rows
                 if isinstance(details.get(name), list):
                     details[name] = details[name][:SAMPLE]
@@ -88,9 +99,29 @@ class ChunkVerdict:
 
     def failed(self, lines: np.ndarray) -> np.ndarray:
         """Which of ``lines`` have at least one reason."""
-        if not self.reasons:
+        if not self._lines:
             return np.zeros(len(lines), dtype=bool)
-        return np.isin(lines, np.fromiter(self.reasons, dtype=np.int64, count=len(self.reasons)))
+        return np.isin(lines, np.concatenate(self._lines))
+
+    def reasons_of(self, lines: np.ndarray) -> tuple[pa.Array, Counter[str]]:
+        """Each of ``lines`` (sorted, all failed) with its reasons in suite order, and counts per reason."""
+        all_lines = np.concatenate(self._lines) if self._lines else np.empty(0, dtype=np.int64)
+        all_ranks = np.concatenate(self._ranks) if self._ranks else np.empty(0, dtype=np.int32)
+        pairs = np.unique(all_lines * 65_536 + all_ranks)  # one reason once per line, sorted
+        pair_lines, pair_ranks = pairs // 65_536, (pairs % 65_536).astype(np.int32)
+        offsets = np.searchsorted(pair_lines, np.append(lines, np.iinfo(np.int64).max)).astype(np.int32)
+        names = pa.array(self.reason_names, pa.string())
+        values = names.take(pa.array(pair_ranks[offsets[0] : offsets[-1]]))
+        reasons = pa.ListArray.from_arrays(pa.array(offsets - offsets[0]), values)
+        counts = np.bincount(pair_ranks[offsets[0] : offsets[-1]], minlength=len(self.reason_names))
+        return reasons, Counter({self.reason_names[i]: int(c) for i, c in enumerate(counts) if c})
+
+    @property
+    def reasons(self) -> dict[int, list[str]]:
+        """Reasons per failing line, in suite order (for tests and small chunks)."""
+        lines = np.unique(np.concatenate(self._lines)) if self._lines else np.empty(0, dtype=np.int64)
+        reasons, _ = self.reasons_of(lines)
+        return dict(zip(lines.tolist(), reasons.to_pylist()))
 
 
 _SOURCES = itertools.count()
@@ -149,9 +180,9 @@ class HealthSuite:
         dup = [c for c in self.final_configs if c.meta.get("key")]
         self.duplicate_key: list[str] = list(dup[0].meta["key"]) if dup else []
         self.reasons = sorted({c.meta["reason"] for c in configs})
-        self._rank: dict[str, int] = {}
-        for position, config in enumerate(configs):  # a row's reasons are listed in suite order
-            self._rank.setdefault(config.meta["reason"], position)
+        # A row's reasons are listed in suite order: rank = the reason's first place in the suite.
+        self.reason_order: list[str] = list(dict.fromkeys(c.meta["reason"] for c in configs))
+        self._rank = {reason: rank for rank, reason in enumerate(self.reason_order)}
         self._context = _context()
         source = f"vitalflow-{next(_SOURCES)}"  # several suites may live in one process
         asset = self._context.data_sources.add_pandas(source).add_dataframe_asset("chunk")
@@ -159,9 +190,8 @@ class HealthSuite:
         self._row_groups = self._groups(self.row_configs)
         self._final_groups = self._groups(self.final_configs, ".after_row_checks")
 
-    def in_order(self, reasons: list[str]) -> list[str]:
-        """A row's reasons in the order their expectations appear in the suite file."""
-        return sorted(reasons, key=lambda r: self._rank.get(r, len(self._rank)))
+    def verdict(self) -> ChunkVerdict:
+        return ChunkVerdict(reason_names=self.reason_order)
 
     @staticmethod
     def _config(entry: dict[str, Any]) -> ExpectationConfiguration:
@@ -241,7 +271,7 @@ class HealthSuite:
             warnings.simplefilter("ignore", DeprecationWarning)
             return validator.validate_expectation_suite(suite, expectation_parameters=parameters or {})
 
-    def _reasons(self, result: ExpectationSuiteValidationResult) -> list[str]:
+    def _reasons(self, result: ExpectationSuiteValidationResult) -> list[int]:
         reasons = []
         for evr in result.results:
             config = evr.expectation_config
@@ -255,7 +285,7 @@ class HealthSuite:
                     f"expectation {config.type} {_describe(config.kwargs)} in {self.path.name} could not be "
                     f"evaluated: {error}. Fix the suite; no batch can be committed until then."
                 )
-            reasons.append(config.meta["reason"])
+            reasons.append(self._rank[config.meta["reason"]])
         return reasons
 
     def check_rows(
