@@ -67,11 +67,7 @@ def parse_timestamps(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     valid = plain.copy()
     if plain.any():
         idx = np.flatnonzero(plain)
-        sub = text.take(pa.array(idx))
-        for name, (start, stop) in _SLICES.items():
-            parts[name][idx] = _ints(pc.utf8_slice_codeunits(sub, start, stop))
-        fraction = pc.utf8_rtrim(pc.utf8_slice_codeunits(sub, 20, 1 << 30), "Zz")
-        micros[idx] = _fraction_micros(fraction)
+        _plain_fields(text, idx, parts, micros)
     rest = np.flatnonzero(~plain & _mask(pc.is_valid(text)))
     if len(rest):
         sub = text.take(pa.array(rest))
@@ -87,6 +83,41 @@ def parse_timestamps(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         parts["offset"][rest] = np.where(sign == "-", -1, 1) * (hours * 60 + minutes)
         valid[rest] = hit & valid_offset
     return _instants(parts, micros, valid)
+
+
+def _plain_fields(text: pa.Array, idx: np.ndarray, parts: dict[str, np.ndarray], micros: np.ndarray) -> None:
+    """Fields of strings known to match ``_PLAIN``, read as digits at fixed byte offsets.
+
+    The pattern guarantees ASCII digits at each position used here, so the bytes can be read
+    straight from the Arrow buffers (no per-field string kernels).
+    """
+    offset_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    buffers = text.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[text.offset : text.offset + len(text) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    start = offsets[idx].astype(np.int64)
+    length = offsets[idx + 1].astype(np.int64) - start
+
+    def digits(at: int, count: int) -> np.ndarray:
+        value = np.zeros(len(idx), dtype=np.int64)
+        for k in range(at, at + count):
+            value = value * 10 + (data[start + k].astype(np.int64) - 48)
+        return value
+
+    for name, (first, stop) in _SLICES.items():
+        parts[name][idx] = digits(first, stop - first)
+    # After "SS" come an optional ".fraction" and an optional zone letter.
+    zone = np.zeros(len(idx), dtype=bool)
+    has_tail = length > 19
+    last = data[np.where(has_tail, start + length - 1, start)]
+    zone = has_tail & ((last == ord("Z")) | (last == ord("z")))
+    frac_len = np.where(length > 20, length - 20 - zone, 0)
+    seventh = np.zeros(len(idx), dtype=np.int64)
+    for k in range(7):  # the first seven digits, padded with zeros
+        present = frac_len > k
+        digit = np.where(present, data[np.where(present, start + 20 + k, start)].astype(np.int64) - 48, 0)
+        seventh = seventh * 10 + digit
+    micros[idx] = (seventh + 5) // 10
 
 
 def _instants(parts: dict[str, np.ndarray], micros: np.ndarray, valid: np.ndarray) -> np.ndarray:
