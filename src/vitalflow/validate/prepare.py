@@ -77,14 +77,16 @@ def _tristate(ok: np.ndarray, applies: np.ndarray) -> pd.arrays.BooleanArray:
 class RepeatTracker:
     """Remembers the (user_id, event_time) keys of accepted rows across the whole file.
 
-    Keys are kept as 64-bit hashes in one sorted array (8 bytes a row), which keeps memory bounded
-    for files far larger than a chunk; the chance of two different readings colliding in a
-    10-million-row file is about 3 in a million. Probes are sorted before the lookup, so memory
-    access stays sequential however large the array grows.
+    Keys are kept as 64-bit hashes (8 bytes a row), which keeps memory bounded for files far
+    larger than a chunk; the chance of two different readings colliding in a 10-million-row file
+    is about 3 in a million. The hashes live in sorted runs that merge like a binary counter (a
+    run merges with the one before it once it is at least half its size), so the work per row
+    stays logarithmic instead of re-sorting everything seen for every chunk; probes are sorted
+    so each lookup walks memory in order.
     """
 
     def __init__(self) -> None:
-        self._seen = np.empty(0, dtype=np.uint64)
+        self._runs: list[np.ndarray] = []
 
     def mark(self, frame: pd.DataFrame, candidates: np.ndarray, key: list[str]) -> None:
         """Set ``__repeat`` on candidate rows whose key was already taken, and record the new keys."""
@@ -93,18 +95,26 @@ class RepeatTracker:
         parts = [frame.loc[candidates, name if name != "event_time" else "event_time__ts"] for name in key]
         hashes = pd.util.hash_pandas_object(pd.concat(parts, axis=1), index=False).to_numpy(np.uint64)
         repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
-        if len(self._seen):
+        if self._runs:
             order = np.argsort(hashes, kind="stable")
             probes = hashes[order]
-            position = np.searchsorted(self._seen, probes)
-            position[position >= len(self._seen)] = 0
-            found = np.empty(len(hashes), dtype=bool)
-            found[order] = self._seen[position] == probes
-            repeat |= found
+            found = np.zeros(len(hashes), dtype=bool)
+            for run in self._runs:
+                position = np.minimum(np.searchsorted(run, probes), len(run) - 1)
+                found |= run[position] == probes
+            seen = np.empty(len(hashes), dtype=bool)
+            seen[order] = found
+            repeat |= seen
         frame.loc[candidates, REPEAT_COLUMN] = repeat
-        merged = np.concatenate([self._seen, np.sort(hashes[~repeat])])
-        merged.sort(kind="stable")  # two sorted runs: a linear merge
-        self._seen = merged
+        fresh = np.sort(hashes[~repeat])
+        if len(fresh):
+            self._runs.append(fresh)
+        while len(self._runs) > 1 and len(self._runs[-1]) * 2 >= len(self._runs[-2]):
+            newer = self._runs.pop()
+            older = self._runs.pop()
+            merged = np.concatenate([older, newer])
+            merged.sort(kind="stable")  # two sorted runs: a linear merge
+            self._runs.append(merged)
 
 
 def processed_table(
