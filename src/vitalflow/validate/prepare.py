@@ -92,8 +92,7 @@ class RepeatTracker:
         """Set ``__repeat`` on candidate rows whose key was already taken, and record the new keys."""
         if not candidates.any() or not key:
             return
-        parts = [frame.loc[candidates, name if name != "event_time" else "event_time__ts"] for name in key]
-        hashes = pd.util.hash_pandas_object(pd.concat(parts, axis=1), index=False).to_numpy(np.uint64)
+        hashes = _key_hashes(frame, candidates, key)
         repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
         if self._runs:
             order = np.argsort(hashes, kind="stable")
@@ -115,6 +114,33 @@ class RepeatTracker:
             merged = np.concatenate([older, newer])
             merged.sort(kind="stable")  # two sorted runs: a linear merge
             self._runs.append(merged)
+
+
+def _key_hashes(frame: pd.DataFrame, rows: np.ndarray, key: list[str]) -> np.ndarray:
+    """A 64-bit hash of each row's key: event times by value, text hashed once per distinct value."""
+    combined = np.zeros(int(rows.sum()), dtype=np.uint64)
+    for name in key:
+        if name == "event_time":
+            stamps = frame["event_time__ts"].dt.tz_convert(None).to_numpy()[rows]
+            part = stamps.astype("datetime64[us]").view(np.int64).astype(np.uint64)
+        else:
+            encoded = pc.dictionary_encode(pa.array(frame[name]).filter(pa.array(rows)))
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()
+            uniques = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            hashed = np.append(pd.util.hash_array(uniques).astype(np.uint64), np.uint64(0))  # -1: missing
+            part = hashed[codes]
+        combined = _mix(combined ^ _mix(part))
+    return combined
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the whole word."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
 def processed_table(
