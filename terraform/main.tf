@@ -138,7 +138,8 @@ module "glue" {
   docs_bucket   = module.docs_bucket.bucket
   script_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
   wheel_s3_uris = [for w in local.wheelhouse : "s3://${module.data_bucket.bucket}/${aws_s3_object.wheelhouse[w].key}"]
-  settings      = local.settings
+  # Python shell has 1 GB: the job fails a batch with a message before it would be killed for memory.
+  settings      = merge(local.settings, lookup({ pythonshell = { VITALFLOW_MEMORY_LIMIT_MB = "1024" } }, var.glue_job_type, {}))
   job_type      = var.glue_job_type
   event_bus_arn = local.bus_arn
   kms_key_arn   = module.kms.key_arn
