@@ -197,8 +197,10 @@ module "analyze" {
   # Once Lambda's two retries are spent, the failure record goes to the bus and becomes an alert.
   on_failure_destination_arn = local.bus_arn
   statements = {
-    Query         = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
-    Catalog       = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
+    Query   = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
+    Catalog = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
+    # The report's views (sql/views) are created by the function itself (CREATE OR REPLACE VIEW), only these two.
+    CreateViews   = { actions = ["glue:CreateTable", "glue:UpdateTable"], resources = concat(slice(local.catalog_arns, 0, 2), [for v in ["anomaly_thresholds", "readings_flagged"] : "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/${v}"]) }
     ReadLake      = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*"] }
     ListLake      = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
     QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }

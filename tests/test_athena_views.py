@@ -1,0 +1,38 @@
+"""The deployment creates the report's views itself: the Athena engine runs sql/views before its first query."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from vitalflow.aws.athena import AthenaEngine, view_queries
+from vitalflow.config import Settings
+
+
+@pytest.fixture
+def athena(monkeypatch: pytest.MonkeyPatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        boto3.client("s3").create_bucket(
+            Bucket="vf-data", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        boto3.client("athena").create_work_group(
+            Name="vf",
+            Configuration={"ResultConfiguration": {"OutputLocation": "s3://vf-data/athena-results/"}},
+        )
+        yield boto3.client("athena")
+
+
+def test_views_are_created_in_dependency_order(athena) -> None:
+    engine = AthenaEngine(Settings(glue_database="vitalflow", athena_workgroup="vf"))
+    ids = engine.ensure_views()
+    sent = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids]
+    assert [s.split("VIEW", 1)[1].split()[0] for s in sent] == ["anomaly_thresholds", "readings_flagged"]
+    assert all("CREATE OR REPLACE VIEW" in s for s in sent)
+    assert [q.name for q in view_queries()] == ["views/anomaly_thresholds", "views/readings_flagged"]
