@@ -1,4 +1,4 @@
-"""The deployment creates the report's views itself: the Athena engine runs sql/views before its first query."""
+"""The deployment creates the report's views: the Athena engine runs sql/views before its first query."""
 
 from __future__ import annotations
 
