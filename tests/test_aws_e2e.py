@@ -358,7 +358,11 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
         as_component(aws, "notify", notify.handler, json.loads(analyzed[0]["Body"]), Context())["sent"]
         is None
     )
-    assert receive(aws["queues"]["notify"][0]) == []
+    # the replayed analysis is announced again (a lost announcement must not lose the report) ...
+    (again,) = receive(aws["queues"]["notify"][0])
+    assert json.loads(again["Body"])["detail"]["replay"] is True
+    # ... and delivering that announcement sends nothing new
+    assert as_component(aws, "notify", notify.handler, json.loads(again["Body"]), Context())["sent"] is None
     assert len(sent_emails()) == 1 and len(aws["bedrock"].requests) == 1
     after = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"batch_id": {"S": batch_id}})["Item"]
     assert after == before

@@ -55,41 +55,45 @@ def validate(
         progress=progress,
     )
     manifest = result.manifest
-    if not result.duplicate and manifest.status == "processed" and runtime.catalog is not None:
+    # A duplicate is announced again: if registering or publishing failed after an earlier run
+    # committed the batch, this is what gets it analysed and emailed (later stages are idempotent).
+    if manifest.status == "processed" and runtime.catalog is not None:
         runtime.catalog.register(manifest)
-    if not result.duplicate:
-        runtime.bus.put(
-            BATCH_VALIDATED if manifest.status == "processed" else BATCH_FAILED, _summary(manifest)
-        )
+    runtime.bus.put(
+        BATCH_VALIDATED if manifest.status == "processed" else BATCH_FAILED,
+        {**_summary(manifest), "replay": result.duplicate},
+    )
     return result
 
 
 def analyze(runtime: Runtime, batch_id: str) -> BatchRecord:
     """Stages 3 and 4: aggregate with SQL, ask the analyst, store the record once."""
     existing = runtime.results.get(batch_id)
-    if existing is not None:
-        return existing  # a replayed event: the record and its BatchAnalyzed event exist already
+    if existing is not None:  # a replay: announce again (the first announcement may have been lost)
+        runtime.bus.put(BATCH_ANALYZED, {**_analyzed(existing), "replay": True})
+        return existing
     manifest = _manifest(runtime, batch_id)
     from vitalflow.aggregate import build_report  # sqlglot: not needed by the validation job
     from vitalflow.enrich import enrich
 
     report = build_report(manifest, runtime.engine)
     record = enrich(manifest, report, runtime.analyst, runtime.fallback, runtime.results)
-    a = record.analysis
-    runtime.bus.put(
-        BATCH_ANALYZED,
-        {
-            **_summary(manifest),
-            "risk_level": a.risk_level,
-            "anomaly_readings": report.anomaly_readings,
-            "model": a.model,
-            "fallback": a.fallback_reason is not None,
-            "tokens_in": a.tokens_in,
-            "tokens_out": a.tokens_out,
-            "cost_usd": a.cost_usd,
-        },
-    )
+    runtime.bus.put(BATCH_ANALYZED, _analyzed(record))
     return record
+
+
+def _analyzed(record: BatchRecord) -> dict[str, Any]:
+    a = record.analysis
+    return {
+        **_summary(record.manifest),
+        "risk_level": a.risk_level,
+        "anomaly_readings": record.report.anomaly_readings,
+        "model": a.model,
+        "fallback": a.fallback_reason is not None,
+        "tokens_in": a.tokens_in,
+        "tokens_out": a.tokens_out,
+        "cost_usd": a.cost_usd,
+    }
 
 
 def notify(runtime: Runtime, batch_id: str) -> str | None:

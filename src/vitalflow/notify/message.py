@@ -70,12 +70,17 @@ def _envelope(sender: str, recipients: Sequence[str], subject_line: str) -> Emai
 def job_failure_message(
     job_name: str, run_id: str, state: str, detail: str, *, sender: str, recipients: Sequence[str]
 ) -> EmailMessage:
-    """An alert for a Glue run that died (FAILED or TIMEOUT) before it could record the batch."""
+    """An alert for a Glue run that ended FAILED, TIMEOUT or STOPPED.
+
+    The run may have stopped before committing its batch or after (while registering partitions
+    or announcing it), so the alert says what a rerun does in either case, and claims neither.
+    """
     message = _envelope(sender, recipients, f"vitalflow: validation job {state.lower()} ({run_id[:20]})")
     text = (
         f"The validation job {job_name} ended as {state}.\n\nRun: {run_id}\nGlue said: {detail or '-'}\n\n"
-        "No batch from this run was committed. Re-running the job with the same arguments\n"
-        "completes it; nothing is processed twice.\n"
+        "The run stopped before its batch was analysed. Re-running the job with the same arguments\n"
+        "finishes it either way: a batch it had not committed is validated again, and one it had\n"
+        "committed is announced again, then analysed and emailed. Nothing is processed or emailed twice.\n"
     )
     message.set_content(text)
     message.add_alternative(f"<html><body><pre>{html.escape(text)}</pre></body></html>", subtype="html")
