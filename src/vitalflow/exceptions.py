@@ -73,6 +73,10 @@ class AnalystError(VitalflowError):
     """The analyst could not produce a valid analysis."""
 
 
+class ResultTooLarge(VitalflowError):
+    """A batch record would not fit in one result item."""
+
+
 class ResultExists(VitalflowError):
     """A batch record was already stored; replays must not overwrite it."""
 

@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vitalflow.exceptions import AnalystError
+from vitalflow.enrich.bounds import MAX_RECORD_BYTES, bounded_manifest, bounded_report, record_size
+from vitalflow.exceptions import AnalystError, ResultTooLarge
 from vitalflow.models import Analysis, BatchRecord, BatchReport, Manifest
 from vitalflow.ports import Analyst, ResultStore
 
@@ -42,6 +43,7 @@ def enrich(
     existing = results.get(manifest.batch_id)
     if existing is not None:
         return existing
+    manifest, report = bounded_manifest(manifest), bounded_report(report)  # before the analyst is paid
     record = BatchRecord(
         batch_id=manifest.batch_id,
         manifest=manifest,
@@ -49,6 +51,12 @@ def enrich(
         analysis=analyse(report, analyst, fallback),
         created_at=now or datetime.now(timezone.utc),
     )
+    size = record_size(record)
+    if size > MAX_RECORD_BYTES:
+        raise ResultTooLarge(
+            f"the record for batch {record.batch_id} is {size:,} bytes, over the {MAX_RECORD_BYTES:,} a "
+            "result item may hold; report this batch (its analysis text is unusually long)"
+        )
     if not results.put(record):
         stored = results.get(manifest.batch_id)
         if stored is not None:
