@@ -5,6 +5,7 @@ The only function with the AWS SDK for pandas layer (awswrangler for Athena); se
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -15,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from vitalflow import stages
 from vitalflow.aws import lambda_context
 
+RESERVE_S = 30.0
 logger = Logger()
 metrics = Metrics()
 
@@ -27,7 +29,9 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     # On an error this raises: Lambda retries the asynchronous invocation twice (EventBridge only
     # retries delivery), then its on-failure destination puts the failure record on the bus, where
     # the notify function turns it into an alert for the batch.
-    record = stages.analyze(lambda_context.current(), batch_id)
+    # Bedrock gets what is left of this invocation, less the time the fallback and storing need.
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - RESERVE_S
+    record = stages.analyze(lambda_context.current(), batch_id, deadline=deadline)
     m, a = record.manifest, record.analysis
     for name, value, unit in (
         ("RowsIn", m.rows_in, MetricUnit.Count),

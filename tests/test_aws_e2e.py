@@ -75,6 +75,9 @@ class Context:
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:vitalflow-test"
     aws_request_id: str = "req-1"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 290_000  # a fresh 300 s invocation
+
 
 def athena_types(schema) -> dict[str, str]:
     names = {

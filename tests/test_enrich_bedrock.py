@@ -122,3 +122,23 @@ def test_prompt_carries_aggregates_only(fake):
         "user_id:invalid_format",
     }
     assert "user_id" not in prompt.replace("user_id:invalid_format", "")
+
+
+def test_a_slow_model_leaves_the_invocation_time_for_the_fallback(tmp_path):
+    """Bedrock gets what is left of the budget (retries included), then the rules analyst stands in."""
+    import time
+
+    with FakeBedrock(slow_seconds=30) as slow:
+        slow.script.extend(["slow"] * 10)
+        started = time.monotonic()
+        record = enrich(
+            manifest(),
+            SAMPLE,
+            analyst(slow, timeout=60.0, attempts=4),  # unbudgeted: up to 4 x 60 s
+            RulesAnalyst(),
+            SqliteResultStore(tmp_path / "r.db"),
+            deadline=started + 8,
+        )
+        took = time.monotonic() - started
+    assert record.analysis.fallback_reason and record.analysis.model.startswith("rules")
+    assert took < 10, f"the analysis outlived its deadline: {took:.1f} s"

@@ -55,7 +55,9 @@ class QueryEngine(Protocol):
 
 
 class Analyst(Protocol):
-    def analyze(self, report: BatchReport) -> Analysis: ...
+    def analyze(self, report: BatchReport, *, deadline: float | None = None) -> Analysis:
+        """``deadline``: a ``time.monotonic()`` value by which to answer or raise (a Lambda's budget)."""
+        ...
 
 
 class ResultStore(Protocol):

@@ -66,8 +66,12 @@ def validate(
     return result
 
 
-def analyze(runtime: Runtime, batch_id: str) -> BatchRecord:
-    """Stages 3 and 4: aggregate with SQL, ask the analyst, store the record once."""
+def analyze(runtime: Runtime, batch_id: str, *, deadline: float | None = None) -> BatchRecord:
+    """Stages 3 and 4: aggregate with SQL, ask the analyst, store the record once.
+
+    ``deadline`` (``time.monotonic()``) bounds the analyst, so a slow model leaves time for the
+    rules analyst to stand in and for the record to be stored, instead of the function timing out.
+    """
     existing = runtime.results.get(batch_id)
     if existing is not None:  # a replay: announce again (the first announcement may have been lost)
         runtime.bus.put(BATCH_ANALYZED, {**_analyzed(existing), "replay": True})
@@ -77,7 +81,7 @@ def analyze(runtime: Runtime, batch_id: str) -> BatchRecord:
     from vitalflow.enrich import enrich
 
     report = build_report(manifest, runtime.engine)
-    record = enrich(manifest, report, runtime.analyst, runtime.fallback, runtime.results)
+    record = enrich(manifest, report, runtime.analyst, runtime.fallback, runtime.results, deadline=deadline)
     runtime.bus.put(BATCH_ANALYZED, _analyzed(record))
     return record
 

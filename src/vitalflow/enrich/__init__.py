@@ -19,11 +19,13 @@ from vitalflow.ports import Analyst, ResultStore
 log = logging.getLogger(__name__)
 
 
-def analyse(report: BatchReport, analyst: Analyst, fallback: Analyst) -> Analysis:
+def analyse(
+    report: BatchReport, analyst: Analyst, fallback: Analyst, deadline: float | None = None
+) -> Analysis:
     if analyst is fallback:
         return fallback.analyze(report)
     try:
-        return analyst.analyze(report)
+        return analyst.analyze(report, deadline=deadline)
     except (AnalystError, ClientError, BotoCoreError) as exc:
         log.warning("analyst failed, using the rules analyst: %s", exc)
         stood_in = fallback.analyze(report)
@@ -38,6 +40,7 @@ def enrich(
     results: ResultStore,
     *,
     now: datetime | None = None,
+    deadline: float | None = None,
 ) -> BatchRecord:
     """Analyse and store; a replay returns the record stored first and changes nothing."""
     existing = results.get(manifest.batch_id)
@@ -48,7 +51,7 @@ def enrich(
         batch_id=manifest.batch_id,
         manifest=manifest,
         report=report,
-        analysis=analyse(report, analyst, fallback),
+        analysis=analyse(report, analyst, fallback, deadline),
         created_at=now or datetime.now(timezone.utc),
     )
     size = record_size(record)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore.config import Config
@@ -25,14 +26,28 @@ log = logging.getLogger(__name__)
 INFERENCE_PROFILE_PREFIXES = ("us", "eu", "apac", "us-gov", "ca", "jp", "au", "global")
 
 
-def bedrock_client(settings: Settings, boto3_session: Any = None) -> Any:
+MIN_CALL_S = 5.0  # below this much time left, Bedrock is not asked at all
+CONNECT_S = 5.0
+
+
+def bedrock_client(settings: Settings, boto3_session: Any = None, *, budget_s: float | None = None) -> Any:
+    """A Converse client whose worst case (every retry timing out) fits in ``budget_s`` when given.
+
+    botocore retries a call by itself, so a deadline checked between calls is not enough: the
+    attempts and read timeout are cut so that attempts x (connect + read + backoff) stays within it.
+    """
     import boto3
 
     session = boto3_session or boto3.session.Session()
+    attempts, read = settings.bedrock_max_attempts, settings.bedrock_timeout_s
+    if budget_s is not None:
+        per_attempt = read + CONNECT_S + 2.0  # backoff with jitter stays under ~2 s for early retries
+        attempts = max(1, min(attempts, int(budget_s // per_attempt)))
+        read = max(1.0, min(read, budget_s / attempts - CONNECT_S - 2.0))
     config = Config(
-        retries={"mode": "standard", "total_max_attempts": settings.bedrock_max_attempts},
-        connect_timeout=min(10.0, settings.bedrock_timeout_s),
-        read_timeout=settings.bedrock_timeout_s,
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        connect_timeout=min(CONNECT_S, read),
+        read_timeout=read,
     )
     return session.client(
         "bedrock-runtime",
@@ -50,11 +65,13 @@ class BedrockAnalyst:
         client: Any,
         *,
         deadline_s: float = 180.0,
+        client_for: Callable[[float], Any] | None = None,
     ) -> None:
         self.model = model_id
         self.prices = prices
         self.client = client
         self.deadline_s = deadline_s
+        self.client_for = client_for  # a client whose retries fit a budget, for calls with a deadline
 
     @classmethod
     def from_settings(cls, settings: Settings, boto3_session: Any = None) -> BedrockAnalyst:
@@ -64,18 +81,22 @@ class BedrockAnalyst:
             settings.bedrock_prices,
             bedrock_client(settings, boto3_session),
             deadline_s=2 * settings.bedrock_max_attempts * timeout + 10,
+            client_for=lambda budget: bedrock_client(settings, boto3_session, budget_s=budget),
         )
 
-    def analyze(self, report: BatchReport) -> Analysis:
+    def analyze(self, report: BatchReport, *, deadline: float | None = None) -> Analysis:
         request = converse_request(report, self.model)
         started = time.monotonic()
+        until = started + self.deadline_s if deadline is None else min(deadline, started + self.deadline_s)
         tokens_in = tokens_out = 0
         last_error: AnalystError | None = None
         for _attempt in range(2):  # one more try for an answer that is not the JSON we asked for
-            if time.monotonic() - started > self.deadline_s:
+            left = until - time.monotonic()
+            if left < MIN_CALL_S:
                 break
+            client = self.client_for(left) if deadline is not None and self.client_for else self.client
             try:
-                response = self.client.converse(**request)
+                response = client.converse(**request)
             except (ClientError, BotoCoreError) as exc:
                 raise AnalystError(f"Bedrock call failed: {_describe(exc)}") from None
             usage = response.get("usage", {})

@@ -25,7 +25,7 @@ def _pct(rate: float) -> str:
 class RulesAnalyst:
     model = MODEL
 
-    def analyze(self, report: BatchReport) -> Analysis:
+    def analyze(self, report: BatchReport, *, deadline: float | None = None) -> Analysis:
         fired = sorted((r for r in report.rules if r.readings), key=lambda r: -r.readings)
         insights = [self._rule_insight(r) for r in fired]
         recommendations = [ADVICE.get(r.rule, f"Review readings flagged by {r.label}.") for r in fired]
