@@ -274,7 +274,7 @@ def test_run_goes_on_after_a_file_that_fails(tmp_path, write_csv):
 
 
 def test_many_dates_with_a_low_open_file_limit(tmp_path, write_csv):
-    """More distinct dates than writers may stay open: parts, not crashes, and every row counted."""
+    """More distinct dates than writers may stay open: no crash, one file a date, every row counted."""
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     rows = [
         row(
@@ -302,7 +302,7 @@ def test_many_dates_with_a_low_open_file_limit(tmp_path, write_csv):
     manifest = Manifest.model_validate_json(proc.stdout.splitlines()[-1])
     assert manifest.status == "processed" and manifest.rows_processed == 1200, manifest.error
     assert len(manifest.partitions) == 300
-    assert len(manifest.processed_files) > 300  # dates came back after their writer was closed
+    assert len(manifest.processed_files) == 300  # one file a date: spilled dates are merged, not split
 
 
 def test_a_file_that_outgrows_the_memory_budget_fails_with_a_message(tmp_path, write_csv):
@@ -311,3 +311,28 @@ def test_a_file_that_outgrows_the_memory_budget_fails_with_a_message(tmp_path, w
     assert outcome.status == "failed"
     assert "VITALFLOW_CHUNK_ROWS" in (outcome.error or "") and "glueetl" in (outcome.error or "")
     assert not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_spilled_dates_keep_file_order_within_a_date(tmp_path, monkeypatch):
+    """The writer's spill merge: runs of several row groups, dates interleaved, order kept per date."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vitalflow.validate import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "open_file_budget", lambda: 2)
+    monkeypatch.setattr(writer_module._Spill, "ROWS", 3)
+    schema = pa.schema([("n", pa.int64())])
+    out = writer_module.PartitionedWriter(tmp_path, "processed", schema, "b")
+    n = 0
+    for chunk in range(4):
+        days = np.array([f"2026-01-{1 + (i * 7 + chunk) % 9:02d}" for i in range(20)])
+        out.write(pa.table({"n": np.arange(n, n + 20)}, schema=schema), days)
+        n += 20
+    files = out.close()
+    assert len({f.dt for f in files}) == 9 and len(files) == 9
+    rows = [pq.read_table(f.path).column("n").to_pylist() for f in files]
+    assert sorted(v for r in rows for v in r) == list(range(80))
+    assert all(r == sorted(r) for r in rows)
+    assert not list(tmp_path.glob(".spill-*"))

@@ -7,7 +7,8 @@ was read, and the manifest written last makes them count (see ``vitalflow.valida
 from __future__ import annotations
 
 import contextlib
-from collections import OrderedDict
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,9 +51,11 @@ def open_file_budget() -> int:
 class PartitionedWriter:
     """Parquet files per partition, appended to chunk by chunk, so memory holds one chunk at most.
 
-    At most ``open_file_budget()`` files are open at once (each open writer holds buffers and a
-    file handle): a batch spanning thousands of dates closes the least recently used and opens
-    a further part when that date comes back.
+    The first ``open_file_budget()`` dates each get an open writer (each holds buffers and a file
+    handle). Rows of any further date are spilled, sorted by date within each chunk, to one local
+    Parquet file; closing merges those runs date by date (a k-way merge reading one row group per
+    run at a time) into one more file per date. So a batch spanning thousands of dates writes at
+    most two files a date, with bounded memory and open files.
     """
 
     def __init__(self, workdir: Path, table: str, schema: pa.Schema, batch_id: str) -> None:
@@ -60,65 +63,147 @@ class PartitionedWriter:
         self.table = table
         self.schema = schema
         self.batch_id = batch_id
-        self._writers: OrderedDict[str, pq.ParquetWriter] = OrderedDict()
-        self._parts: dict[str, int] = {}  # next part number per date
-        self._done: list[WrittenFile] = []
-        self._open_rows: dict[str, int] = {}
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._rows: dict[str, int] = {}
         self._limit = open_file_budget()
+        self._spill = _Spill(workdir / f".spill-{table}.parquet")
 
     def write(self, data: pa.Table, days: np.ndarray | str) -> None:
         if data.num_rows == 0:
             return
         if isinstance(days, str):
-            self._append(days, data)
-            return
-        uniques, inverse = np.unique(days, return_inverse=True)
-        if len(uniques) == 1:
-            self._append(str(uniques[0]), data)
-            return
+            days = np.full(data.num_rows, days)
+        labels = np.asarray(days).astype(str)
+        uniques, inverse = np.unique(labels, return_inverse=True)
         order = np.argsort(inverse, kind="stable")
         bounds = np.searchsorted(inverse[order], np.arange(len(uniques) + 1))
+        spilled: list[np.ndarray] = []
         for i, day in enumerate(uniques):
             idx = order[bounds[i] : bounds[i + 1]]
-            self._append(str(day), data.take(pa.array(idx)))
+            dt = str(day)
+            if dt in self._writers or len(self._writers) < self._limit:
+                self._append(dt, data if len(uniques) == 1 else data.take(pa.array(idx)))
+            else:
+                spilled.append(idx)
+        if spilled:
+            idx = np.sort(np.concatenate(spilled))
+            self._spill.add(data.take(pa.array(idx)), labels[idx])
 
-    def _append(self, dt: str, data: pa.Table) -> None:
+    def _append(self, dt: str, data: pa.Table, part: int = 0) -> None:
         writer = self._writers.get(dt)
         if writer is None:
-            while len(self._writers) >= self._limit:
-                self._close(next(iter(self._writers)))
-            part = self._parts.get(dt, 0)
-            path = self.workdir / lake.data_key(self.table, dt, self.batch_id, part)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            writer = pq.ParquetWriter(
-                path,
-                self.schema,
-                compression="zstd",
-                use_dictionary=[n for n in self.schema.names if n not in DELTA_COLUMNS],
-                column_encoding={n: "DELTA_BINARY_PACKED" for n in self.schema.names if n in DELTA_COLUMNS},
-            )
+            writer = self._open(dt, part)
             self._writers[dt] = writer
-            self._open_rows[dt] = 0
-        else:
-            self._writers.move_to_end(dt)
+            self._rows[dt] = 0
         writer.write_table(data, row_group_size=1 << 20)
-        self._open_rows[dt] += data.num_rows
+        self._rows[dt] += data.num_rows
 
-    def _close(self, dt: str) -> None:
-        writer = self._writers.pop(dt)
-        writer.close()
-        part = self._parts.get(dt, 0)
-        key = lake.data_key(self.table, dt, self.batch_id, part)
-        self._done.append(WrittenFile(key=key, path=self.workdir / key, dt=dt, rows=self._open_rows.pop(dt)))
-        self._parts[dt] = part + 1
+    def _open(self, dt: str, part: int) -> pq.ParquetWriter:
+        path = self.workdir / lake.data_key(self.table, dt, self.batch_id, part)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return pq.ParquetWriter(
+            path,
+            self.schema,
+            compression="zstd",
+            use_dictionary=[n for n in self.schema.names if n not in DELTA_COLUMNS],
+            column_encoding={n: "DELTA_BINARY_PACKED" for n in self.schema.names if n in DELTA_COLUMNS},
+        )
 
     def close(self) -> list[WrittenFile]:
-        for dt in list(self._writers):
-            self._close(dt)
-        return sorted(self._done, key=lambda f: f.key)
+        files = []
+        for dt, writer in sorted(self._writers.items()):
+            writer.close()
+            key = lake.data_key(self.table, dt, self.batch_id)
+            files.append(WrittenFile(key=key, path=self.workdir / key, dt=dt, rows=self._rows[dt]))
+        for dt, pieces in self._spill.drain():
+            part = 1 if dt in self._writers else 0
+            writer = self._open(dt, part)
+            rows = 0
+            for piece in pieces:
+                writer.write_table(piece, row_group_size=1 << 20)
+                rows += piece.num_rows
+            writer.close()
+            key = lake.data_key(self.table, dt, self.batch_id, part)
+            files.append(WrittenFile(key=key, path=self.workdir / key, dt=dt, rows=rows))
+        self._writers.clear()
+        return sorted(files, key=lambda f: f.key)
 
     def abort(self) -> None:
         for writer in self._writers.values():
             with contextlib.suppress(Exception):  # the files are discarded anyway
                 writer.close()
         self._writers.clear()
+        self._spill.discard()
+
+
+class _Spill:
+    """Rows waiting for their date's file: one local Parquet file of runs, each sorted by date."""
+
+    ROWS = 4096  # a row group: what the merge holds per run at a time
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pq.ParquetWriter | None = None
+        self._runs: list[list[int]] = []  # row group numbers of each run
+        self._groups = 0
+
+    def add(self, data: pa.Table, dts: np.ndarray) -> None:
+        order = np.argsort(dts, kind="stable")  # keeps file order within a date
+        table = data.take(pa.array(order)).append_column("__dt", pa.array(dts[order], pa.string()))
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4")
+        run = []
+        for start in range(0, table.num_rows, self.ROWS):
+            self._writer.write_table(table.slice(start, self.ROWS), row_group_size=self.ROWS)
+            run.append(self._groups)
+            self._groups += 1
+        self._runs.append(run)
+
+    def drain(self) -> Iterator[tuple[str, list[pa.Table]]]:
+        """(date, its rows in file order) for every spilled date, in date order."""
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        source = pq.ParquetFile(self.path)
+        pending: list[pa.Table | None] = [None] * len(self._runs)
+        position = [0] * len(self._runs)
+
+        def head(run: int) -> pa.Table | None:
+            table = pending[run]
+            while (table is None or table.num_rows == 0) and position[run] < len(self._runs[run]):
+                table = source.read_row_group(self._runs[run][position[run]])
+                position[run] += 1
+            pending[run] = table if table is not None and table.num_rows else None
+            return pending[run]
+
+        heap = [(_first_dt(t), run) for run in range(len(self._runs)) if (t := head(run)) is not None]
+        heapq.heapify(heap)
+        while heap:
+            dt = heap[0][0]
+            pieces = []
+            while heap and heap[0][0] == dt:
+                _, run = heapq.heappop(heap)
+                table = head(run)
+                while table is not None and _first_dt(table) == dt:
+                    labels = table.column("__dt").to_numpy(zero_copy_only=False)
+                    end = int(np.searchsorted(labels, dt, side="right"))
+                    pieces.append(table.slice(0, end).drop(["__dt"]))
+                    pending[run] = table.slice(end)
+                    table = head(run)
+                if table is not None:
+                    heapq.heappush(heap, (_first_dt(table), run))
+            yield dt, pieces
+        self.discard()
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None
+        self.path.unlink(missing_ok=True)
+
+
+def _first_dt(table: pa.Table) -> str:
+    return str(table.column("__dt")[0].as_py())
