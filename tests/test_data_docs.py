@@ -103,7 +103,7 @@ def parse(html: str) -> Tags:
 
 
 def batch_ids_listed(html: str) -> list[str]:
-    return re.findall(r'href="(?:\.\./)?validations/([0-9a-f]+)\.html"', html)
+    return re.findall(r'href="(?:\.\./)*validations/([0-9a-f]+)\.html"', html)
 
 
 def test_one_page_per_batch_covering_all_chunks(tmp_path, write_csv):
@@ -166,17 +166,20 @@ def test_masks_keep_shape_not_text():
     assert docs.mask(None) == "(empty)"
 
 
-def test_index_lists_newest_first_and_month_pages_list_every_batch(tmp_path, real_result, monkeypatch):
+def test_index_lists_the_newest_and_day_pages_list_every_batch(tmp_path, real_result, monkeypatch):
     monkeypatch.setattr(docs, "INDEX_LIMIT", 5)
     store = LocalObjectStore(tmp_path / "lake")
     ids = [f"{i:016x}" for i in range(8)]
-    for i, batch_id in enumerate(ids):  # six in November, two in December
-        publish(store, real_result, batch_id, T0 + timedelta(days=2 * i), rejected=i % 2)
+    start = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
+    for i, batch_id in enumerate(ids):  # two a day: Nov 29, Nov 30, Dec 1, Dec 2
+        publish(store, real_result, batch_id, start + timedelta(hours=12 * i), rejected=i % 2)
     index = store.get_bytes("docs/index.html").decode()
     assert batch_ids_listed(index) == ids[::-1][:5]
-    assert 'href="months/2026-12.html"' in index and 'href="months/2026-11.html"' in index
+    assert re.findall(r'href="months/([0-9-]+)\.html"', index) == ["2026-12", "2026-11"]
     november = store.get_bytes("docs/months/2026-11.html").decode()
-    assert batch_ids_listed(november) == ids[:6][::-1]
+    assert re.findall(r'href="\.\./days/2026-11/([0-9-]+)\.html"', november) == ["2026-11-30", "2026-11-29"]
+    day = store.get_bytes("docs/days/2026-11/2026-11-30.html").decode()
+    assert re.findall(r'href="\.\./\.\./validations/([0-9a-f]+)\.html"', day) == [ids[3], ids[2]]
     row_html = index[index.index(ids[7]) :]
     assert re.search(r'badge failed">Rows rejected.*?>50<.*?>49<.*?>1<', row_html, re.S)
     assert 'badge passed">Passed' in index
@@ -190,7 +193,9 @@ def test_rerun_lists_a_batch_once(tmp_path, real_result):
     publish(store, real_result, "00000000000000aa", T0 + timedelta(days=40), rejected=0)  # next month
     index = store.get_bytes("docs/index.html").decode()
     assert batch_ids_listed(index) == ["00000000000000aa", "00000000000000bb"]
-    assert batch_ids_listed(store.get_bytes("docs/months/2026-11.html").decode()) == ["00000000000000bb"]
+    assert batch_ids_listed(store.get_bytes("docs/days/2026-11/2026-11-20.html").decode()) == [
+        "00000000000000bb"
+    ]
     entries = [k for k in store.list_keys("docs/index/") if "00000000000000aa" in k]
     assert len(entries) == 1 and "~passed~" in entries[0]
 
@@ -232,8 +237,8 @@ def test_prune_deletes_old_batches_and_rewrites_the_pages(tmp_path, real_result,
     assert not [k for k in left if old in k]
     assert [k for k in left if recent in k]
     assert batch_ids_listed(store.get_bytes("docs/index.html").decode()) == [recent]
-    old_month = f"docs/months/{now - timedelta(days=120):%Y-%m}.html"
-    assert not store.exists(old_month) or old not in store.get_bytes(old_month).decode()
+    then = now - timedelta(days=120)
+    assert not store.exists(f"docs/days/{then:%Y-%m}/{then:%Y-%m-%d}.html")  # its only batch went
     assert [k for k in store.list_keys("docs/static/") if k.endswith(".css")]  # styling stays
 
 

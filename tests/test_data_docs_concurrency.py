@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from test_data_docs import T0, batch_ids_listed, publish, real_result  # noqa: F401  (fixture)
 from vitalflow.aws.s3_store import S3ObjectStore
@@ -50,11 +49,11 @@ def race(store, gated_key: str, result) -> None:
         job_a.result(30)
 
 
-@pytest.mark.parametrize("gated_key", ["docs/index.html", "docs/months/2026-11.html"])
+@pytest.mark.parametrize("gated_key", ["docs/index.html", "docs/days/2026-11/2026-11-20.html"])
 def test_a_stale_page_write_does_not_lose_an_entry(tmp_path, real_result, gated_key):  # noqa: F811
     store = LocalObjectStore(tmp_path / "lake")
     race(store, gated_key, real_result)
-    for page in ("docs/index.html", "docs/months/2026-11.html"):
+    for page in ("docs/index.html", "docs/days/2026-11/2026-11-20.html"):
         listed = batch_ids_listed(store.get_bytes(page).decode())
         assert listed == ["00000000000000bb", "00000000000000aa"], page
 
@@ -87,18 +86,31 @@ def test_two_publishers_on_the_local_lake(tmp_path, real_result):  # noqa: F811
     store = LocalObjectStore(tmp_path / "lake")
     published = free_running(store, real_result, jobs=2, batches=12)
     assert sorted(batch_ids_listed(store.get_bytes("docs/index.html").decode())) == sorted(published)
-    assert sorted(batch_ids_listed(store.get_bytes("docs/months/2026-11.html").decode())) == sorted(published)
+    assert sorted(batch_ids_listed(store.get_bytes("docs/days/2026-11/2026-11-20.html").decode())) == sorted(
+        published
+    )
 
 
-def test_two_publishers_on_s3(real_result):  # noqa: F811
-    with mock_aws():
+def test_two_publishers_on_s3(real_result, monkeypatch):  # noqa: F811
+    """Against moto's server over real HTTP: in-process mocking is not safe for concurrent requests."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
         session = boto3.session.Session(region_name="eu-west-1")
-        session.client("s3").create_bucket(
-            Bucket="docs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-        )
+        client = session.client("s3", endpoint_url=endpoint)
+        client.create_bucket(Bucket="docs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         store = S3ObjectStore("docs", boto3_session=session)
+        store.client = client
         published = free_running(store, real_result, jobs=2, batches=6)
         index = store.get_bytes("docs/index.html").decode()
         assert sorted(batch_ids_listed(index)) == sorted(published)
-        head = session.client("s3").head_object(Bucket="docs", Key="docs/index.html")
+        head = client.head_object(Bucket="docs", Key="docs/index.html")
         assert head["ContentType"] == "text/html; charset=utf-8"
+    finally:
+        server.stop()

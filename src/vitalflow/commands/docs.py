@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vitalflow.commands._common import console, settings_from
 from vitalflow.runtime import local_runtime
-from vitalflow.validate.docs import ENTRIES, MONTHS, IndexEntry, prune_docs, refresh_index, refresh_month
+from vitalflow.validate.docs import prune_docs, rebuild_site
 
 _UNITS = {"d": "days", "w": "weeks", "h": "hours"}
 
@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prune.add_argument("--older-than", type=age, required=True, metavar="AGE", help="e.g. 90d, 12w, 36h")
     prune.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     prune.set_defaults(func=main_prune)
-    rebuild = actions.add_parser("rebuild", help="rewrite the month pages and the index from the entries")
+    rebuild = actions.add_parser("rebuild", help="rewrite the day pages and the index from the entries")
     rebuild.set_defaults(func=main_rebuild)
     for action in (prune, rebuild):  # `vitalflow docs prune --home DIR` as with the other commands
         action.add_argument("--home", type=Path, default=argparse.SUPPRESS, help="local lake folder")
@@ -63,11 +63,6 @@ def main_prune(args: argparse.Namespace) -> int:
 
 def main_rebuild(args: argparse.Namespace) -> int:
     runtime = local_runtime(settings_from(args))
-    store = runtime.docs_store
-    months = {e.month for e in (IndexEntry.from_key(k) for k in store.list_keys(ENTRIES)) if e}
-    months |= {key[len(MONTHS) : -len(".html")] for key in store.list_keys(MONTHS) if key.endswith(".html")}
-    for month in sorted(months):  # a month with no entries left loses its page
-        refresh_month(store, month)
-    shown = refresh_index(store)
-    console().print(f"rebuilt {len(months)} month pages; the index lists {shown} batches")
+    days, shown = rebuild_site(runtime.docs_store)
+    console().print(f"rebuilt the pages of {days} days; the index lists {shown} batches")
     return 0

@@ -50,7 +50,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 locals {
   # Data Docs pages, index entries and the GE results behind them (vitalflow.validate.docs): the
   # data bucket holds gx/validations/, the docs bucket the rest; the stylesheet (docs/static/) stays.
-  validation_prefixes = ["gx/validations/", "docs/validations/", "docs/index/", "docs/months/"]
+  validation_prefixes = ["gx/validations/", "docs/validations/", "docs/index/", "docs/days/", "docs/months/"]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {

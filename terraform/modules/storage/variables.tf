@@ -23,7 +23,7 @@ variable "expire_prefixes" {
 }
 
 variable "validation_retention_days" {
-  description = "Days to keep Data Docs pages, index entries and validation results (gx/validations/, docs/validations/, docs/index/, docs/months/)."
+  description = "Days to keep Data Docs pages, index entries and validation results (gx/validations/, docs/validations/, docs/index/, docs/days/, docs/months/)."
   type        = number
   default     = 90
   validation {
