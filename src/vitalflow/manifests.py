@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from pydantic import ValidationError
 
@@ -45,30 +45,29 @@ def read_manifest(store: ObjectStore, batch_id: str) -> Manifest | None:
     return _load(store, key)
 
 
-def committed_manifests(store: ObjectStore, *, check_files: bool = False) -> Iterator[Manifest]:
+def committed_manifests(store: ObjectStore, *, present: Collection[str] | None = None) -> Iterator[Manifest]:
     """Every valid manifest under ``manifests/``, skipping (and reporting) any other file there.
 
-    With ``check_files``, a manifest listing a data file that is no longer in the store is skipped
-    and reported too: its batch would be half visible, and every query reading it would fail.
+    With ``present`` (the keys now in the store), a manifest listing a data file that is gone is
+    skipped and reported too: its batch would be half visible, and every query reading it would fail.
     """
     for key in store.list_keys(lake.MANIFESTS):
         if key.endswith("/"):  # an S3 console "folder" marker, not a file
             continue
-        manifest = _load(store, key, check_files)
+        manifest = _load(store, key, present)
         if manifest is not None:
             yield manifest
 
 
-def _load(store: ObjectStore, key: str, check_files: bool = False) -> Manifest | None:
+def _load(store: ObjectStore, key: str, present: Collection[str] | None = None) -> Manifest | None:
     try:
         data = store.get_bytes(key)
     except ObjectNotFound:  # deleted between listing and reading
         return None
     manifest, problem = _parse(key, data)
-    if manifest is not None and check_files:
-        missing = next(
-            (k for k in manifest.processed_files + manifest.rejected_files if not store.exists(k)), None
-        )
+    if manifest is not None and present is not None:
+        listed = manifest.processed_files + manifest.rejected_files
+        missing = next((k for k in listed if k not in present), None)
         if missing is not None:
             manifest, problem = None, f"it lists {missing!r}, which is missing from the lake"
     if problem:

@@ -18,7 +18,11 @@ class LocalEventBus:
     def put(self, detail_type: str, detail: Mapping[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(
-            {"time": datetime.now(timezone.utc).isoformat(), "detail-type": detail_type, "detail": dict(detail)},
+            {
+                "time": datetime.now(timezone.utc).isoformat(),
+                "detail-type": detail_type,
+                "detail": dict(detail),
+            },
             default=str,
         )
         with self.path.open("a", encoding="utf-8") as fh:

@@ -94,7 +94,8 @@ class DuckDBEngine:
         """Local paths of the files that valid manifests of processed batches list."""
         processed: list[str] = []
         rejected: list[str] = []
-        for manifest in committed_manifests(self.store, check_files=True):
+        present = {*self.store.list_keys(lake.PROCESSED), *self.store.list_keys(lake.REJECTED)}
+        for manifest in committed_manifests(self.store, present=present):
             if manifest.status == "processed":
                 processed += [str(self.store.path(k)) for k in manifest.processed_files]
                 rejected += [str(self.store.path(k)) for k in manifest.rejected_files]
@@ -181,7 +182,7 @@ def _require_read_duckdb(sql: str) -> None:
     if len(statements) != 1:
         raise QueryError(f"expected one SQL statement, found {len(statements)}")
     kind = statements[0].type
-    if kind != duckdb.StatementType.SELECT:
+    if kind.name != "SELECT":  # by name: the enum's stubs differ between DuckDB versions
         raise QueryError(f"{ALLOWED}, not {kind.name}")
 
 
