@@ -119,9 +119,10 @@ class PartitionedWriter:
             part = 1 if dt in self._writers else 0
             writer = self._open(dt, part)
             rows = 0
-            for piece in pieces:
-                writer.write_table(piece, row_group_size=1 << 20)
-                rows += piece.num_rows
+            for start in range(0, len(pieces), 64):  # a few large row groups, not one per run
+                table = pa.concat_tables(pieces[start : start + 64])
+                writer.write_table(table, row_group_size=1 << 20)
+                rows += table.num_rows
             writer.close()
             key = lake.data_key(self.table, dt, self.batch_id, part)
             files.append(WrittenFile(key=key, path=self.workdir / key, dt=dt, rows=rows))
