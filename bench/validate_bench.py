@@ -33,6 +33,7 @@ import sys, pyarrow as pa, pyarrow.csv as csv, pyarrow.parquet as pq
 names = "event_time,user_id,heart_rate,spo2,steps,temp_c,systolic_bp,diastolic_bp".split(",")
 reader = csv.open_csv(
     sys.argv[1],
+    read_options=csv.ReadOptions(block_size=int(sys.argv[3])),  # must hold the longest row
     parse_options=csv.ParseOptions(invalid_row_handler=lambda row: "skip"),
     convert_options=csv.ConvertOptions(column_types={c: pa.string() for c in names}),
 )
@@ -186,7 +187,8 @@ def main() -> int:
     for case in args.cases.split(","):
         data = source(args.rows, args.seed, case)
         with tempfile.TemporaryDirectory() as scratch:
-            base = child([sys.executable, "-c", BASELINE, str(data), str(Path(scratch) / "b.parquet")])
+            block = str(32 << 20 if case == "wide" else 1 << 20)  # pyarrow's default is 1 MiB
+            base = child([sys.executable, "-c", BASELINE, str(data), str(Path(scratch) / "b.parquet"), block])
             job = child(
                 [sys.executable, "-c", JOB, str(Path(scratch) / "lake"), str(data), str(chunk_rows)],
                 nofile=256 if case == "ulimit" else None,
