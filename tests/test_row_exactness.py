@@ -336,3 +336,16 @@ def test_spilled_dates_keep_file_order_within_a_date(tmp_path, monkeypatch):
     assert sorted(v for r in rows for v in r) == list(range(80))
     assert all(r == sorted(r) for r in rows)
     assert not list(tmp_path.glob(".spill-*"))
+
+
+def test_a_field_of_megabytes_is_one_rejected_row(runtime, write_csv):
+    """A 4 MB user id must not make the rules allocate by the longest value (it once asked for TiB)."""
+    rows = [row(), row(user_id="u" * 4_000_000), row(user_id="u-3", heart_rate="9" * 200), row(user_id="u-4")]
+    outcome = run_file(runtime, write_csv(rows))
+    assert outcome.status == "processed", outcome.error
+    processed, rejected = outputs(runtime, outcome.batch_id)
+    assert [r["source_line"] for r in processed] == [2, 5]
+    reasons = reasons_by_line(rejected)
+    assert "row:field_too_long" in reasons[3] and "row:field_too_long" in reasons[4]
+    long_row = next(r for r in rejected if r["source_line"] == 3)
+    assert len(long_row["user_id"]) == 4_000_000  # the raw value is kept whole

@@ -35,6 +35,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "systolic_bp": (50, 260),
     "diastolic_bp": (30, 160),
 }
+# No valid field is longer (user_id: 64; the longest timestamp: ~40). Longer values are cut to this
+# before the rules see them: a rule's engine may size its buffers by the longest value in a chunk.
+MAX_FIELD_CHARS = 128
+
 # Readings are dated from 2000 up to a day after their upload (a wrong device clock otherwise);
 # Athena's partition projection on ``dt`` covers exactly this window.
 EARLIEST_EVENT = "2000-01-01T00:00:00+00:00"

@@ -20,6 +20,7 @@ from vitalflow.contract import (
     EARLIEST_EVENT,
     FLOAT_COLUMNS,
     INTEGER_COLUMNS,
+    MAX_FIELD_CHARS,
     NUMERIC_COLUMNS,
     PROCESSED_SCHEMA,
     RANGES,
@@ -31,6 +32,7 @@ from vitalflow.validate import values
 from vitalflow.validate.suite import INDEX_COLUMN
 
 REPEAT_COLUMN = "__repeat"
+FITS_COLUMN = "__fields_fit"  # False where a field is longer than any valid value
 INT32_MAX = 2**31 - 1
 
 
@@ -46,6 +48,16 @@ def trimmed(table: pa.Table) -> pa.Table:
 def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     """The frame the suite validates: trimmed text plus the parsed values of every field."""
     clean = trimmed(raw)
+    fits = np.ones(clean.num_rows, dtype=bool)
+    columns = {}
+    for name in REQUIRED_COLUMNS:
+        text = clean.column(name)
+        long = _mask(pc.greater(pc.utf8_length(text), MAX_FIELD_CHARS))
+        if long.any():  # cut, so no rule's buffers are sized by a 16 MB value
+            fits &= ~long
+            text = pc.if_else(pa.array(long), pc.utf8_slice_codeunits(text, 0, MAX_FIELD_CHARS), text)
+        columns[name] = text
+    clean = pa.table(columns)
     frame = clean.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     frame.index = pd.Index(lines)  # unnamed on purpose: GE reports failing rows by this index
     for name in NUMERIC_COLUMNS:
@@ -60,9 +72,14 @@ def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     stamps = values.parse_timestamps(text)
     frame["event_time__is_timestamp"] = _tristate(~np.isnat(stamps), _present(text))
     frame["event_time__ts"] = pd.Series(stamps, index=frame.index, copy=False).dt.tz_localize("UTC")
+    frame[FITS_COLUMN] = fits
     frame[INDEX_COLUMN] = lines
     frame[REPEAT_COLUMN] = False
     return frame
+
+
+def _mask(flags: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _present(text: pa.ChunkedArray) -> np.ndarray:
