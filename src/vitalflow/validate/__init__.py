@@ -52,7 +52,7 @@ def validate_batch(
     suite: HealthSuite,
     *,
     workdir: Path,
-    chunk_rows: int = 200_000,
+    chunk_rows: int = 150_000,
     memory_limit_mb: int = 0,
     docs_store: ObjectStore | None = None,
     progress: Callable[[int, int], None] | None = None,
