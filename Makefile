@@ -64,6 +64,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate_bench.py
+	$(BIN)/python bench/docs_bench.py
 	$(BIN)/python bench/sql_scan.py
 
 package: $(STAMP)
