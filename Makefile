@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 HOME_DIR ?= lake
 # The Glue Python shell job runs Python 3.9: its tests and type check also run there.
-PYTHON39 ?= $(shell command -v python3.9 2>/dev/null || PYENV_VERSION=3.9.18 pyenv which python3.9 2>/dev/null)
+# The first that really runs 3.9: a python3.9 on PATH (a pyenv shim may exist without the version being
+# active), then pyenv's newest installed 3.9.x.
+PYTHON39 ?= $(shell for p in "$$(command -v python3.9)" \
+	"$$(PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep '^3\.9' | tail -1) pyenv which python3.9 2>/dev/null)"; do \
+	[ -n "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 9)' 2>/dev/null && echo "$$p" && break; done)
 VENV39  := .venv-py39
 STAMP39 := $(VENV39)/.installed-stamp
 # The validation job's tests: row conservation, contract rules, file failures, crash/rerun, Data Docs...
