@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +28,10 @@ class ObjectStore(Protocol):
 
     def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
         """A readable local file with the object's bytes, for as long as the context is open."""
+        ...
+
+    def modified_at(self, key: str, version_id: str | None = None) -> datetime | None:
+        """When the object was written (S3's LastModified): an upload's time, for the event-time window."""
         ...
 
     def put_file(self, path: Path, key: str) -> None: ...

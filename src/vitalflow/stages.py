@@ -44,6 +44,9 @@ def validate(
     """Stage 2: validate one raw object and announce the result on the event bus."""
     from vitalflow.validate import validate_batch
 
+    if source.received_at is None:  # the upload's time bounds the readings' dates (not the run's)
+        received = runtime.store.modified_at(source.key, source.version_id)
+        source = source.model_copy(update={"received_at": received})
     result = validate_batch(
         source,
         runtime.store,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,19 @@ class S3ObjectStore:
                     raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
                 raise
             yield path
+
+    def modified_at(self, key: str, version_id: str | None = None) -> datetime | None:
+        try:
+            if version_id:
+                head = self.client.head_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+            else:
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        modified: datetime | None = head.get("LastModified")
+        return modified
 
     def put_file(self, path: Path, key: str) -> None:
         self.client.upload_file(str(path), self.bucket, key, ExtraArgs=self._sse() or None)

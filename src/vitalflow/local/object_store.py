@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timezone
 from pathlib import Path
 
 from vitalflow.exceptions import ObjectNotFound
@@ -33,6 +34,12 @@ class LocalObjectStore:
         if not path.is_file():
             raise ObjectNotFound(f"no such file in the lake: {path}")
         return nullcontext(path)
+
+    def modified_at(self, key: str, version_id: str | None = None) -> datetime | None:
+        try:
+            return datetime.fromtimestamp(self.path(key).stat().st_mtime, timezone.utc)
+        except FileNotFoundError:
+            return None
 
     def put_file(self, path: Path, key: str) -> None:
         dest = self.path(key)
