@@ -260,3 +260,13 @@ def test_rebuild_restores_an_index_a_dead_job_left_behind(tmp_path, real_result,
         "00000000000000c2",
         "00000000000000c1",
     ]
+
+
+def test_the_pipeline_page_shows_where_the_rows_went(runtime, write_csv):
+    from conftest import row
+    from vitalflow.pipeline import run_file
+
+    outcome = run_file(runtime, write_csv([row(), row(user_id="u-2"), row(user_id="u-3", heart_rate="abc")]))
+    page = (runtime.home / "docs" / "validations" / f"{outcome.batch_id}.html").read_text()
+    assert '<span class="label">Processed</span><span class="value">2</span>' in page
+    assert '<span class="label">Rejected</span><span class="value">1</span>' in page

@@ -176,7 +176,13 @@ def _run(
         merged = merge_results(
             results,
             suite.name,
-            {"batch_id": batch_id, "source": source.uri or source.key, "rows_in": rows_in},
+            {
+                "batch_id": batch_id,
+                "source": source.uri or source.key,
+                "rows_in": rows_in,
+                "rows_processed": rows_processed,
+                "rows_rejected": rows_rejected,
+            },
         )
         docs_key = publish_docs(
             merged, batch_id=batch_id, run_time=started, data_store=store, docs_store=docs_store
