@@ -52,7 +52,7 @@ def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     columns = {}
     for name in REQUIRED_COLUMNS:
         text = clean.column(name)
-        long = _mask(pc.greater(pc.utf8_length(text), MAX_FIELD_CHARS))
+        long = values.mask(pc.greater(pc.utf8_length(text), MAX_FIELD_CHARS))
         if long.any():  # cut, so no rule's buffers are sized by a 16 MB value
             fits &= ~long
             text = pc.if_else(pa.array(long), pc.utf8_slice_codeunits(text, 0, MAX_FIELD_CHARS), text)
@@ -76,10 +76,6 @@ def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     frame[INDEX_COLUMN] = lines
     frame[REPEAT_COLUMN] = False
     return frame
-
-
-def _mask(flags: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return np.asarray(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _present(text: pa.ChunkedArray) -> np.ndarray:

@@ -61,18 +61,18 @@ def parse_timestamps(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     n = len(text)
     if n == 0:
         return np.empty(0, dtype="datetime64[us]")
-    plain = _mask(pc.match_substring_regex(text, _PLAIN))
+    plain = mask(pc.match_substring_regex(text, _PLAIN))
     parts: dict[str, np.ndarray] = {name: np.zeros(n) for name in (*_FIELDS, "offset")}
     micros = np.zeros(n, dtype=np.int64)
     valid = plain.copy()
     if plain.any():
         idx = np.flatnonzero(plain)
         _plain_fields(text, idx, parts, micros)
-    rest = np.flatnonzero(~plain & _mask(pc.is_valid(text)))
+    rest = np.flatnonzero(~plain & mask(pc.is_valid(text)))
     if len(rest):
         sub = text.take(pa.array(rest))
         found = pc.extract_regex(sub, TIMESTAMP)  # null where the pattern does not match
-        hit = ~_mask(pc.is_null(found))
+        hit = ~mask(pc.is_null(found))
         for name in _FIELDS:
             parts[name][rest] = _ints(pc.struct_field(found, name), default=0)
         micros[rest] = _fraction_micros(pc.struct_field(found, "f"))
@@ -153,7 +153,8 @@ def _ints(text: pa.Array, default: int = 0) -> np.ndarray:
     return values.to_numpy(zero_copy_only=False).astype(np.float64)
 
 
-def _mask(flags: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def mask(flags: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow column as a numpy mask; null counts as False."""
     return np.asarray(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
