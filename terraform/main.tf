@@ -30,6 +30,18 @@ locals {
   lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
   processed_cols = concat([for n, t in local.lake_columns : { name = n, type = t }], local.lineage)
   rejected_cols  = concat([for n, t in local.lake_columns : { name = n, type = "string" }], [{ name = "raw_line", type = "string" }, { name = "reasons", type = "array<string>" }], local.lineage)
+  commit_cols    = [for c in ["batch_id:string", "committed_at:timestamp", "rows_processed:bigint", "rows_rejected:bigint"] : { name = split(":", c)[0], type = split(":", c)[1] }]
+  summary_cols   = [for c in ["batch_id:string", "ingested_at:timestamp", "readings:bigint", "users:bigint", "first_event:timestamp", "last_event:timestamp", "anomaly_readings:bigint", "rejected:bigint", "reject_rate:double"] : { name = split(":", c)[0], type = split(":", c)[1] }]
+  # processed_files and rejected_files read every file under their prefix; the views users query
+  # (processed, rejected, readings_flagged) keep the batches batch_commits lists.
+  lake_tables = {
+    processed_files = { prefix = "processed", partitioned = true, registered = true, columns = local.processed_cols }
+    rejected_files  = { prefix = "rejected", partitioned = true, registered = true, columns = local.rejected_cols }
+    batch_commits   = { prefix = "commits", partitioned = false, registered = false, columns = local.commit_cols }
+    batch_summaries = { prefix = "summaries", partitioned = true, registered = false, columns = local.summary_cols }
+  }
+  # The views in sql/views: created by the analyze function before its first query.
+  views = sort([for f in fileset("${path.module}/../sql/views", "*.sql") : trimsuffix(f, ".sql")])
   settings = {
     VITALFLOW_RUNTIME               = "aws"
     VITALFLOW_REGION                = var.region
@@ -133,7 +145,7 @@ module "glue" {
   source        = "./modules/glue"
   job_name      = local.job_name
   database_name = local.database
-  tables        = { processed = local.processed_cols, rejected = local.rejected_cols }
+  tables        = local.lake_tables
   data_bucket   = module.data_bucket.bucket
   docs_bucket   = module.docs_bucket.bucket
   script_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
@@ -199,9 +211,10 @@ module "analyze" {
   statements = {
     Query   = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
     Catalog = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
-    # The report's views (sql/views) are created by the function itself (CREATE OR REPLACE VIEW), only these two.
-    CreateViews   = { actions = ["glue:CreateTable", "glue:UpdateTable"], resources = concat(slice(local.catalog_arns, 0, 2), [for v in ["anomaly_thresholds", "readings_flagged"] : "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/${v}"]) }
-    ReadLake      = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*"] }
+    # The views (sql/views) are created by the function itself (CREATE OR REPLACE VIEW), only those.
+    CreateViews    = { actions = ["glue:CreateTable", "glue:UpdateTable"], resources = concat(slice(local.catalog_arns, 0, 2), [for v in local.views : "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/${v}"]) }
+    ReadLake       = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*", "${local.data_arn}/summaries/*"] }
+    StoreSummaries = { actions = ["s3:PutObject"], resources = ["${local.data_arn}/summaries/*"] }
     ListLake      = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
     QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
     InvokeModel   = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }

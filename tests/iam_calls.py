@@ -69,6 +69,15 @@ class CallRecorder:
             self.component = None
 
 
+# The Glue tables over the lake and the prefix each reads (terraform/main.tf, lake_tables).
+LAKE_TABLES = {
+    "processed_files": "processed",
+    "rejected_files": "rejected",
+    "batch_commits": "commits",
+    "batch_summaries": "summaries",
+}
+
+
 def objects_read(sql: str, views: dict[str, set[str]]) -> set[str]:
     """Tables and views a query reads, with the objects behind each view (Athena reads those too)."""
     tree = sqlglot.parse_one(sql, read="trino")
@@ -171,9 +180,9 @@ def permissions(call: Call, region: str) -> list[tuple[str, str]]:
         for name in p["objects"]:
             table = f"arn:aws:glue:{region}:{ACCOUNT}:table/{p['database']}/{name}"
             needed += [("glue:GetTable", catalog), ("glue:GetTable", database), ("glue:GetTable", table)]
-            if name in ("processed", "rejected"):  # lake tables: Athena reads their files as the caller
+            if name in LAKE_TABLES:  # lake tables: Athena reads their files as the caller
                 needed += [
-                    ("s3:GetObject", f"{bucket}/{name}/dt=2026-11-22/part.parquet"),
+                    ("s3:GetObject", f"{bucket}/{LAKE_TABLES[name]}/dt=2026-11-22/part.parquet"),
                     ("kms:Decrypt", kms),
                 ]
         results = f"{bucket}/{p['results_prefix']}query-id.csv"

@@ -11,10 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vitalflow import lake
+from vitalflow.aggregate import summarize
 from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.local.object_store import LocalObjectStore
+from vitalflow.local.query_engine import DuckDBEngine, Tables
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest, SourceRef
+from vitalflow.validate.commit import mark_committed
 
 
 def reading(
@@ -47,7 +50,10 @@ def write_batch(
     *,
     ingested_at: datetime,
     commit: bool = True,
+    summarize_batch: bool = True,
 ) -> Manifest:
+    """A batch as the job commits it (files, manifest, commit marker) and, unless told otherwise,
+    with the summary row the analyze stage stores (computed by the real SQL)."""
     store = LocalObjectStore(root)
     by_dt: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i, r in enumerate(readings):
@@ -106,4 +112,8 @@ def write_batch(
     )
     if commit:
         write_manifest(store, manifest)
+        mark_committed(store, manifest)
+        if summarize_batch:
+            only_this = Tables(processed=processed_files, rejected=rejected_files, commits=[batch_id])
+            summarize(manifest, DuckDBEngine(store, tables=only_this), store)
     return manifest

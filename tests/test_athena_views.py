@@ -6,7 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from vitalflow.aws.athena import AthenaEngine, view_queries
+from vitalflow.aggregate.queries import view_queries
+from vitalflow.aws.athena import AthenaEngine
 from vitalflow.config import Settings
 
 
@@ -33,6 +34,10 @@ def test_views_are_created_in_dependency_order(athena) -> None:
     engine = AthenaEngine(Settings(glue_database="vitalflow", athena_workgroup="vf"))
     ids = engine.ensure_views()
     sent = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids]
-    assert [s.split("VIEW", 1)[1].split()[0] for s in sent] == ["anomaly_thresholds", "readings_flagged"]
+    created = [s.split("VIEW", 1)[1].split()[0] for s in sent]
+    assert sorted(created) == ["anomaly_thresholds", "flagged_files", "processed", "readings_flagged", "rejected"]
+    before = {name: position for position, name in enumerate(created)}
+    # each view after the views it reads
+    assert before["anomaly_thresholds"] < before["flagged_files"] < before["readings_flagged"]
     assert all("CREATE OR REPLACE VIEW" in s for s in sent)
-    assert [q.name for q in view_queries()] == ["views/anomaly_thresholds", "views/readings_flagged"]
+    assert [q.name for q in view_queries()] == [f"views/{name}" for name in created]

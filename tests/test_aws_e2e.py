@@ -34,7 +34,7 @@ from terraform_iam import role_policies
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
 from vitalflow.config import Settings
-from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.contract import FILES_TABLES, PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.generate import GeneratorOptions, generate
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
@@ -171,11 +171,11 @@ def aws(monkeypatch, tmp_path, calls):
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
         boto3.client("sesv2").create_configuration_set(ConfigurationSetName=CONFIG_SET)
         wr.catalog.create_database(DB)
-        for table, schema in (("processed", PROCESSED_SCHEMA), ("rejected", REJECTED_SCHEMA)):
+        for (prefix, table), schema in zip(FILES_TABLES.items(), (PROCESSED_SCHEMA, REJECTED_SCHEMA)):
             wr.catalog.create_parquet_table(
                 database=DB,
                 table=table,
-                path=f"s3://{DATA}/{table}/",
+                path=f"s3://{DATA}/{prefix}/",
                 columns_types=athena_types(schema),
                 partitions_types={"dt": "string"},
             )
@@ -268,6 +268,9 @@ class RecordedAthena:
             self.recorder.calls.append(athena_query(self.recorder.component, sql, self.views, **where))
         return self.engine.query(sql, params)
 
+    def for_report(self, manifest, since):
+        return self  # as Athena: the report's own predicates bound what it scans
+
 
 def read_and_created(path: Path) -> tuple[set[str], str]:
     import sqlglot
@@ -338,7 +341,7 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     assert record["manifest"]["rows_in"] == 3000
     assert record["manifest"]["rows_processed"] + record["manifest"]["rows_rejected"] == 3000
     assert "step_notified" in item
-    partitions = wr.catalog.get_partitions(database=DB, table="processed")
+    partitions = wr.catalog.get_partitions(database=DB, table="processed_files")
     assert sorted(v[0] for v in partitions.values()) == sorted(record["manifest"]["partitions"])
     docs = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=DOCS)["Contents"]]
     assert "docs/index.html" in docs and any(k.endswith(f"{batch_id}.html") for k in docs)
@@ -416,8 +419,11 @@ class ViewsMissing:
         from vitalflow.exceptions import QueryError
 
         raise QueryError(
-            "TABLE_NOT_FOUND: line 4:10: Table 'awsdatacatalog.vf.readings_flagged' does not exist"
+            "TABLE_NOT_FOUND: line 4:10: Table 'awsdatacatalog.vf.flagged_files' does not exist"
         )
+
+    def for_report(self, manifest, since):
+        return self
 
 
 def lambda_failure_record(function: str, request: dict, exc: BaseException, request_id: str) -> dict:

@@ -49,7 +49,7 @@ def test_job_validates_an_s3_object(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     import pyarrow.parquet as pq
 
     from conftest import csv_text, row
-    from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
+    from vitalflow.contract import FILES_TABLES, PROCESSED_SCHEMA, REJECTED_SCHEMA
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -69,12 +69,12 @@ def test_job_validates_an_s3_object(monkeypatch: pytest.MonkeyPatch, tmp_path: P
             BillingMode="PAY_PER_REQUEST",
         )
         wr.catalog.create_database("vf")
-        for table, schema in (("processed", PROCESSED_SCHEMA), ("rejected", REJECTED_SCHEMA)):
+        for (prefix, table), schema in zip(FILES_TABLES.items(), (PROCESSED_SCHEMA, REJECTED_SCHEMA)):
             columns = {f.name: "string" for f in schema if f.name != "dt"}
             wr.catalog.create_parquet_table(
                 database="vf",
                 table=table,
-                path=f"s3://vf-data/{table}/",
+                path=f"s3://vf-data/{prefix}/",
                 columns_types=columns,
                 partitions_types={"dt": "string"},
             )

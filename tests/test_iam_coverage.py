@@ -141,8 +141,8 @@ def test_s3_calls_need_the_bucket_key_too():
 
 
 def test_an_athena_query_needs_the_catalog_the_lake_and_the_results_location(roles):
-    sql = "WITH b AS (SELECT * FROM readings_flagged WHERE batch_id = :batch_id) SELECT count(*) FROM b"
-    views = {"readings_flagged": {"processed", "anomaly_thresholds"}, "anomaly_thresholds": set()}
+    sql = "WITH b AS (SELECT * FROM flagged_files WHERE batch_id = :batch_id) SELECT count(*) FROM b"
+    views = {"flagged_files": {"processed_files", "anomaly_thresholds"}, "anomaly_thresholds": set()}
     where = {
         "workgroup": "vf",
         "database": "vf",
@@ -150,12 +150,12 @@ def test_an_athena_query_needs_the_catalog_the_lake_and_the_results_location(rol
         "results_prefix": "athena-results/",
     }
     query = athena_query("analyze", sql, views, **where)
-    assert query.params["objects"] == ["anomaly_thresholds", "processed", "readings_flagged"]
+    assert query.params["objects"] == ["anomaly_thresholds", "flagged_files", "processed_files"]
     assert missing([query], roles, ROLE_OF, REGION) == []
     without = {r: [s for s in st if s.sid not in ("Catalog", "QueryResults")] for r, st in roles.items()}
     gaps = missing([query], without, ROLE_OF, REGION)
     assert (
-        "analyze (vf-analyze): glue:GetTable on arn:aws:glue:us-east-1:123456789012:table/vf/readings_flagged"
+        "analyze (vf-analyze): glue:GetTable on arn:aws:glue:us-east-1:123456789012:table/vf/flagged_files"
         in gaps
     )
     assert any("s3:PutObject on arn:aws:s3:::vf-data/athena-results/" in g for g in gaps)

@@ -78,7 +78,7 @@ def test_every_sql_file_parses_as_athena_and_reports_translate():
     queries = load_all()
     for name in (
         "views/readings_flagged",
-        "report/batch_overview",
+        "report/batch_summary",
         "report/anomaly_rules",
         "report/top_users",
         "report/hourly_trend",
@@ -180,8 +180,14 @@ def test_nulls_and_an_empty_lake(tmp_path):
         {"n": 0, "m": None}
     ]
     assert engine.query("SELECT count(*) AS n FROM rejected").to_pylist() == [{"n": 0}]
-    params = {"batch_id": "x", "dt_from": "2026-01-01", "dt_to": "2026-01-02", "rejected_dt": "2026-01-01"}
-    (row,) = engine.run("report/batch_overview", params).to_pylist()
+    params = {
+        "batch_id": "x",
+        "dt_from": "2026-01-01",
+        "dt_to": "2026-01-02",
+        "rejected_dt": "2026-01-01",
+        "ingested_at": datetime(2026, 1, 2, tzinfo=timezone.utc),
+    }
+    (row,) = engine.run("report/batch_summary", params).to_pylist()
     assert row["readings"] == 0 and row["reject_rate"] is None and row["first_event"] is None
 
 

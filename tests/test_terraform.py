@@ -105,3 +105,16 @@ def test_glue_tables_match_the_parquet_contract():
     assert list(lake.items()) + lineage == expected_processed
     rejected_names = [*lake, "raw_line", "reasons", *(n for n, _ in lineage)]
     assert rejected_names == REJECTED_SCHEMA.names
+
+
+def test_commit_and_summary_tables_match_their_parquet_schemas():
+    """batch_commits and batch_summaries are written by vitalflow (validate/commit.py, aggregate):
+    the catalog must declare the columns those writers use, with Athena's types."""
+    from vitalflow.contract import COMMIT_SCHEMA, SUMMARY_SCHEMA
+
+    main = (TF / "main.tf").read_text()
+    athena = {"timestamp[us, tz=UTC]": "timestamp", "string": "string", "int64": "bigint", "double": "double"}
+    for local, schema in (("commit_cols", COMMIT_SCHEMA), ("summary_cols", SUMMARY_SCHEMA)):
+        line = main.split(f"{local} ", 1)[1].split("\n", 1)[0]
+        declared = re.findall(r'"(\w+):([\w<>]+)"', line)
+        assert declared == [(f.name, athena[str(f.type)]) for f in schema], local

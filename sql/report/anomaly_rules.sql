@@ -1,7 +1,7 @@
 -- One row per anomaly rule: readings that fired it, their share, and how many users they concern.
 WITH batch AS (
     SELECT *
-    FROM readings_flagged
+    FROM flagged_files
     WHERE batch_id = :batch_id AND dt BETWEEN :dt_from AND :dt_to
 ),
 

@@ -1,21 +1,15 @@
--- Earlier batches of the dataset and their anomaly rates, to tell whether the rate is rising.
--- The dt window bounds what Athena scans however large the lake grows.
-WITH earlier AS (
-    SELECT
-        batch_id,
-        min(ingested_at) AS ingested_at,
-        count(*) AS readings,
-        count_if(low_spo2 OR abnormal_heart_rate OR fever OR high_blood_pressure) AS anomalies
-    FROM readings_flagged
-    WHERE dt >= :history_from AND batch_id <> :batch_id AND ingested_at < :ingested_at
-    GROUP BY batch_id
-)
-
+-- Earlier batches and their anomaly rates, to tell whether the rate is rising. It reads the stored
+-- one-row summaries of the ingestion days in [history_from, history_to], never earlier readings,
+-- so what it scans does not grow with the lake.
 SELECT
     batch_id,
     ingested_at,
     readings,
-    CAST(anomalies AS double) / nullif(readings, 0) AS anomaly_rate
-FROM earlier
+    CAST(anomaly_readings AS double) / nullif(readings, 0) AS anomaly_rate
+FROM batch_summaries
+WHERE
+    dt BETWEEN :history_from AND :history_to
+    AND batch_id <> :batch_id
+    AND ingested_at < :ingested_at
 ORDER BY ingested_at DESC, batch_id
 LIMIT :history_n

@@ -3,7 +3,7 @@ SELECT
     date_trunc('hour', event_time) AS hour,
     count(*) AS readings,
     count_if(low_spo2 OR abnormal_heart_rate OR fever OR high_blood_pressure) AS anomalies
-FROM readings_flagged
+FROM flagged_files
 WHERE batch_id = :batch_id AND dt BETWEEN :dt_from AND :dt_to
 GROUP BY date_trunc('hour', event_time)
 ORDER BY hour

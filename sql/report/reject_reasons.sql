@@ -1,7 +1,7 @@
 -- Why rows were rejected: a row with several reasons counts once under each.
 WITH reasons AS (
     SELECT reason
-    FROM rejected
+    FROM rejected_files
     CROSS JOIN UNNEST(reasons) AS r (reason)
     WHERE batch_id = :batch_id AND dt = :rejected_dt
 )

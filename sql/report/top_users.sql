@@ -8,7 +8,7 @@ WITH per_user AS (
         count_if(abnormal_heart_rate) AS abnormal_heart_rate,
         count_if(fever) AS fever,
         count_if(high_blood_pressure) AS high_blood_pressure
-    FROM readings_flagged
+    FROM flagged_files
     WHERE batch_id = :batch_id AND dt BETWEEN :dt_from AND :dt_to
     GROUP BY user_id
 )

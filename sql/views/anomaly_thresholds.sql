@@ -1,4 +1,4 @@
--- The anomaly rule thresholds: the one place they live. readings_flagged applies them, and the
+-- The anomaly rule thresholds: the one place they live. flagged_files applies them, and the
 -- report reads them from here to label its rules, so a change here changes both.
 CREATE OR REPLACE VIEW anomaly_thresholds AS
 SELECT

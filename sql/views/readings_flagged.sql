@@ -1,21 +1,6 @@
--- Processed readings with one flag per anomaly rule, applying the thresholds of anomaly_thresholds.
--- Every report query reads this view, so the rules are defined once.
+-- Processed readings of committed batches with one flag per anomaly rule (see flagged_files):
+-- what users query, e.g. WHERE dt = '2026-11-22' AND low_spo2.
 CREATE OR REPLACE VIEW readings_flagged AS
-SELECT
-    p.event_time,
-    p.user_id,
-    p.heart_rate,
-    p.spo2,
-    p.steps,
-    p.temp_c,
-    p.systolic_bp,
-    p.diastolic_bp,
-    p.batch_id,
-    p.ingested_at,
-    p.dt,
-    p.spo2 < t.spo2_below AS low_spo2,
-    (p.heart_rate < t.heart_rate_below OR p.heart_rate > t.heart_rate_above) AS abnormal_heart_rate,
-    p.temp_c > t.temp_c_above AS fever,
-    (p.systolic_bp > t.systolic_bp_above OR p.diastolic_bp > t.diastolic_bp_above) AS high_blood_pressure
-FROM processed AS p
-CROSS JOIN anomaly_thresholds AS t
+SELECT f.*
+FROM flagged_files AS f
+WHERE f.batch_id IN (SELECT c.batch_id FROM batch_commits AS c)

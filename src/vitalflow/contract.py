@@ -78,3 +78,36 @@ REJECTED_SCHEMA = pa.schema(
 # Both tables are Hive-partitioned on ``dt`` (YYYY-MM-DD, UTC): event date for processed rows,
 # ingestion date for rejected rows (whose event_time may be unreadable).
 PARTITION_COLUMN = "dt"
+
+# On Athena the tables read every file under their prefix; users query views of committed batches
+# over them (``sql/views/processed.sql``, ``rejected.sql``). Locally the same names and views.
+FILES_TABLES: dict[str, str] = {"processed": "processed_files", "rejected": "rejected_files"}
+COMMITS_TABLE = "batch_commits"
+SUMMARIES_TABLE = "batch_summaries"
+
+# One marker per committed batch, written right after its manifest: the one object whose presence
+# makes a batch's rows visible through the committed views.
+COMMIT_SCHEMA = pa.schema(
+    [
+        pa.field("batch_id", pa.string(), nullable=False),
+        pa.field("committed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("rows_processed", pa.int64(), nullable=False),
+        pa.field("rows_rejected", pa.int64(), nullable=False),
+    ]
+)
+
+# One row per analysed batch (``sql/report/batch_summary.sql``), partitioned by ingestion date:
+# what later reports read for their history instead of earlier batches' readings.
+SUMMARY_SCHEMA = pa.schema(
+    [
+        pa.field("batch_id", pa.string(), nullable=False),
+        pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("readings", pa.int64()),
+        pa.field("users", pa.int64()),
+        pa.field("first_event", pa.timestamp("us", tz="UTC")),
+        pa.field("last_event", pa.timestamp("us", tz="UTC")),
+        pa.field("anomaly_readings", pa.int64()),
+        pa.field("rejected", pa.int64()),
+        pa.field("reject_rate", pa.float64()),
+    ]
+)

@@ -10,6 +10,8 @@ RAW = "raw/"
 PROCESSED = "processed/"
 REJECTED = "rejected/"
 MANIFESTS = "manifests/"
+COMMITS = "commits/"  # one marker per committed batch: what Athena's committed views read
+SUMMARIES = "summaries/"  # one row per analysed batch, partitioned by ingestion date
 STAGING = "_staging/"
 DOCS = "docs/"
 GX_VALIDATIONS = "gx/validations/"
@@ -22,6 +24,14 @@ def raw_key(name: str, received: datetime) -> str:
 
 def manifest_key(batch_id: str) -> str:
     return f"{MANIFESTS}{batch_id}.json"
+
+
+def commit_key(batch_id: str) -> str:
+    return f"{COMMITS}{batch_id}.parquet"
+
+
+def summary_key(dt: str, batch_id: str) -> str:
+    return f"{SUMMARIES}dt={dt}/{batch_id}.parquet"
 
 
 def data_key(table: str, dt: str, batch_id: str, part: int = 0) -> str:

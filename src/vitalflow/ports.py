@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,9 +54,16 @@ class ObjectStore(Protocol):
 
 
 class QueryEngine(Protocol):
-    """Runs Athena-dialect SQL over the lake's ``processed`` and ``rejected`` tables."""
+    """Runs Athena-dialect SQL over the lake's tables and the views in ``sql/views``."""
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table: ...
+
+    def for_report(self, manifest: Manifest, since: date) -> QueryEngine:
+        """An engine for one batch's report: this batch's rows and the summaries of ingestion days
+        from ``since``. The report's queries must answer over it exactly as over the whole lake; an
+        engine whose scans the queries' own predicates already bound (Athena) returns itself.
+        """
+        ...
 
 
 class Analyst(Protocol):

@@ -83,7 +83,7 @@ def analyze(runtime: Runtime, batch_id: str, *, deadline: float | None = None) -
     from vitalflow.aggregate import build_report  # sqlglot: not needed by the validation job
     from vitalflow.enrich import enrich
 
-    report = build_report(manifest, runtime.engine)
+    report = build_report(manifest, runtime.engine, summaries=runtime.store)
     record = enrich(manifest, report, runtime.analyst, runtime.fallback, runtime.results, deadline=deadline)
     runtime.bus.put(BATCH_ANALYZED, _analyzed(record))
     return record

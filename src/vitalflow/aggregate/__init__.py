@@ -2,16 +2,25 @@
 
 The same stored queries run on Athena or on DuckDB; only the engine passed in differs. Queries are
 bound to the batch and to the partitions its manifest lists, so they read only that batch's data.
+The comparison with earlier batches reads their one-row summaries (``batch_summary.sql``, stored
+once per batch under ``summaries/``), newest days first, so a report costs the same on the lake's
+first day and after years of batches.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vitalflow import lake
 from vitalflow.aggregate.queries import load_all
+from vitalflow.contract import SUMMARY_SCHEMA
 from vitalflow.exceptions import QueryError
 from vitalflow.models import (
     BatchReport,
@@ -23,15 +32,18 @@ from vitalflow.models import (
     RuleStat,
     UserAnomalies,
 )
-from vitalflow.ports import QueryEngine
+from vitalflow.ports import ObjectStore, QueryEngine
 
 RULES = ("low_spo2", "abnormal_heart_rate", "fever", "high_blood_pressure")
-HISTORY_DAYS = 90  # how far back the trend comparison looks, which also bounds what it scans
+HISTORY_DAYS = 90  # how far back the trend comparison looks at most
+# The history query reads the summaries of the last day first, and looks further back only when
+# it found too few batches: a busy lake reads a day of summaries, a quiet one up to 90 days.
+HISTORY_WINDOWS = (1, 7, 30, HISTORY_DAYS)
 
 
 def report_params(manifest: Manifest, *, top_users: int = 10, history_limit: int = 10) -> dict[str, Any]:
     """The named parameters every report query draws from, derived from the manifest alone."""
-    ingest_day = manifest.started_at.astimezone(timezone.utc).date()
+    ingest_day = _ingest_day(manifest)
     rejected_dt = _dt_of(manifest.rejected_files[0]) if manifest.rejected_files else ingest_day.isoformat()
     partitions = sorted(manifest.partitions) or [ingest_day.isoformat()]
     return {
@@ -42,18 +54,30 @@ def report_params(manifest: Manifest, *, top_users: int = 10, history_limit: int
         "top_n": top_users,
         "history_n": history_limit,
         "history_from": (ingest_day - timedelta(days=HISTORY_DAYS)).isoformat(),
+        "history_to": ingest_day.isoformat(),
         "ingested_at": manifest.started_at,
     }
 
 
 def build_report(
-    manifest: Manifest, engine: QueryEngine, *, history_limit: int = 10, top_users: int = 10
+    manifest: Manifest,
+    engine: QueryEngine,
+    *,
+    history_limit: int = 10,
+    top_users: int = 10,
+    summaries: ObjectStore | None = None,
 ) -> BatchReport:
+    """The batch's report; with ``summaries`` (the lake), its summary row is stored there too.
+
+    Storing the summary is idempotent (one object per batch, named by batch), so a replayed
+    analysis rewrites the same row instead of adding one.
+    """
     if manifest.status != "processed":
         raise QueryError(f"batch {manifest.batch_id} is {manifest.status}; there is nothing to aggregate")
     params = report_params(manifest, top_users=top_users, history_limit=history_limit)
-    run = _runner(engine, params)
-    (overview,) = run("report/batch_overview") or [{}]
+    ingest_day = _ingest_day(manifest)
+    run = _runner(engine.for_report(manifest, ingest_day - timedelta(days=HISTORY_DAYS)), params)
+    overview = _summary(run, manifest, summaries)
     readings = _int(overview.get("readings"))
     rejected = _int(overview.get("rejected"))
     anomalies = _int(overview.get("anomaly_readings"))
@@ -107,18 +131,64 @@ def build_report(
                 readings=_int(h["readings"]),
                 anomaly_rate=float(h["anomaly_rate"] or 0.0),
             )
-            for h in reversed(run("report/batch_history"))
+            for h in reversed(_history(run, ingest_day, history_limit))
         ],
         generated_at=datetime.now(timezone.utc),
     )
 
 
+def summarize(manifest: Manifest, engine: QueryEngine, store: ObjectStore | None = None) -> dict[str, Any]:
+    """The batch's summary row (``batch_summary.sql``), stored in ``store`` when one is given."""
+    run = _runner(engine.for_report(manifest, _ingest_day(manifest)), report_params(manifest))
+    return _summary(run, manifest, store)
+
+
+def _summary(run: Any, manifest: Manifest, store: ObjectStore | None) -> dict[str, Any]:
+    (row,) = run("report/batch_summary") or [{}]
+    if store is not None:
+        write_summary(store, manifest, row)
+    return dict(row)
+
+
+def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]) -> str:
+    """Store the batch's summary row (``batch_summary.sql``) as one Parquet object; returns its key."""
+    values = {
+        "batch_id": manifest.batch_id,
+        "ingested_at": _utc(row.get("ingested_at")) or manifest.started_at,
+        "first_event": _utc(row.get("first_event")),
+        "last_event": _utc(row.get("last_event")),
+        "reject_rate": None if row.get("reject_rate") is None else float(row["reject_rate"]),
+        **{name: _int(row.get(name)) for name in ("readings", "users", "anomaly_readings", "rejected")},
+    }
+    table = pa.Table.from_pylist([values], schema=SUMMARY_SCHEMA)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    key = lake.summary_key(_ingest_day(manifest).isoformat(), manifest.batch_id)
+    store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+    return key
+
+
+def _history(run: Any, ingest_day: date, limit: int) -> list[dict[str, Any]]:
+    """The newest earlier batches, looking back a day first and further only while too few are found."""
+    rows: list[dict[str, Any]] = []
+    for days in HISTORY_WINDOWS:
+        rows = run("report/batch_history", history_from=(ingest_day - timedelta(days=days)).isoformat())
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _ingest_day(manifest: Manifest) -> date:
+    return manifest.started_at.astimezone(timezone.utc).date()
+
+
 def _runner(engine: QueryEngine, params: Mapping[str, Any]) -> Any:
     queries = load_all()
 
-    def run(name: str) -> list[dict[str, Any]]:
+    def run(name: str, **overrides: Any) -> list[dict[str, Any]]:
         query = queries[name]
-        return list(engine.query(query.athena, {k: params[k] for k in query.params}).to_pylist())
+        given = {**params, **overrides}
+        return list(engine.query(query.athena, {k: given[k] for k in query.params}).to_pylist())
 
     return run
 

@@ -2,8 +2,6 @@
 
 Translating at load time means a statement the local engine cannot run identically fails when the
 engine starts (``TranslationError``), not silently with a different answer in the middle of a report.
-DDL under ``sql/ddl/`` is Athena-only (locally the tables are views over committed files), so it is
-parsed but not translated.
 """
 
 from __future__ import annotations
@@ -11,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import re
 
 import sqlglot
 from sqlglot import exp
@@ -28,7 +28,7 @@ class Query:
     name: str  # e.g. "report/batch_overview"
     path: Path
     athena: str  # the file's text, as Athena runs it
-    duckdb: str | None  # the translation, None for Athena-only DDL
+    duckdb: str  # the translation
     params: frozenset[str]  # named parameters (":batch_id" -> "batch_id")
 
 
@@ -54,13 +54,12 @@ def parameters(sql: str, *, source: str = "<query>") -> frozenset[str]:
 def load(path: Path, root: Path = SQL_DIR) -> Query:
     text = path.read_text(encoding="utf-8")
     name = path.relative_to(root).with_suffix("").as_posix() if path.is_relative_to(root) else path.stem
-    athena_only = path.parent.name == "ddl"
     params = parameters(text, source=str(path))
     return Query(
         name=name,
         path=path,
         athena=text,
-        duckdb=None if athena_only else translate(text, source=str(path)),
+        duckdb=translate(text, source=str(path)),
         params=params,
     )
 
@@ -69,6 +68,31 @@ def load(path: Path, root: Path = SQL_DIR) -> Query:
 def load_all(root: Path = SQL_DIR) -> dict[str, Query]:
     """Every statement under ``root``, by name; fails on the first that does not parse or translate."""
     return {q.name: q for q in (load(p, root) for p in sorted(root.rglob("*.sql")))}
+
+
+def view_queries(root: Path = SQL_DIR) -> list[Query]:
+    """The views of ``sql/views`` in dependency order: a view that reads another comes after it."""
+    views = {q.name.split("/", 1)[1]: q for q in load_all(root).values() if q.name.startswith("views/")}
+    ordered: list[Query] = []
+
+    def visit(name: str, path: tuple[str, ...] = ()) -> None:
+        if name in path:
+            raise QueryError(f"views read each other in a cycle: {' -> '.join((*path, name))}")
+        if views[name] in ordered:
+            return
+        for other in views:
+            if other != name and re.search(rf"\b{re.escape(other)}\b", _code(views[name].athena)):
+                visit(other, (*path, name))
+        ordered.append(views[name])
+
+    for name in sorted(views):
+        visit(name)
+    return ordered
+
+
+def _code(sql: str) -> str:
+    """The SQL without its comments (a comment may name another view)."""
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
 
 
 def _first(exc: Exception) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vitalflow.config import Settings
+from vitalflow.contract import FILES_TABLES
 from vitalflow.models import Manifest
 
 
@@ -21,14 +22,15 @@ class GlueCatalog:
     def register(self, manifest: Manifest) -> None:
         import awswrangler as wr  # the Glue job only; the Lambdas' runtimes never register
 
-        for table, keys in (("processed", manifest.processed_files), ("rejected", manifest.rejected_files)):
+        for prefix, keys in (("processed", manifest.processed_files), ("rejected", manifest.rejected_files)):
+            table = FILES_TABLES[prefix]
             partitions = sorted({key.split("dt=", 1)[1].split("/", 1)[0] for key in keys})
             if not partitions:
                 continue
             existing = set(
                 wr.catalog.get_partitions(database=self.database, table=table, boto3_session=self.session)
             )
-            wanted = {f"s3://{self.bucket}/{table}/dt={dt}/": [dt] for dt in partitions}
+            wanted = {f"s3://{self.bucket}/{prefix}/dt={dt}/": [dt] for dt in partitions}
             new = {location: values for location, values in wanted.items() if location not in existing}
             if new:
                 wr.catalog.add_parquet_partitions(

@@ -1,8 +1,14 @@
 """DuckDB over the local lake, answering the same Athena SQL as the deployed pipeline.
 
-``processed`` and ``rejected`` are views over exactly the files that committed manifests list, so
-a batch becomes visible to queries all at once, and a crashed batch's files never do. The views
-in ``sql/views/`` are then created from their translated text, as Athena creates them.
+The tables are those of the Glue catalog: ``processed_files`` and ``rejected_files`` (here over
+exactly the files that committed manifests list, so a crashed batch's files never show, even
+there), ``batch_commits`` (the committed batches) and ``batch_summaries`` (one row per analysed
+batch). The views in ``sql/views/`` are then created from their translated text, as Athena
+creates them: ``processed``, ``rejected`` and ``readings_flagged`` show committed batches only.
+
+A report reads one batch and the summaries of recent days, so ``for_report`` gives it an engine
+over just those files: what the report costs does not grow with the lake (no listing of it, no
+reading of every manifest).
 
 The engine plays Athena's role for ``vitalflow query``, where the SQL comes from a user, so it is
 read-only in two independent ways. Only read statements are accepted (checked on the Athena text
@@ -20,6 +26,8 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +38,21 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
 from vitalflow import lake
-from vitalflow.aggregate.queries import ATHENA, SQL_DIR, load_all, parameters, translate
-from vitalflow.contract import PARTITION_COLUMN, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.aggregate.queries import ATHENA, SQL_DIR, load_all, parameters, translate, view_queries
+from vitalflow.contract import (
+    COMMIT_SCHEMA,
+    COMMITS_TABLE,
+    FILES_TABLES,
+    PARTITION_COLUMN,
+    PROCESSED_SCHEMA,
+    REJECTED_SCHEMA,
+    SUMMARIES_TABLE,
+    SUMMARY_SCHEMA,
+)
 from vitalflow.exceptions import QueryError
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.manifests import committed_manifests
+from vitalflow.models import Manifest
 
 ALLOWED = "only read statements can run here: SELECT (with WITH, VALUES, UNION ...) or DESCRIBE"
 # How a read statement may start, in Athena SQL; DuckDB then confirms it is a SELECT.
@@ -47,59 +65,121 @@ _READ_STARTS = {
 }
 
 
+@dataclass(frozen=True)
+class Tables:
+    """The files (lake keys) behind each catalog table, and the committed batch ids."""
+
+    processed: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    summaries: list[str] = field(default_factory=list)
+    commits: list[str] = field(default_factory=list)
+
+
 class DuckDBEngine:
     def __init__(
-        self, store: LocalObjectStore, *, sql_root: Path = SQL_DIR, threads: int | None = None
+        self,
+        store: LocalObjectStore,
+        *,
+        sql_root: Path = SQL_DIR,
+        threads: int | None = None,
+        tables: Tables | None = None,
     ) -> None:
+        """``tables``: a fixed set of files (``for_report``); by default the whole committed lake."""
         self.store = store
         self.sql_root = sql_root
         self.threads = threads
+        self._fixed = tables
         # DuckDB may spill to disk; its temp folder is the one place it can still write, so it is private
         self._tmp = tempfile.mkdtemp(prefix="vitalflow-duckdb-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
-        self.con: duckdb.DuckDBPyConnection | None = None
-        self._keep: list[Any] = []  # arrow tables backing empty views must outlive the views
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._keep: list[Any] = []  # arrow tables backing views must outlive the views
         self._seen: int | None = None
-        self.refresh()
+        load_all(sql_root)  # a statement that does not parse or translate fails here, not mid-report
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, made on first use: an engine only used ``for_report`` never lists the lake."""
+        if self._con is None or self._manifests_version() != self._seen:  # a batch was committed since
+            self.refresh()
+        assert self._con is not None
+        return self._con
+
+    def for_report(self, manifest: Manifest, since: date) -> DuckDBEngine:
+        """An engine over this batch's files and the summaries of ingestion days ``since`` to its own.
+
+        The report's queries filter on the batch and on those days, so they answer exactly as over
+        the whole lake; the engine just never lists or opens anything else.
+        """
+        until = manifest.started_at.astimezone(timezone.utc).date()
+        days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
+        summaries = [
+            key
+            for day in days
+            for key in self.store.list_keys(f"{lake.SUMMARIES}dt={day.isoformat()}/")
+            if key.endswith(".parquet")
+        ]
+        tables = Tables(
+            processed=list(manifest.processed_files),
+            rejected=list(manifest.rejected_files),
+            summaries=summaries,
+            commits=[manifest.batch_id],
+        )
+        return DuckDBEngine(self.store, sql_root=self.sql_root, threads=self.threads, tables=tables)
 
     def refresh(self) -> None:
-        """A new locked connection whose table views cover the committed manifests, plus ``sql/views``."""
+        """A new locked connection whose tables cover the committed lake, plus ``sql/views``."""
         self._seen = self._manifests_version()
-        processed, rejected = self._committed_files()
+        tables = self._fixed or self._committed()
+        paths = {
+            name: [str(self.store.path(k)) for k in keys]
+            for name, keys in (
+                ("processed", tables.processed),
+                ("rejected", tables.rejected),
+                ("summaries", tables.summaries),
+            )
+        }
         con = duckdb.connect(":memory:")
         try:
             con.execute("SET TimeZone = 'UTC'")  # Athena's session time zone
             if self.threads:
                 con.execute("SET threads = ?", [self.threads])
             con.execute("SET temp_directory = ?", [self._tmp])
-            con.execute("SET allowed_paths = ?", [sorted(processed + rejected)])
+            con.execute("SET allowed_paths = ?", [sorted(p for files in paths.values() for p in files)])
+            commits = pa.table({"batch_id": pa.array(tables.commits, COMMIT_SCHEMA.field("batch_id").type)})
+            con.from_arrow(commits).create_view(COMMITS_TABLE, replace=True)
             keep = [
-                self._view(con, "processed", processed, PROCESSED_SCHEMA),
-                self._view(con, "rejected", rejected, REJECTED_SCHEMA),
+                commits,
+                self._view(con, FILES_TABLES["processed"], paths["processed"], PROCESSED_SCHEMA),
+                self._view(con, FILES_TABLES["rejected"], paths["rejected"], REJECTED_SCHEMA),
+                self._view(con, SUMMARIES_TABLE, paths["summaries"], SUMMARY_SCHEMA),
             ]
-            for query in load_all(self.sql_root).values():
-                if query.name.startswith("views/") and query.duckdb:
+            for query in view_queries(self.sql_root):
+                if query.duckdb:
                     con.execute(query.duckdb)
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
         except BaseException:
             con.close()
             raise
-        if self.con is not None:
-            self.con.close()
-        self.con = con
+        if self._con is not None:
+            self._con.close()
+        self._con = con
         self._keep = [table for table in keep if table is not None]
 
-    def _committed_files(self) -> tuple[list[str], list[str]]:
-        """Local paths of the files that valid manifests of processed batches list."""
+    def _committed(self) -> Tables:
+        """The files that valid manifests of processed batches list, and those batches' summaries."""
         processed: list[str] = []
         rejected: list[str] = []
+        commits: list[str] = []
         present = {*self.store.list_keys(lake.PROCESSED), *self.store.list_keys(lake.REJECTED)}
         for manifest in committed_manifests(self.store, present=present):
             if manifest.status == "processed":
-                processed += [str(self.store.path(k)) for k in manifest.processed_files]
-                rejected += [str(self.store.path(k)) for k in manifest.rejected_files]
-        return processed, rejected
+                processed += manifest.processed_files
+                rejected += manifest.rejected_files
+                commits.append(manifest.batch_id)
+        summaries = [k for k in self.store.list_keys(lake.SUMMARIES) if _is_partition_file(k)]
+        return Tables(processed=processed, rejected=rejected, summaries=summaries, commits=commits)
 
     @staticmethod
     def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> Any:
@@ -118,15 +198,15 @@ class DuckDBEngine:
         return empty
 
     def _manifests_version(self) -> int:
+        if self._fixed is not None:
+            return 0  # a fixed set of files never changes
         folder = self.store.path(lake.MANIFESTS)
         return folder.stat().st_mtime_ns if folder.is_dir() else 0
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run one Athena-dialect read statement with named parameters (``:name``)."""
         _require_read(sql)
-        if self._manifests_version() != self._seen:  # a batch was committed since the views were made
-            self.refresh()
-        assert self.con is not None
+        con = self.con
         wanted = parameters(sql)
         given = dict(params or {})
         missing = sorted(wanted - given.keys())
@@ -135,7 +215,7 @@ class DuckDBEngine:
         translated = translate(sql)
         _require_read_duckdb(translated)
         try:
-            relation = self.con.sql(translated, params={k: given[k] for k in wanted})
+            relation = con.sql(translated, params={k: given[k] for k in wanted})
             if relation is None:  # unreachable for a SELECT; never run anything else
                 raise QueryError(ALLOWED)
             return _athena_integers(relation.to_arrow_table(), [str(t) for t in relation.types])
@@ -155,9 +235,15 @@ class DuckDBEngine:
         return self.query(queries[name].athena, params)
 
     def close(self) -> None:
-        if self.con is not None:
-            self.con.close()
+        if self._con is not None:
+            self._con.close()
         self._cleanup()
+
+
+def _is_partition_file(key: str) -> bool:
+    """``<table>/dt=YYYY-MM-DD/<name>.parquet``: what a Hive-partitioned Glue table reads."""
+    parts = key.split("/")
+    return len(parts) == 3 and parts[1].startswith("dt=") and parts[2].endswith(".parquet")
 
 
 def _require_read(sql: str) -> None:

@@ -24,7 +24,7 @@ from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
 from vitalflow.validate import prepare
-from vitalflow.validate.commit import publish
+from vitalflow.validate.commit import mark_committed, publish
 from vitalflow.validate.docs import merge_results, publish_docs
 from vitalflow.validate.memory import MemoryGuard
 from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
@@ -68,7 +68,10 @@ def validate_batch(
         batch_id = lake.batch_id_for(scan.sha256)
         existing = read_manifest(store, batch_id)
         if existing is not None and existing.status == "processed":
-            log.info("batch %s already processed; nothing written", batch_id)
+            if mark_committed(store, existing):  # a crash fell between manifest and marker
+                log.info("batch %s was committed but not yet visible; marked it visible", batch_id)
+            else:
+                log.info("batch %s already processed; nothing written", batch_id)
             return Validated(existing, duplicate=True)
         hashed = time.perf_counter() - clock
         batch_dir = workdir / batch_id
@@ -238,6 +241,7 @@ def _failed(
     batch_id = lake.batch_id_for(sha256)
     existing = read_manifest(store, batch_id)
     if existing is not None and existing.status == "processed":
+        mark_committed(store, existing)
         return Validated(existing, duplicate=True)
     manifest = Manifest(
         batch_id=batch_id,

@@ -4,14 +4,26 @@ Protocol: (1) an intent record lists every key this attempt may write, together 
 crashed earlier attempt had announced; (2) the Parquet files are published under names fixed by
 batch id and partition, so a rerun overwrites rather than adds; (3) keys announced earlier but
 not produced now are deleted; (4) the manifest is written: this single-object write is the commit
-point, and readers only trust files a manifest lists; (5) the intent record is removed.
+point, and readers only trust files a manifest lists; (5) the commit marker is written
+(``commits/<batch>.parquet``, one object): on Athena the tables read every file under their
+prefix, and the views users query (``processed``, ``rejected``, ``readings_flagged``) show a batch
+only once its marker exists, so the batch appears there all at once; (6) the intent record is removed.
+
+A crash between (4) and (5) leaves a committed batch that the views do not show yet: a rerun finds
+the manifest, writes the marker (``mark_committed``) and announces the batch again.
 """
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import datetime, timezone
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from vitalflow import lake
+from vitalflow.contract import COMMIT_SCHEMA
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
@@ -33,4 +45,22 @@ def publish(store: ObjectStore, batch_id: str, files: list[WrittenFile], manifes
         store.put_file(written.path, written.key)
     store.delete(sorted(earlier - produced))
     write_manifest(store, manifest)
+    mark_committed(store, manifest)
     store.delete([key])
+
+
+def mark_committed(store: ObjectStore, manifest: Manifest) -> bool:
+    """Write the batch's commit marker unless it exists; True when it was written now."""
+    key = lake.commit_key(manifest.batch_id)
+    if store.exists(key):
+        return False
+    row = {
+        "batch_id": [manifest.batch_id],
+        "committed_at": [manifest.finished_at or datetime.now(timezone.utc)],
+        "rows_processed": [manifest.rows_processed],
+        "rows_rejected": [manifest.rows_rejected],
+    }
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(row, schema=COMMIT_SCHEMA), buffer, compression="zstd")
+    store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+    return True

@@ -7,7 +7,15 @@ locals {
   region     = data.aws_region.current.name
   catalog    = "arn:aws:glue:${local.region}:${local.account}:catalog"
   database   = "arn:aws:glue:${local.region}:${local.account}:database/${var.database_name}"
-  table_arns = [for t in keys(var.tables) : "arn:aws:glue:${local.region}:${local.account}:table/${var.database_name}/${t}"]
+  table_arns = [for t, spec in var.tables : "arn:aws:glue:${local.region}:${local.account}:table/${var.database_name}/${t}" if spec.registered]
+  projection = {
+    "projection.enabled"          = "true"
+    "projection.dt.type"          = "date"
+    "projection.dt.format"        = "yyyy-MM-dd"
+    "projection.dt.range"         = "2000-01-01,NOW+1DAYS"
+    "projection.dt.interval"      = "1"
+    "projection.dt.interval.unit" = "DAYS"
+  }
 }
 
 resource "aws_glue_catalog_database" "this" {
@@ -15,34 +23,33 @@ resource "aws_glue_catalog_database" "this" {
   description = "vitalflow health-vitals lake"
 }
 
+# Each table reads every file under its prefix. Users query the views of committed batches over them
+# (sql/views, created by the analyze function), never an unfinished run's files.
 resource "aws_glue_catalog_table" "this" {
   for_each      = var.tables
   name          = each.key
   database_name = aws_glue_catalog_database.this.name
   table_type    = "EXTERNAL_TABLE"
-  parameters = {
-    "classification"              = "parquet"
-    "projection.enabled"          = "true"
-    "projection.dt.type"          = "date"
-    "projection.dt.format"        = "yyyy-MM-dd"
-    "projection.dt.range"         = "2000-01-01,NOW+1DAYS"
-    "projection.dt.interval"      = "1"
-    "projection.dt.interval.unit" = "DAYS"
-    "storage.location.template"   = "s3://${var.data_bucket}/${each.key}/dt=$${dt}/"
-  }
-  partition_keys {
-    name = "dt"
-    type = "string"
+  parameters = merge(
+    { "classification" = "parquet" },
+    each.value.partitioned ? merge(local.projection, { "storage.location.template" = "s3://${var.data_bucket}/${each.value.prefix}/dt=$${dt}/" }) : {},
+  )
+  dynamic "partition_keys" {
+    for_each = each.value.partitioned ? ["dt"] : []
+    content {
+      name = partition_keys.value
+      type = "string"
+    }
   }
   storage_descriptor {
-    location      = "s3://${var.data_bucket}/${each.key}/"
+    location      = "s3://${var.data_bucket}/${each.value.prefix}/"
     input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
     ser_de_info {
       serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     }
     dynamic "columns" {
-      for_each = each.value
+      for_each = each.value.columns
       content {
         name = columns.value.name
         type = columns.value.type
@@ -132,7 +139,7 @@ data "aws_iam_policy_document" "job" {
   statement {
     sid       = "WriteLake"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [for p in ["processed", "rejected", "manifests", "_staging", "gx"] : "arn:aws:s3:::${var.data_bucket}/${p}/*"]
+    resources = [for p in ["processed", "rejected", "manifests", "commits", "_staging", "gx"] : "arn:aws:s3:::${var.data_bucket}/${p}/*"]
   }
   statement {
     sid       = "ListLake"

@@ -13,8 +13,13 @@ variable "database_name" {
 }
 
 variable "tables" {
-  description = "Lake tables and their columns (partitioned by dt, Parquet, partition projection)."
-  type        = map(list(object({ name = string, type = string })))
+  description = "Lake tables (Parquet) by name: the prefix under the data bucket they read, whether they are partitioned by dt (partition projection), whether the job registers their partitions, and their columns."
+  type = map(object({
+    prefix      = string
+    partitioned = bool
+    registered  = bool
+    columns     = list(object({ name = string, type = string }))
+  }))
 }
 
 variable "data_bucket" {

@@ -1,4 +1,6 @@
--- One row: how big the batch is, who it covers, when, and how much of it was rejected.
+-- One row per batch: how big it is, who it covers, when, and how much was rejected and anomalous.
+-- The analyze stage stores this row under summaries/ once per batch, so that later reports compare
+-- against earlier batches by reading these rows, never the earlier batches' readings.
 WITH readings AS (
     SELECT
         count(*) AS readings,
@@ -6,17 +8,19 @@ WITH readings AS (
         min(event_time) AS first_event,
         max(event_time) AS last_event,
         count_if(low_spo2 OR abnormal_heart_rate OR fever OR high_blood_pressure) AS anomaly_readings
-    FROM readings_flagged
+    FROM flagged_files
     WHERE batch_id = :batch_id AND dt BETWEEN :dt_from AND :dt_to
 ),
 
 rejects AS (
     SELECT count(*) AS rejected
-    FROM rejected
+    FROM rejected_files
     WHERE batch_id = :batch_id AND dt = :rejected_dt
 )
 
 SELECT
+    :batch_id AS batch_id,
+    :ingested_at AS ingested_at,
     readings.readings,
     readings.users,
     readings.first_event,
