@@ -35,7 +35,8 @@ def test_views_are_created_in_dependency_order(athena) -> None:
     ids = engine.ensure_views()
     sent = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids]
     created = [s.split("VIEW", 1)[1].split()[0] for s in sent]
-    assert sorted(created) == ["anomaly_thresholds", "flagged_files", "processed", "readings_flagged", "rejected"]
+    views = ["anomaly_thresholds", "flagged_files", "processed", "readings_flagged", "rejected"]
+    assert sorted(created) == views
     before = {name: position for position, name in enumerate(created)}
     # each view after the views it reads
     assert before["anomaly_thresholds"] < before["flagged_files"] < before["readings_flagged"]

@@ -7,7 +7,10 @@ tables, DuckDB views and the validation job agree without talking to each other.
 
 from __future__ import annotations
 
+import io
+
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 DATASET = "health_vitals"
 
@@ -111,3 +114,11 @@ SUMMARY_SCHEMA = pa.schema(
         pa.field("reject_rate", pa.float64()),
     ]
 )
+
+
+def one_row_parquet(table: pa.Table) -> bytes:
+    """A marker or summary as a small Parquet object. Statistics and the Arrow schema copy would
+    outweigh the row, and every report reads a few dozen of these."""
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", write_statistics=False, store_schema=False)
+    return buffer.getvalue()

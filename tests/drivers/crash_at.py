@@ -33,6 +33,17 @@ def die_after(obj: Any, name: str, when: Any = lambda *a, **k: True, nth: int = 
     setattr(obj, name, wrapper)
 
 
+def die_before(obj: Any, name: str, when: Any) -> None:
+    original = getattr(obj, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if when(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(*args, **kwargs)
+
+    setattr(obj, name, wrapper)
+
+
 def main() -> None:
     point, home, source = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     runtime = local_runtime(Settings(home=home, chunk_rows=500))
@@ -40,6 +51,9 @@ def main() -> None:
     points = {
         "uploaded": lambda: die_after(store, "put_file"),
         "first_file_published": lambda: die_after(store, "put_file", nth=2),
+        "files_published": lambda: die_before(  # every data file in place, no manifest yet
+            store, "put_bytes", lambda key, *a, **k: key.startswith("manifests/")
+        ),
         "manifest_written": lambda: die_after(
             store, "put_bytes", lambda key, *a, **k: key.startswith("manifests/")
         ),

@@ -9,18 +9,16 @@ first day and after years of batches.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from vitalflow import lake
 from vitalflow.aggregate.queries import load_all
-from vitalflow.contract import SUMMARY_SCHEMA
+from vitalflow.contract import SUMMARY_SCHEMA, one_row_parquet
 from vitalflow.exceptions import QueryError
 from vitalflow.models import (
     BatchReport,
@@ -36,9 +34,6 @@ from vitalflow.ports import ObjectStore, QueryEngine
 
 RULES = ("low_spo2", "abnormal_heart_rate", "fever", "high_blood_pressure")
 HISTORY_DAYS = 90  # how far back the trend comparison looks at most
-# The history query reads the summaries of the last day first, and looks further back only when
-# it found too few batches: a busy lake reads a day of summaries, a quiet one up to 90 days.
-HISTORY_WINDOWS = (1, 7, 30, HISTORY_DAYS)
 
 
 def report_params(manifest: Manifest, *, top_users: int = 10, history_limit: int = 10) -> dict[str, Any]:
@@ -160,22 +155,23 @@ def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]
         "reject_rate": None if row.get("reject_rate") is None else float(row["reject_rate"]),
         **{name: _int(row.get(name)) for name in ("readings", "users", "anomaly_readings", "rejected")},
     }
-    table = pa.Table.from_pylist([values], schema=SUMMARY_SCHEMA)
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
     key = lake.summary_key(_ingest_day(manifest).isoformat(), manifest.batch_id)
-    store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+    table = pa.Table.from_pylist([values], schema=SUMMARY_SCHEMA)
+    store.put_bytes(key, one_row_parquet(table), "application/vnd.apache.parquet")
     return key
 
 
 def _history(run: Any, ingest_day: date, limit: int) -> list[dict[str, Any]]:
-    """The newest earlier batches, looking back a day first and further only while too few are found."""
-    rows: list[dict[str, Any]] = []
-    for days in HISTORY_WINDOWS:
-        rows = run("report/batch_history", history_from=(ingest_day - timedelta(days=days)).isoformat())
-        if len(rows) >= limit:
-            break
-    return rows
+    """The newest earlier batches: the summaries of the last day, and when that day holds too few,
+    of as many days as the rate found suggests (twice over), up to ``HISTORY_DAYS``.
+
+    A busy lake reads one day of summaries, a quiet one a few weeks; never more than two queries.
+    """
+    rows = run("report/batch_history", history_from=(ingest_day - timedelta(days=1)).isoformat())
+    if len(rows) >= limit:
+        return list(rows)
+    days = HISTORY_DAYS if not rows else min(HISTORY_DAYS, -(-2 * limit // len(rows)))
+    return list(run("report/batch_history", history_from=(ingest_day - timedelta(days=days)).isoformat()))
 
 
 def _ingest_day(manifest: Manifest) -> date:

@@ -6,11 +6,10 @@ engine starts (``TranslationError``), not silently with a different answer in th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import re
 
 import sqlglot
 from sqlglot import exp

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from vitalflow.runtime import Runtime, analyst_for
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from vitalflow.models import Manifest
 
 
 class LazyAthenaEngine:
@@ -40,6 +43,10 @@ class LazyAthenaEngine:
             self._engine = AthenaEngine(self.settings, boto3_session=self.session)
         table: pa.Table = self._engine.query(sql, params)
         return table
+
+    def for_report(self, manifest: Manifest, since: date) -> LazyAthenaEngine:
+        """Itself: the report's own predicates (batch, dt) bound what Athena scans."""
+        return self
 
 
 def aws_runtime(settings: Settings, boto3_session: Any = None) -> Runtime:

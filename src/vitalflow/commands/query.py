@@ -15,9 +15,11 @@ from vitalflow.local.query_engine import DuckDBEngine
 
 DESCRIPTION = """\
 Read-only SQL (Athena dialect) over the local lake's committed batches, as Athena answers it on
-AWS. Tables: processed, rejected, and the views in sql/views (readings_flagged,
-anomaly_thresholds). Only read statements run: SELECT (with WITH, VALUES, UNION ...) and
-DESCRIBE; the query cannot read or write files, only the tables and views."""
+AWS. Views of committed batches: processed, rejected, readings_flagged (and anomaly_thresholds,
+flagged_files, from sql/views); tables: processed_files, rejected_files (on Athena these also
+read a crashed run's files), batch_commits, batch_summaries (one row per analysed batch). Only
+read statements run: SELECT (with WITH, VALUES, UNION ...) and DESCRIBE; the query cannot read
+or write files, only the tables and views."""
 
 FORMATS_EPILOG = """\
 output formats:

@@ -15,15 +15,13 @@ the manifest, writes the marker (``mark_committed``) and announces the batch aga
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime, timezone
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from vitalflow import lake
-from vitalflow.contract import COMMIT_SCHEMA
+from vitalflow.contract import COMMIT_SCHEMA, one_row_parquet
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
@@ -60,7 +58,6 @@ def mark_committed(store: ObjectStore, manifest: Manifest) -> bool:
         "rows_processed": [manifest.rows_processed],
         "rows_rejected": [manifest.rows_rejected],
     }
-    buffer = io.BytesIO()
-    pq.write_table(pa.table(row, schema=COMMIT_SCHEMA), buffer, compression="zstd")
-    store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+    marker = one_row_parquet(pa.table(row, schema=COMMIT_SCHEMA))
+    store.put_bytes(key, marker, "application/vnd.apache.parquet")
     return True

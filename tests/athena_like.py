@@ -1,0 +1,53 @@
+"""The lake as Athena's tables read it, on DuckDB: every Parquet file under each table's prefix,
+committed or not (Hive tables have no notion of a commit), then the views of sql/views.
+
+moto runs no SQL, so this is how a test sees what a user of the deployment would: the same view
+statements Athena is given, over the same files, with Athena's reading rule for tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from iam_calls import LAKE_TABLES
+from vitalflow.aggregate.queries import view_queries
+from vitalflow.contract import COMMIT_SCHEMA, PROCESSED_SCHEMA, REJECTED_SCHEMA, SUMMARY_SCHEMA
+
+SCHEMAS = {
+    "processed_files": PROCESSED_SCHEMA,
+    "rejected_files": REJECTED_SCHEMA,
+    "batch_commits": COMMIT_SCHEMA,
+    "batch_summaries": SUMMARY_SCHEMA,
+}
+PARTITIONED = {"processed_files", "rejected_files", "batch_summaries"}
+
+
+def athena_like(root: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    for table, prefix in LAKE_TABLES.items():
+        files = sorted(
+            str(p) for p in (root / prefix).rglob("*.parquet") if not p.name.startswith((".", "_"))
+        )
+        if files:
+            hive = "true" if table in PARTITIONED else "false"
+            sql = f"SELECT * FROM read_parquet($files, hive_partitioning = {hive}, hive_types_autocast = 0)"
+            con.sql(sql, params={"files": files}).create_view(table)
+        else:
+            schema = SCHEMAS[table]
+            if table in PARTITIONED:
+                schema = schema.append(pa.field("dt", pa.string()))
+            con.register("empty", schema.empty_table())
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM empty")
+            con.unregister("empty")
+    for query in view_queries():
+        con.execute(query.duckdb)
+    return con
+
+
+def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    (n,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(n)
