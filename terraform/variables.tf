@@ -81,7 +81,7 @@ variable "reject_rate_alarm_percent" {
 }
 
 variable "athena_bytes_scanned_cutoff" {
-  description = "Per-query scan limit of the workgroup, in bytes."
+  description = "Per-query scan limit of the workgroup, in bytes. A report query reads one batch and at most 90 days of one-row summaries, whatever the lake's age, so the default leaves more than 10x headroom for a 20M-row batch (tests/test_lake_age.py); it caps users' ad-hoc scans."
   type        = number
   default     = 10737418240
 }

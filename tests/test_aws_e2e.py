@@ -345,6 +345,11 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     assert sorted(v[0] for v in partitions.values()) == sorted(record["manifest"]["partitions"])
     docs = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=DOCS)["Contents"]]
     assert "docs/index.html" in docs and any(k.endswith(f"{batch_id}.html") for k in docs)
+    # the commit marker (what the views users query read) and the summary (what later reports read)
+    lake_keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=DATA)["Contents"]]
+    assert f"commits/{batch_id}.parquet" in lake_keys
+    (summary,) = [k for k in lake_keys if k.startswith("summaries/")]
+    assert summary.endswith(f"/{batch_id}.parquet") and summary.startswith("summaries/dt=")
     (mail,) = sent_emails()
     message = email.message_from_string(raw_text(mail), policy=email.policy.default)
     assert batch_id in message["Subject"]

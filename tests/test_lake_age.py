@@ -102,3 +102,45 @@ def test_the_summary_is_stored_once_per_batch_and_replays_rewrite_it(tmp_path):
     (row,) = first
     assert (row["readings"], row["rejected"], row["anomaly_readings"], row["users"]) == (12, 1, 3, 12)
     assert row["batch_id"] == manifest.batch_id and row["ingested_at"] == START
+
+
+def test_the_athena_scan_cutoff_leaves_headroom_for_the_largest_batch(tmp_path):
+    """The workgroup cancels (and bills) any query past its cutoff: the report's largest query for
+    the largest batch the Python shell job takes (~20M rows, README) must stay far below it."""
+    import re
+
+    from conftest import REPO
+    from vitalflow.config import Settings
+    from vitalflow.generate import GeneratorOptions, generate
+    from vitalflow.pipeline import run_file
+    from vitalflow.runtime import local_runtime
+
+    rows = 20_000
+    source = generate(GeneratorOptions(rows=rows, seed=4), tmp_path / "batch.csv")
+    home = tmp_path / "lake"
+    outcome = run_file(local_runtime(Settings(home=home)), source)
+    assert outcome.status == "processed", outcome.error
+    (manifest,) = [Manifest.model_validate_json(p.read_bytes()) for p in (home / "manifests").glob("*.json")]
+    engine = DuckDBEngine(LocalObjectStore(home))
+    build_report(manifest, engine)  # warm-up
+    scoped = engine.for_report(manifest, manifest.started_at.date() - timedelta(days=HISTORY_DAYS))
+    original, per_query = scoped.query, []
+
+    def measured(sql, params=None):
+        before = bytes_read()
+        try:
+            return original(sql, params)
+        finally:
+            per_query.append(bytes_read() - before)
+
+    scoped.query = measured  # type: ignore[method-assign]
+    engine.for_report = lambda *_: scoped  # type: ignore[method-assign]
+    build_report(manifest, engine)
+    per_row = max(per_query) / rows  # footers included: generous for a batch this small
+    variables = (REPO / "terraform" / "variables.tf").read_text()
+    block = variables.split('variable "athena_bytes_scanned_cutoff"', 1)[1].split("}", 1)[0]
+    cutoff = int(re.search(r"default\s*=\s*(\d+)", block).group(1))
+    largest = 20_000_000 * per_row
+    assert cutoff >= 10 * largest, (
+        f"{per_row:.1f} bytes a row: {largest / 2**30:.2f} GiB vs {cutoff / 2**30} GiB"
+    )
