@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate_bench.py
 	$(BIN)/python bench/docs_bench.py
 	$(BIN)/python bench/sql_scan.py
+	$(BIN)/python bench/lake_age.py
 
 package: $(STAMP)
 	bash scripts/package.sh  # GLUE_PYTHON=3.11 for glue_job_type = "glueetl"

@@ -34,8 +34,9 @@ from terraform_iam import role_policies
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
 from vitalflow.config import Settings
-from vitalflow.contract import FILES_TABLES, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.generate import GeneratorOptions, generate
+from vitalflow.lake import FILES_TABLES
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
 
@@ -423,9 +424,7 @@ class ViewsMissing:
     def query(self, sql, params=None):
         from vitalflow.exceptions import QueryError
 
-        raise QueryError(
-            "TABLE_NOT_FOUND: line 4:10: Table 'awsdatacatalog.vf.flagged_files' does not exist"
-        )
+        raise QueryError("TABLE_NOT_FOUND: line 4:10: Table 'awsdatacatalog.vf.flagged_files' does not exist")
 
     def for_report(self, manifest, since):
         return self

@@ -49,7 +49,8 @@ def test_job_validates_an_s3_object(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     import pyarrow.parquet as pq
 
     from conftest import csv_text, row
-    from vitalflow.contract import FILES_TABLES, PROCESSED_SCHEMA, REJECTED_SCHEMA
+    from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
+    from vitalflow.lake import FILES_TABLES
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",

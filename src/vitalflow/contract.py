@@ -82,12 +82,6 @@ REJECTED_SCHEMA = pa.schema(
 # ingestion date for rejected rows (whose event_time may be unreadable).
 PARTITION_COLUMN = "dt"
 
-# On Athena the tables read every file under their prefix; users query views of committed batches
-# over them (``sql/views/processed.sql``, ``rejected.sql``). Locally the same names and views.
-FILES_TABLES: dict[str, str] = {"processed": "processed_files", "rejected": "rejected_files"}
-COMMITS_TABLE = "batch_commits"
-SUMMARIES_TABLE = "batch_summaries"
-
 # One marker per committed batch, written right after its manifest: the one object whose presence
 # makes a batch's rows visible through the committed views.
 COMMIT_SCHEMA = pa.schema(

@@ -17,6 +17,13 @@ DOCS = "docs/"
 GX_VALIDATIONS = "gx/validations/"
 OUTBOX = "outbox/"
 
+# The catalog's tables over the lake. processed_files and rejected_files read every file under
+# their prefix (on Athena, a crashed run's too); users query views of committed batches over them
+# (``sql/views/processed.sql``, ``rejected.sql``). Locally the same names and views.
+FILES_TABLES: dict[str, str] = {"processed": "processed_files", "rejected": "rejected_files"}
+COMMITS_TABLE = "batch_commits"
+SUMMARIES_TABLE = "batch_summaries"
+
 
 def raw_key(name: str, received: datetime) -> str:
     return f"{RAW}{received:%Y-%m-%d}/{name}"

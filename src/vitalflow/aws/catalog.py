@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vitalflow.config import Settings
-from vitalflow.contract import FILES_TABLES
+from vitalflow.lake import FILES_TABLES
 from vitalflow.models import Manifest
 
 

@@ -41,12 +41,9 @@ from vitalflow import lake
 from vitalflow.aggregate.queries import ATHENA, SQL_DIR, load_all, parameters, translate, view_queries
 from vitalflow.contract import (
     COMMIT_SCHEMA,
-    COMMITS_TABLE,
-    FILES_TABLES,
     PARTITION_COLUMN,
     PROCESSED_SCHEMA,
     REJECTED_SCHEMA,
-    SUMMARIES_TABLE,
     SUMMARY_SCHEMA,
 )
 from vitalflow.exceptions import QueryError
@@ -147,12 +144,12 @@ class DuckDBEngine:
             con.execute("SET temp_directory = ?", [self._tmp])
             con.execute("SET allowed_paths = ?", [sorted(p for files in paths.values() for p in files)])
             commits = pa.table({"batch_id": pa.array(tables.commits, COMMIT_SCHEMA.field("batch_id").type)})
-            con.from_arrow(commits).create_view(COMMITS_TABLE, replace=True)
+            con.from_arrow(commits).create_view(lake.COMMITS_TABLE, replace=True)
             keep = [
                 commits,
-                self._view(con, FILES_TABLES["processed"], paths["processed"], PROCESSED_SCHEMA),
-                self._view(con, FILES_TABLES["rejected"], paths["rejected"], REJECTED_SCHEMA),
-                self._view(con, SUMMARIES_TABLE, paths["summaries"], SUMMARY_SCHEMA),
+                self._view(con, lake.FILES_TABLES["processed"], paths["processed"], PROCESSED_SCHEMA),
+                self._view(con, lake.FILES_TABLES["rejected"], paths["rejected"], REJECTED_SCHEMA),
+                self._view(con, lake.SUMMARIES_TABLE, paths["summaries"], SUMMARY_SCHEMA),
             ]
             for query in view_queries(self.sql_root):
                 if query.duckdb:
