@@ -4,9 +4,9 @@ One lake grows to 1,000 batches (three a day, so the 1,000th comes after nearly 
 measured batches are generated files run through the real validation job; the batches between
 them are small ones written straight into the lake (``tests/lakefixture.py``: Parquet, manifest,
 commit marker, and the summary row computed by the real SQL). For each measured batch the
-analyze stage (report queries, rules analyst, stored record) runs twice in this process; the
-second run is measured: wall time, and bytes read from /proc/self/io (``rchar``, an upper bound).
-Figures are ratios against the 1st batch of the same run.
+analyze stage (report queries, rules analyst, stored record) runs in this process once to warm
+up, then five times, measured (the median): wall time, and bytes read from /proc/self/io
+(``rchar``, an upper bound). Figures are ratios against the 1st batch of the same run.
 
     python bench/lake_age.py [--rows 50000] [--batches 1,100,1000]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -44,18 +45,21 @@ def filler(root: Path, n: int, at: datetime) -> None:
     write_batch(root, f"f{n:015x}", rows, [{"reasons": ["spo2:missing"]}], ingested_at=at)
 
 
-def measure(home: Path, csv: Path) -> dict[str, float]:
-    """Validate the batch, analyze it once to warm up, then again from scratch, measured."""
+def measure(home: Path, csv: Path, repeats: int) -> dict[str, float]:
+    """Validate the batch, analyze it once to warm up, then ``repeats`` times from scratch: the median."""
     runtime = local_runtime(Settings(home=home))
     batch_id = stages.validate(runtime, ingest(runtime, csv)).manifest.batch_id
     stages.analyze(runtime, batch_id)
-    (home / "results" / "vitalflow.db").unlink()  # else the second analysis is a replay
-    runtime = local_runtime(Settings(home=home))
-    before, started = bytes_read(), time.perf_counter()
-    record = stages.analyze(runtime, batch_id)
+    runs = []
+    for _ in range(repeats):
+        (home / "results" / "vitalflow.db").unlink()  # else the analysis is a replay
+        runtime = local_runtime(Settings(home=home))
+        before, started = bytes_read(), time.perf_counter()
+        record = stages.analyze(runtime, batch_id)
+        runs.append((time.perf_counter() - started, bytes_read() - before))
     return {
-        "analyze_s": time.perf_counter() - started,
-        "bytes_read": bytes_read() - before,
+        "analyze_s": statistics.median(t for t, _ in runs),
+        "bytes_read": statistics.median(b for _, b in runs),
         "history": len(record.report.history),
     }
 
@@ -66,21 +70,23 @@ def main() -> int:
     )
     parser.add_argument("--rows", type=int, default=50_000, help="rows of each measured batch")
     parser.add_argument("--batches", default="1,100,1000", help="which batches to measure")
+    parser.add_argument("--repeats", type=int, default=5, help="measured analyses per batch (median)")
     args = parser.parse_args()
     marks = sorted(int(b) for b in args.batches.split(","))
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         home = root / "lake"
-        now = datetime.now(timezone.utc)
-        first_filler = now - timedelta(hours=8 * (marks[-1] - len(marks)))
         made = 0
         for position, mark in enumerate(marks):
-            while made + position + 1 < mark:  # fillers up to just before this batch, three a day
-                filler(home, made, first_filler + timedelta(hours=8 * made))
+            # the batches before this one, three a day up to an hour ago (the lake ages by them)
+            count = mark - position - 1 - made
+            last = datetime.now(timezone.utc) - timedelta(hours=1)
+            for k in range(count):
+                filler(home, made, last - timedelta(hours=8 * (count - 1 - k)))
                 made += 1
             csv = generate(GeneratorOptions(rows=args.rows, seed=mark), root / f"batch-{mark}.csv")
-            figures = measure(home, csv)
+            figures = measure(home, csv, args.repeats)
             results.append({"batch": mark, **figures})
             took, read = figures["analyze_s"], figures["bytes_read"] / 1e6
             print(f"batch {mark:>5}: analyze {took:.2f} s, read {read:.2f} MB")
