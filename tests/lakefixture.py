@@ -114,6 +114,6 @@ def write_batch(
         write_manifest(store, manifest)
         mark_committed(store, manifest)
         if summarize_batch:
-            only_this = Tables(processed=processed_files, rejected=rejected_files, commits=[batch_id])
+            only_this = Tables(processed=processed_files, rejected=rejected_files, commits=[manifest])
             summarize(manifest, DuckDBEngine(store, tables=only_this), store)
     return manifest

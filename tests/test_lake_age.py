@@ -144,3 +144,41 @@ def test_the_athena_scan_cutoff_leaves_headroom_for_the_largest_batch(tmp_path):
     assert cutoff >= 10 * largest, (
         f"{per_row:.1f} bytes a row: {largest / 2**30:.2f} GiB vs {cutoff / 2**30} GiB"
     )
+
+
+def test_nulls_as_athena_returns_them_through_pandas_are_stored_as_nulls(tmp_path):
+    """Athena's results arrive as a pandas frame: NULL counts and times are NaN, NaT or NA there."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from vitalflow.aggregate import summarize
+
+    manifest = batch(tmp_path, 5, START, readings=3)
+
+    class AthenaLike:
+        def for_report(self, manifest, since):
+            return self
+
+        def query(self, sql, params=None):
+            frame = pd.DataFrame(
+                {
+                    "batch_id": [manifest.batch_id],
+                    "ingested_at": [pd.Timestamp(START).tz_localize(None)],
+                    "readings": [0],
+                    "users": pd.array([pd.NA], dtype="Int64"),
+                    "first_event": [pd.NaT],
+                    "last_event": [pd.NaT],
+                    "anomaly_readings": [0],
+                    "rejected": [4],
+                    "reject_rate": [float("nan")],
+                }
+            )
+            return pa.Table.from_pandas(frame, preserve_index=False)
+
+    store = LocalObjectStore(tmp_path)
+    summarize(manifest, AthenaLike(), store)
+    (row,) = pq.read_table(
+        tmp_path / lake.summary_key(START.date().isoformat(), manifest.batch_id)
+    ).to_pylist()
+    assert row["first_event"] is None and row["reject_rate"] is None and row["users"] == 0
+    assert row["ingested_at"] == START and row["rejected"] == 4

@@ -139,10 +139,19 @@ def summarize(manifest: Manifest, engine: QueryEngine, store: ObjectStore | None
 
 
 def _summary(run: Any, manifest: Manifest, store: ObjectStore | None) -> dict[str, Any]:
-    (row,) = run("report/batch_summary") or [{}]
+    (found,) = run("report/batch_summary") or [{}]
+    row = {name: None if _missing(value) else value for name, value in found.items()}
     if store is not None:
         write_summary(store, manifest, row)
-    return dict(row)
+    return row
+
+
+def _missing(value: Any) -> bool:
+    """SQL NULL as it arrives: None (DuckDB), or NaN, NaT or pandas.NA (Athena through pandas)."""
+    try:
+        return value is None or bool(value != value)
+    except TypeError:  # pandas.NA has no truth value
+        return True
 
 
 def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]) -> str:

@@ -39,8 +39,8 @@ from sqlglot.errors import SqlglotError
 
 from vitalflow import lake
 from vitalflow.aggregate.queries import ATHENA, SQL_DIR, load_all, parameters, translate, view_queries
+from vitalflow.commits import commit_table
 from vitalflow.contract import (
-    COMMIT_SCHEMA,
     PARTITION_COLUMN,
     PROCESSED_SCHEMA,
     REJECTED_SCHEMA,
@@ -69,7 +69,7 @@ class Tables:
     processed: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     summaries: list[str] = field(default_factory=list)
-    commits: list[str] = field(default_factory=list)
+    commits: list[Manifest] = field(default_factory=list)  # the committed batches
 
 
 class DuckDBEngine:
@@ -120,7 +120,7 @@ class DuckDBEngine:
             processed=list(manifest.processed_files),
             rejected=list(manifest.rejected_files),
             summaries=summaries,
-            commits=[manifest.batch_id],
+            commits=[manifest],
         )
         return DuckDBEngine(self.store, sql_root=self.sql_root, threads=self.threads, tables=tables)
 
@@ -143,7 +143,7 @@ class DuckDBEngine:
                 con.execute("SET threads = ?", [self.threads])
             con.execute("SET temp_directory = ?", [self._tmp])
             con.execute("SET allowed_paths = ?", [sorted(p for files in paths.values() for p in files)])
-            commits = pa.table({"batch_id": pa.array(tables.commits, COMMIT_SCHEMA.field("batch_id").type)})
+            commits = commit_table(tables.commits)
             con.from_arrow(commits).create_view(lake.COMMITS_TABLE, replace=True)
             keep = [
                 commits,
@@ -168,13 +168,13 @@ class DuckDBEngine:
         """The files that valid manifests of processed batches list, and those batches' summaries."""
         processed: list[str] = []
         rejected: list[str] = []
-        commits: list[str] = []
+        commits: list[Manifest] = []
         present = {*self.store.list_keys(lake.PROCESSED), *self.store.list_keys(lake.REJECTED)}
         for manifest in committed_manifests(self.store, present=present):
             if manifest.status == "processed":
                 processed += manifest.processed_files
                 rejected += manifest.rejected_files
-                commits.append(manifest.batch_id)
+                commits.append(manifest)
         summaries = [k for k in self.store.list_keys(lake.SUMMARIES) if _is_partition_file(k)]
         return Tables(processed=processed, rejected=rejected, summaries=summaries, commits=commits)
 

@@ -16,12 +16,9 @@ the manifest, writes the marker (``mark_committed``) and announces the batch aga
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-
-import pyarrow as pa
 
 from vitalflow import lake
-from vitalflow.contract import COMMIT_SCHEMA, one_row_parquet
+from vitalflow.commits import marker_bytes
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
@@ -52,12 +49,5 @@ def mark_committed(store: ObjectStore, manifest: Manifest) -> bool:
     key = lake.commit_key(manifest.batch_id)
     if store.exists(key):
         return False
-    row = {
-        "batch_id": [manifest.batch_id],
-        "committed_at": [manifest.finished_at or datetime.now(timezone.utc)],
-        "rows_processed": [manifest.rows_processed],
-        "rows_rejected": [manifest.rows_rejected],
-    }
-    marker = one_row_parquet(pa.table(row, schema=COMMIT_SCHEMA))
-    store.put_bytes(key, marker, "application/vnd.apache.parquet")
+    store.put_bytes(key, marker_bytes(manifest), "application/vnd.apache.parquet")
     return True
