@@ -71,7 +71,7 @@ def build_report(
         raise QueryError(f"batch {manifest.batch_id} is {manifest.status}; there is nothing to aggregate")
     params = report_params(manifest, top_users=top_users, history_limit=history_limit)
     ingest_day = _ingest_day(manifest)
-    run = _runner(engine.for_report(manifest, ingest_day - timedelta(days=HISTORY_DAYS)), params)
+    run = _runner(engine.for_report(manifest, ingest_day - timedelta(days=1)), params)
     overview = _summary(run, manifest, summaries)
     readings = _int(overview.get("readings"))
     rejected = _int(overview.get("rejected"))
@@ -126,7 +126,7 @@ def build_report(
                 readings=_int(h["readings"]),
                 anomaly_rate=float(h["anomaly_rate"] or 0.0),
             )
-            for h in reversed(_history(run, ingest_day, history_limit))
+            for h in reversed(_history(engine, manifest, run, history_limit))
         ],
         generated_at=datetime.now(timezone.utc),
     )
@@ -170,17 +170,21 @@ def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]
     return key
 
 
-def _history(run: Any, ingest_day: date, limit: int) -> list[dict[str, Any]]:
+def _history(engine: QueryEngine, manifest: Manifest, run: Any, limit: int) -> list[dict[str, Any]]:
     """The newest earlier batches: the summaries of the last day, and when that day holds too few,
     of as many days as the rate found suggests (twice over), up to ``HISTORY_DAYS``.
 
     A busy lake reads one day of summaries, a quiet one a few weeks; never more than two queries.
+    ``run`` already covers the last day; a wider look gets an engine over the wider window.
     """
+    ingest_day = _ingest_day(manifest)
     rows = run("report/batch_history", history_from=(ingest_day - timedelta(days=1)).isoformat())
     if len(rows) >= limit:
         return list(rows)
     days = HISTORY_DAYS if not rows else min(HISTORY_DAYS, -(-2 * limit // len(rows)))
-    return list(run("report/batch_history", history_from=(ingest_day - timedelta(days=days)).isoformat()))
+    since = ingest_day - timedelta(days=days)
+    wider = _runner(engine.for_report(manifest, since), report_params(manifest, history_limit=limit))
+    return list(wider("report/batch_history", history_from=since.isoformat()))
 
 
 def _ingest_day(manifest: Manifest) -> date:
