@@ -12,10 +12,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from iam_calls import LAKE_TABLES
 from vitalflow.aggregate.queries import view_queries
 from vitalflow.contract import COMMIT_SCHEMA, PROCESSED_SCHEMA, REJECTED_SCHEMA, SUMMARY_SCHEMA
 
+# The Glue tables over the lake and the prefix each reads (terraform/main.tf, lake_tables).
+LAKE_TABLES = {
+    "processed_files": "processed",
+    "rejected_files": "rejected",
+    "batch_commits": "commits",
+    "batch_summaries": "summaries",
+}
 SCHEMAS = {
     "processed_files": PROCESSED_SCHEMA,
     "rejected_files": REJECTED_SCHEMA,

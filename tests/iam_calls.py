@@ -22,6 +22,7 @@ import botocore.session
 import sqlglot
 from sqlglot import exp
 
+from athena_like import LAKE_TABLES
 from terraform_iam import ACCOUNT, KMS_KEY_ARN_TEMPLATE, Statement, allowed
 
 
@@ -67,15 +68,6 @@ class CallRecorder:
             yield
         finally:
             self.component = None
-
-
-# The Glue tables over the lake and the prefix each reads (terraform/main.tf, lake_tables).
-LAKE_TABLES = {
-    "processed_files": "processed",
-    "rejected_files": "rejected",
-    "batch_commits": "commits",
-    "batch_summaries": "summaries",
-}
 
 
 def objects_read(sql: str, views: dict[str, set[str]]) -> set[str]:

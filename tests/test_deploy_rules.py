@@ -160,3 +160,11 @@ def test_every_athena_object_a_query_reads_is_created_by_the_deployment(deployme
     assert set(create["actions"]) == {"glue:CreateTable", "glue:UpdateTable"}
     may_create = {r.rsplit("/", 1)[1] for r in create["resources"] if ":table/" in r}
     assert may_create == created_at_start, "the analyze role may create exactly the views in sql/views"
+
+
+def test_the_athena_stand_in_reads_the_prefixes_terraform_gives_the_tables(deployment):
+    """tests/athena_like.py reads each table's files as Athena would: from the table's location."""
+    from athena_like import LAKE_TABLES
+
+    (glue,) = [m for m in deployment if "tables" in m.inputs and "job_name" in m.inputs]
+    assert {name: spec["prefix"] for name, spec in glue.inputs["tables"].items()} == LAKE_TABLES
