@@ -64,7 +64,7 @@ _READ_STARTS = {
 
 @dataclass(frozen=True)
 class Tables:
-    """The files (lake keys) behind each catalog table, and the committed batch ids."""
+    """The files (lake keys) behind each catalog table, and the committed batches (batch_commits)."""
 
     processed: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
@@ -127,7 +127,7 @@ class DuckDBEngine:
     def refresh(self) -> None:
         """A new locked connection whose tables cover the committed lake, plus ``sql/views``."""
         self._seen = self._manifests_version()
-        tables = self._fixed or self._committed()
+        tables = self._fixed if self._fixed is not None else self._committed()
         paths = {
             name: [str(self.store.path(k)) for k in keys]
             for name, keys in (
