@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vitalflow import lake
+from vitalflow import config, lake
 from vitalflow.contract import DATASET, LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.exceptions import BatchRejected, EmptyFile, VitalflowError
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
-from vitalflow.validate import prepare
+from vitalflow.validate import parallel, prepare
 from vitalflow.validate.commit import publish
 from vitalflow.validate.docs import merge_results, publish_docs
 from vitalflow.validate.memory import MemoryGuard
@@ -56,8 +56,13 @@ def validate_batch(
     memory_limit_mb: int = 0,
     docs_store: ObjectStore | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> Validated:
-    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
+    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash.
+
+    ``workers``: processes validating the file (``VITALFLOW_WORKERS``, read when None): 1 runs
+    everything in this process, 0 lets :func:`parallel.processes_for` choose.
+    """
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     with store.local_copy(source.key, source.version_id) as path:
@@ -90,6 +95,7 @@ def validate_batch(
                 clock,
                 hashed,
                 progress,
+                workers,
             )
         except BatchRejected as exc:
             return _failed(store, source, path, started, clock, exc, scan=scan)
@@ -112,6 +118,7 @@ def _run(
     clock: float,
     hashed: float,
     progress: Callable[[int, int], None] | None,
+    workers: int | None,
 ) -> Validated:
     processed = PartitionedWriter(batch_dir, "processed", PROCESSED_SCHEMA, batch_id)
     rejected = PartitionedWriter(batch_dir, "rejected", REJECTED_SCHEMA, batch_id)
@@ -120,21 +127,34 @@ def _run(
     parameters = {"latest_event_time": latest.astimezone(timezone.utc).isoformat()}
     repeats = prepare.RepeatTracker()
     guard = MemoryGuard(memory_limit_mb, chunk_rows)
+    count = parallel.processes_for(
+        config.workers_from_env() if workers is None else workers,
+        memory_limit_mb=memory_limit_mb,
+        chunk_rows=chunk_rows,
+        file_bytes=scan.size,
+    )
+    pools: list[parallel.WorkerPool] = []
+    phases = parallel.row_phases(iter_chunks(path, scan, chunk_rows), suite, parameters, count, pools.append)
     results = []
     reasons_count: Counter[str] = Counter()
     rows_in = rows_processed = rows_rejected = blank = 0
     try:
-        for chunk in iter_chunks(path, scan, chunk_rows):
+        for chunk, phase in phases:
             blank += chunk.blank
-            if chunk.table.num_rows:
-                frame = prepare.check_frame(chunk.table, chunk.lines)
-                verdict = suite.verdict()
-                suite.check_rows(frame, verdict, parameters)
-                repeats.mark(frame, ~verdict.failed(chunk.lines), suite.duplicate_key)
-                suite.check_final(frame, verdict)
+            if phase is not None:
+                verdict, kept = phase.verdict, phase.kept
+                repeats.mark(kept, np.ones(len(kept), dtype=bool), suite.duplicate_key)
+                final = phase.final
+                if prepare.REPEAT_COLUMN in final.columns:
+                    repeat = np.zeros(len(final), dtype=bool)
+                    repeat[phase.candidates] = kept[prepare.REPEAT_COLUMN].to_numpy(dtype=bool)
+                    final[prepare.REPEAT_COLUMN] = repeat
+                suite.check_final(final, verdict)
                 results.extend(verdict.results)
                 failed = verdict.failed(chunk.lines)
-                good, days = prepare.processed_table(frame, ~failed, batch_id, started, latest)
+                good, days = prepare.processed_table(
+                    kept, ~failed[phase.candidates], batch_id, started, latest
+                )
                 processed.write(good, days)
                 positions = np.flatnonzero(failed)
                 reasons, counts = verdict.reasons_of(chunk.lines[positions])
@@ -154,13 +174,17 @@ def _run(
                 reasons_count[MALFORMED] += n
                 rows_rejected += n
             rows_in += chunk.table.num_rows + len(chunk.malformed_lines)
-            guard.check(rows_in)
+            guard.check(rows_in, pools[0].pids if pools else ())
             if progress:
                 progress(chunk.end, scan.size)
+        phases.close()
+        if pools and pools[0].stats:
+            log.info("worker processes' peak RSS: %s MB", [round(s["peak_rss_mb"]) for s in pools[0].stats])
         if rows_in == 0:
             raise EmptyFile("the file has a header but no data rows")
         processed_files, rejected_files = processed.close(), rejected.close()
     except BaseException:
+        phases.close()  # stops the workers first
         processed.abort()
         rejected.abort()
         raise

@@ -31,13 +31,32 @@ def budget_mb(configured: int) -> int:
     return 0
 
 
-def resident_mb() -> int:
-    """The process's resident set size now (Linux; 0 where /proc is missing)."""
+def resident_mb(pid: int | None = None) -> int:
+    """A process's resident set size now (this one by default; Linux; 0 where /proc is missing)."""
     try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        pages = int(Path(f"/proc/{pid or 'self'}/statm").read_text().split()[1])
     except (OSError, ValueError, IndexError):
         return 0
     return pages * os.sysconf("SC_PAGE_SIZE") >> 20
+
+
+def available_mb() -> int:
+    """Memory the machine can still give without swapping (MemAvailable), in MB; 0 when unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) >> 10
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask, which containers narrow), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 class MemoryGuard:
@@ -45,14 +64,19 @@ class MemoryGuard:
         self.limit_mb = budget_mb(limit_mb)
         self.chunk_rows = chunk_rows
 
-    def check(self, rows_done: int) -> None:
+    def check(self, rows_done: int, workers: tuple[int, ...] = ()) -> None:
+        """Raise OutOfMemoryBudget when this process and its ``workers`` (pids) outgrow the budget."""
         if not self.limit_mb:
             return
-        used = resident_mb()
+        used = resident_mb() + sum(resident_mb(pid) for pid in workers)
         if used > SHARE * self.limit_mb:
+            where = f" and its {len(workers)} worker process(es)" if workers else ""
+            lower = "Lower VITALFLOW_CHUNK_ROWS"
+            if workers:
+                lower = "Set VITALFLOW_WORKERS=1 (no worker processes), lower VITALFLOW_CHUNK_ROWS"
             raise OutOfMemoryBudget(
-                f"the validation job used {used} MB of its {self.limit_mb} MB after {rows_done:,} rows and "
-                f"stopped before running out; nothing was committed. Lower VITALFLOW_CHUNK_ROWS (now "
+                f"the validation job{where} used {used} MB of its {self.limit_mb} MB after {rows_done:,} "
+                f"rows and stopped before running out; nothing was committed. {lower} (now "
                 f"{self.chunk_rows:,}), or run large files on the glueetl job type "
                 "(glue_job_type in Terraform)."
             )

@@ -1,0 +1,328 @@
+"""The row rules of a file's chunks, in worker processes when the machine has cores and memory to spare.
+
+Great Expectations costs a fixed few milliseconds of Python per expectation per chunk, so the row
+phase (value parsing and the row rules) is the job's largest cost, and each chunk's is independent
+of every other's. With ``processes`` > 1 the job's own process keeps reading the file, tracking
+duplicates, writing Parquet and publishing; ``processes - 1`` workers run the row phase, one chunk
+each at a time, and their results are merged strictly in chunk order, so verdicts and outputs are
+the ones of a run in one process. Everything that depends on order (the first valid reading of a
+key wins) stays in the job's process.
+
+A worker is a fresh interpreter that imports only this module's closure (no ``__main__``, no CLI),
+talks to the job over two pipes, and exits when its pipe closes: a job that dies leaves no worker.
+A worker that dies fails the batch with :class:`WorkerCrashed`; an error a worker raises (a suite
+that cannot be evaluated) is raised again in the job, as it would be without workers.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from vitalflow.exceptions import SuiteError, VitalflowError
+from vitalflow.validate import prepare
+from vitalflow.validate.memory import SHARE, available_mb, budget_mb, usable_cores
+from vitalflow.validate.reader import RawChunk
+from vitalflow.validate.suite import ChunkVerdict, HealthSuite
+
+# Measured with bench/validate_bench.py (2 cores, Python 3.11, 2026-12-01): a process holding the
+# imports and the suite is about 250 MB, and a chunk's row phase adds about 1.5 KB a row at its
+# peak; the job's process needs about as much again for its chunks, writers and duplicate keys.
+PROCESS_BASE_MB = 250
+PROCESS_KB_PER_ROW = 1.5
+# Workers cost a fresh interpreter each (about 2.5 s of imports): only worth it for files of
+# several chunks, and never below this size.
+MIN_PARALLEL_BYTES = 32 << 20
+MIN_PARALLEL_CHUNKS = 4
+ROW_BYTES_AT_MOST = 64  # generated readings are about 57 bytes a row
+
+_WORKER_CODE = "from vitalflow.validate.parallel import serve; serve()"
+
+
+class WorkerCrashed(VitalflowError):
+    """A worker process running the row rules died; the batch is not committed."""
+
+
+@dataclass
+class RowPhase:
+    """One chunk's row rules, and what the in-order part of the job needs of its frame."""
+
+    verdict: ChunkVerdict
+    candidates: np.ndarray  # rows that passed every row rule (they may still be duplicates)
+    kept: pd.DataFrame  # those rows: only the columns the duplicate check and the processed table read
+    final: pd.DataFrame  # every row: only the columns the after-row-checks rules read
+
+
+def row_phase(suite: HealthSuite, table: pa.Table, lines: np.ndarray, parameters: dict[str, Any]) -> RowPhase:
+    """Parse the values and run the row rules; independent of every other chunk."""
+    frame = prepare.check_frame(table, lines)
+    verdict = suite.verdict()
+    suite.check_rows(frame, verdict, parameters)
+    candidates = ~verdict.failed(lines)
+    kept = frame.loc[candidates, prepare.kept_columns(suite.duplicate_key)].copy()
+    final = frame[suite.final_columns(list(frame.columns))].copy()
+    return RowPhase(verdict, candidates, kept, final)
+
+
+def processes_for(
+    configured: int,
+    *,
+    memory_limit_mb: int,
+    chunk_rows: int,
+    file_bytes: int,
+    cores: int | None = None,
+    free_mb: int | None = None,
+) -> int:
+    """How many processes validate a file: ``configured`` if set, else as many as cores and memory allow.
+
+    Auto picks 1 (no workers) on one core, for files of fewer than a few chunks, and whenever the
+    memory budget (``memory_limit_mb``, else the cgroup limit, else what the machine has free)
+    does not hold one more process of the measured size: Glue Python shell's 1 GB holds one.
+    """
+    if configured > 0:
+        return configured
+    cores = usable_cores() if cores is None else cores
+    if cores < 2 or file_bytes < max(
+        MIN_PARALLEL_BYTES, MIN_PARALLEL_CHUNKS * chunk_rows * ROW_BYTES_AT_MOST
+    ):
+        return 1
+    budget = budget_mb(memory_limit_mb) or (available_mb() if free_mb is None else free_mb)
+    if not budget:
+        return 1
+    per_process = PROCESS_BASE_MB + chunk_rows * PROCESS_KB_PER_ROW / 1024
+    return max(1, min(cores, int(SHARE * budget // per_process)))
+
+
+def row_phases(
+    chunks: Iterator[RawChunk],
+    suite: HealthSuite,
+    parameters: dict[str, Any],
+    processes: int,
+    pool_started: Any = None,
+) -> Generator[tuple[RawChunk, RowPhase | None], None, None]:
+    """Each chunk with its row phase (None for a chunk without rows), in file order.
+
+    With workers, at most ``processes`` chunks are in flight (one a worker); a finished chunk's
+    worker gets the next chunk before the finished one is handed on, so workers are not idle
+    while the job merges. ``pool_started`` (a callback) receives the pool, for the memory guard.
+    """
+    if processes <= 1:
+        for chunk in chunks:
+            yield (
+                chunk,
+                (row_phase(suite, chunk.table, chunk.lines, parameters) if chunk.table.num_rows else None),
+            )
+        return
+    with WorkerPool(processes - 1, suite) as pool:
+        if pool_started is not None:
+            pool_started(pool)
+        idle: deque[Worker] = deque(pool.workers)
+        pending: deque[tuple[RawChunk, Worker | None]] = deque()
+        for chunk in chunks:
+            done: list[tuple[RawChunk, RowPhase | None]] = []
+            if chunk.table.num_rows:
+                while not idle:  # every worker busy: the oldest chunk's result first
+                    old, worker = pending.popleft()
+                    if worker is None:
+                        done.append((old, None))
+                        continue
+                    done.append((old, worker.receive()))
+                    idle.append(worker)
+                worker = idle.popleft()
+                worker.send((chunk.table, chunk.lines, parameters))
+                pending.append((chunk, worker))
+            else:
+                pending.append((chunk, None))
+            yield from done
+        while pending:
+            old, worker = pending.popleft()
+            yield old, (worker.receive() if worker is not None else None)
+
+
+class Worker:
+    """One worker process and its two pipes."""
+
+    def __init__(self, suite: HealthSuite) -> None:
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        env = dict(os.environ)  # the job's own sys.path, as multiprocessing's spawn passes it
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _WORKER_CODE,
+                    str(task_r),
+                    str(result_w),
+                    str(suite.path),
+                    suite.sha256,
+                ],
+                pass_fds=(task_r, result_w),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            os.close(task_r)
+            os.close(result_w)
+        self.pid = self.process.pid
+        self._tasks = Connection(task_w, readable=False)
+        self._results = Connection(result_r, writable=False)
+        self.busy = False
+        self.stats: dict[str, float] = {}
+
+    def send(self, task: Any) -> None:
+        try:
+            self._tasks.send(task)
+        except (BrokenPipeError, ConnectionResetError):
+            self.receive()  # the worker stopped first: its error, or how it died
+            raise self._crashed() from None
+        self.busy = True
+
+    def receive(self) -> Any:
+        try:
+            kind, value = self._results.recv()
+        except (EOFError, OSError):
+            raise self._crashed() from None
+        self.busy = False
+        if kind == "error":
+            raise value
+        if kind == "failed":  # an error that could not cross the pipe as itself
+            raise SuiteError(value) if value.startswith("SuiteError") else VitalflowError(value)
+        return value
+
+    def _crashed(self) -> WorkerCrashed:
+        try:
+            code = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        hint = (
+            " (signal 9 is usually the kernel ending a process that ran out of memory)" if code == -9 else ""
+        )
+        return WorkerCrashed(
+            f"a validation worker process (pid {self.pid}) {how}{hint} while checking rows; nothing was "
+            "committed. Run the batch again; set VITALFLOW_WORKERS=1 to validate without worker processes."
+        )
+
+    def close(self, clean: bool) -> None:
+        """Stop the worker: asked to (its stats come back) when ``clean``, else killed if it is busy."""
+        if clean and not self.busy:
+            try:
+                self._tasks.send(None)
+                kind, value = self._results.recv()
+                if kind == "stats":
+                    self.stats = value
+            except (OSError, EOFError, ValueError):
+                pass
+        elif self.busy and self.process.poll() is None:
+            self.process.kill()  # its chunk is of no use any more
+        self._tasks.close()
+        self._results.close()  # an idle worker sees its pipe close and exits
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class WorkerPool:
+    """``count`` workers for one batch; closing them collects each one's peak memory and stage times."""
+
+    count: int
+    suite: HealthSuite
+    workers: list[Worker] = field(default_factory=list)
+    stats: list[dict[str, float]] = field(default_factory=list)
+
+    def __enter__(self) -> WorkerPool:
+        try:
+            for _ in range(self.count):
+                self.workers.append(Worker(self.suite))
+        except BaseException:
+            self.close(clean=False)
+            raise
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        self.close(clean=kind is None)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(w.pid for w in self.workers)
+
+    def close(self, clean: bool) -> None:
+        for worker in self.workers:
+            worker.close(clean)
+        self.stats = [w.stats for w in self.workers if w.stats]
+
+
+def serve() -> None:
+    """A worker's main loop: row phases for (table, lines, parameters) until None or the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the job handles Ctrl-C and closes its workers
+    task_fd, result_fd, suite_path, sha256 = sys.argv[1:5]
+    tasks = Connection(int(task_fd), writable=False)
+    results = Connection(int(result_fd), readable=False)
+    stats = {"value parsing": 0.0, "GE row rules": 0.0, "chunks": 0.0}
+    clock = time.perf_counter
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = clock()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                stats[label] += clock() - started
+
+        setattr(owner, name, wrapper)
+
+    timed(prepare, "check_frame", "value parsing")
+    timed(HealthSuite, "check_rows", "GE row rules")
+    try:
+        suite = HealthSuite(Path(suite_path))
+        if suite.sha256 != sha256:
+            raise SuiteError(f"{suite_path} changed while the batch was being validated; run it again")
+    except BaseException as exc:
+        _reply(results, exc)
+        return
+    while True:
+        try:
+            task = tasks.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            stats["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            results.send(("stats", stats))
+            return
+        try:
+            table, lines, parameters = task
+            phase = row_phase(suite, table, lines, parameters)
+            stats["chunks"] += 1
+        except Exception as exc:
+            _reply(results, exc)
+            continue
+        results.send(("ok", phase))
+
+
+def _reply(results: Connection, exc: BaseException) -> None:
+    try:
+        results.send(("error", exc))
+    except Exception:  # an exception that does not pickle: its text
+        results.send(("failed", f"{type(exc).__name__}: {exc}"))
