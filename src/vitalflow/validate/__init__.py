@@ -65,7 +65,10 @@ def validate_batch(
     """
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
-    with store.local_copy(source.key, source.version_id) as path:
+    with (
+        store.local_copy(source.key, source.version_id) as path,
+        _pool(suite, path, chunk_rows, memory_limit_mb, workers) as pool,
+    ):
         try:
             scan = scan_file(path)
         except BatchRejected as exc:
@@ -95,7 +98,7 @@ def validate_batch(
                 clock,
                 hashed,
                 progress,
-                workers,
+                pool,
             )
         except BatchRejected as exc:
             return _failed(store, source, path, started, clock, exc, scan=scan)
@@ -118,7 +121,7 @@ def _run(
     clock: float,
     hashed: float,
     progress: Callable[[int, int], None] | None,
-    workers: int | None,
+    pool: parallel.WorkerPool,
 ) -> Validated:
     processed = PartitionedWriter(batch_dir, "processed", PROCESSED_SCHEMA, batch_id)
     rejected = PartitionedWriter(batch_dir, "rejected", REJECTED_SCHEMA, batch_id)
@@ -127,14 +130,7 @@ def _run(
     parameters = {"latest_event_time": latest.astimezone(timezone.utc).isoformat()}
     repeats = prepare.RepeatTracker()
     guard = MemoryGuard(memory_limit_mb, chunk_rows)
-    count = parallel.processes_for(
-        config.workers_from_env() if workers is None else workers,
-        memory_limit_mb=memory_limit_mb,
-        chunk_rows=chunk_rows,
-        file_bytes=scan.size,
-    )
-    pools: list[parallel.WorkerPool] = []
-    phases = parallel.row_phases(iter_chunks(path, scan, chunk_rows), suite, parameters, count, pools.append)
+    phases = parallel.row_phases(iter_chunks(path, scan, chunk_rows), suite, parameters, pool)
     results = []
     reasons_count: Counter[str] = Counter()
     rows_in = rows_processed = rows_rejected = blank = 0
@@ -174,17 +170,15 @@ def _run(
                 reasons_count[MALFORMED] += n
                 rows_rejected += n
             rows_in += chunk.table.num_rows + len(chunk.malformed_lines)
-            guard.check(rows_in, pools[0].pids if pools else ())
+            guard.check(rows_in, pool.pids)
             if progress:
                 progress(chunk.end, scan.size)
-        phases.close()
-        if pools and pools[0].stats:
-            log.info("worker processes' peak RSS: %s MB", [round(s["peak_rss_mb"]) for s in pools[0].stats])
         if rows_in == 0:
             raise EmptyFile("the file has a header but no data rows")
         processed_files, rejected_files = processed.close(), rejected.close()
     except BaseException:
-        phases.close()  # stops the workers first
+        phases.close()
+        pool.close(clean=False)  # no worker outlives a failed batch
         processed.abort()
         rejected.abort()
         raise
@@ -243,6 +237,19 @@ def _run(
         rows_rejected,
     )
     return Validated(manifest)
+
+
+def _pool(
+    suite: HealthSuite, path: Path, chunk_rows: int, memory_limit_mb: int, workers: int | None
+) -> parallel.WorkerPool:
+    """The batch's worker processes (often none), started before the file is hashed: they import meanwhile."""
+    processes = parallel.processes_for(
+        config.workers_from_env() if workers is None else workers,
+        memory_limit_mb=memory_limit_mb,
+        chunk_rows=chunk_rows,
+        file_bytes=path.stat().st_size,
+    )
+    return parallel.WorkerPool(processes - 1, suite)
 
 
 def _failed(

@@ -16,6 +16,7 @@ that cannot be evaluated) is raised again in the job, as it would be without wor
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import signal
@@ -39,17 +40,18 @@ from vitalflow.validate.memory import SHARE, available_mb, budget_mb, usable_cor
 from vitalflow.validate.reader import RawChunk
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
 
-# Measured with bench/validate_bench.py (2 cores, Python 3.11, 2026-12-01): a process holding the
-# imports and the suite is about 250 MB, and a chunk's row phase adds about 1.5 KB a row at its
-# peak; the job's process needs about as much again for its chunks, writers and duplicate keys.
-PROCESS_BASE_MB = 250
-PROCESS_KB_PER_ROW = 1.5
+# Measured with bench/validate_bench.py (2 cores, Python 3.11, 2026-12-01, chunks of 150,000 rows):
+# a worker peaks at about 460 MB (240 MB of imports and suite, 1.5 KB a chunk row), the job's own
+# process at about 620 MB (300 MB, 2.2 KB a chunk row: its reader, writers and duplicate keys).
+WORKER_BASE_MB, WORKER_KB_PER_ROW = 240, 1.5
+JOB_BASE_MB, JOB_KB_PER_ROW = 300, 2.2
 # Workers cost a fresh interpreter each (about 2.5 s of imports): only worth it for files of
 # several chunks, and never below this size.
 MIN_PARALLEL_BYTES = 32 << 20
 MIN_PARALLEL_CHUNKS = 4
 ROW_BYTES_AT_MOST = 64  # generated readings are about 57 bytes a row
 
+log = logging.getLogger(__name__)
 _WORKER_CODE = "from vitalflow.validate.parallel import serve; serve()"
 
 
@@ -91,7 +93,8 @@ def processes_for(
 
     Auto picks 1 (no workers) on one core, for files of fewer than a few chunks, and whenever the
     memory budget (``memory_limit_mb``, else the cgroup limit, else what the machine has free)
-    does not hold one more process of the measured size: Glue Python shell's 1 GB holds one.
+    does not hold the job's process and a worker, at their measured sizes: Glue Python shell's
+    1 GB holds the job's process only.
     """
     if configured > 0:
         return configured
@@ -103,54 +106,72 @@ def processes_for(
     budget = budget_mb(memory_limit_mb) or (available_mb() if free_mb is None else free_mb)
     if not budget:
         return 1
-    per_process = PROCESS_BASE_MB + chunk_rows * PROCESS_KB_PER_ROW / 1024
-    return max(1, min(cores, int(SHARE * budget // per_process)))
+    job = JOB_BASE_MB + chunk_rows * JOB_KB_PER_ROW / 1024
+    worker = WORKER_BASE_MB + chunk_rows * WORKER_KB_PER_ROW / 1024
+    workers = int((SHARE * budget - job) // worker)
+    return max(1, min(cores, 1 + workers))
+
+
+@dataclass
+class _Entry:
+    chunk: RawChunk
+    phase: RowPhase | None = None
+    worker: Worker | None = None  # the worker it was sent to, until its result came back
 
 
 def row_phases(
-    chunks: Iterator[RawChunk],
-    suite: HealthSuite,
-    parameters: dict[str, Any],
-    processes: int,
-    pool_started: Any = None,
+    chunks: Iterator[RawChunk], suite: HealthSuite, parameters: dict[str, Any], pool: WorkerPool
 ) -> Generator[tuple[RawChunk, RowPhase | None], None, None]:
     """Each chunk with its row phase (None for a chunk without rows), in file order.
 
-    With workers, at most ``processes`` chunks are in flight (one a worker); a finished chunk's
-    worker gets the next chunk before the finished one is handed on, so workers are not idle
-    while the job merges. ``pool_started`` (a callback) receives the pool, for the memory guard.
+    A chunk goes to an idle worker; when every worker is busy, this process runs the chunk's
+    row phase itself (it is one of the ``processes``), as long as fewer than ``processes + 1``
+    chunks are waiting to be merged; beyond that it waits for the oldest. A finished chunk's
+    worker gets the next chunk before the finished one is merged, so workers are not idle while
+    this process merges.
     """
-    if processes <= 1:
+    if not pool.workers:
         for chunk in chunks:
             yield (
                 chunk,
                 (row_phase(suite, chunk.table, chunk.lines, parameters) if chunk.table.num_rows else None),
             )
         return
-    with WorkerPool(processes - 1, suite) as pool:
-        if pool_started is not None:
-            pool_started(pool)
-        idle: deque[Worker] = deque(pool.workers)
-        pending: deque[tuple[RawChunk, Worker | None]] = deque()
-        for chunk in chunks:
-            done: list[tuple[RawChunk, RowPhase | None]] = []
-            if chunk.table.num_rows:
-                while not idle:  # every worker busy: the oldest chunk's result first
-                    old, worker = pending.popleft()
-                    if worker is None:
-                        done.append((old, None))
-                        continue
-                    done.append((old, worker.receive()))
-                    idle.append(worker)
+    limit = len(pool.workers) + 2
+    idle: deque[Worker] = deque(pool.workers)
+    busy: dict[int, _Entry] = {}  # worker pid -> its chunk
+    pending: deque[_Entry] = deque()
+
+    def collect(worker: Worker) -> None:
+        entry = busy.pop(worker.pid)
+        entry.phase, entry.worker = worker.receive(), None
+        idle.append(worker)
+
+    for chunk in chunks:
+        entry = _Entry(chunk)
+        if chunk.table.num_rows:
+            for worker in list(pool.workers):
+                if worker.pid in busy and worker.ready():
+                    collect(worker)
+            if not idle and len(pending) >= limit - 1:  # enough in flight: wait for the oldest
+                oldest = next(e for e in pending if e.worker is not None)
+                collect(oldest.worker)  # type: ignore[arg-type]
+            if idle:
                 worker = idle.popleft()
                 worker.send((chunk.table, chunk.lines, parameters))
-                pending.append((chunk, worker))
+                entry.worker = worker
+                busy[worker.pid] = entry
             else:
-                pending.append((chunk, None))
-            yield from done
-        while pending:
-            old, worker = pending.popleft()
-            yield old, (worker.receive() if worker is not None else None)
+                entry.phase = row_phase(suite, chunk.table, chunk.lines, parameters)
+        pending.append(entry)
+        while pending and pending[0].worker is None:
+            done = pending.popleft()
+            yield done.chunk, done.phase
+    while pending:
+        done = pending.popleft()
+        if done.worker is not None:
+            collect(done.worker)
+        yield done.chunk, done.phase
 
 
 class Worker:
@@ -180,10 +201,17 @@ class Worker:
             os.close(task_r)
             os.close(result_w)
         self.pid = self.process.pid
+        for fd in (task_w, result_r):
+            _widen(fd)
         self._tasks = Connection(task_w, readable=False)
         self._results = Connection(result_r, writable=False)
         self.busy = False
+        self.used = False
         self.stats: dict[str, float] = {}
+
+    def ready(self) -> bool:
+        """Its result (or its end) can be read without waiting."""
+        return self._results.poll()
 
     def send(self, task: Any) -> None:
         try:
@@ -191,7 +219,7 @@ class Worker:
         except (BrokenPipeError, ConnectionResetError):
             self.receive()  # the worker stopped first: its error, or how it died
             raise self._crashed() from None
-        self.busy = True
+        self.busy = self.used = True
 
     def receive(self) -> Any:
         try:
@@ -222,7 +250,7 @@ class Worker:
 
     def close(self, clean: bool) -> None:
         """Stop the worker: asked to (its stats come back) when ``clean``, else killed if it is busy."""
-        if clean and not self.busy:
+        if clean and self.used and not self.busy:
             try:
                 self._tasks.send(None)
                 kind, value = self._results.recv()
@@ -230,8 +258,8 @@ class Worker:
                     self.stats = value
             except (OSError, EOFError, ValueError):
                 pass
-        elif self.busy and self.process.poll() is None:
-            self.process.kill()  # its chunk is of no use any more
+        elif self.process.poll() is None:
+            self.process.kill()  # its chunk is of no use any more, or it never got one
         self._tasks.close()
         self._results.close()  # an idle worker sees its pipe close and exits
         try:
@@ -243,7 +271,7 @@ class Worker:
 
 @dataclass
 class WorkerPool:
-    """``count`` workers for one batch; closing them collects each one's peak memory and stage times."""
+    """``count`` workers (none: 0) for one batch; closing them collects their peak memory and stage times."""
 
     count: int
     suite: HealthSuite
@@ -269,7 +297,21 @@ class WorkerPool:
     def close(self, clean: bool) -> None:
         for worker in self.workers:
             worker.close(clean)
-        self.stats = [w.stats for w in self.workers if w.stats]
+        if self.workers and not self.stats:
+            self.stats = [w.stats for w in self.workers if w.stats]
+            if self.stats:
+                log.info("worker processes' peak RSS: %s MB", [round(s["peak_rss_mb"]) for s in self.stats])
+        self.workers = []
+
+
+def _widen(fd: int) -> None:
+    """A 1 MiB pipe (Linux's default limit) instead of 64 KiB: a chunk crosses in a few wake-ups."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
 
 
 def serve() -> None:
