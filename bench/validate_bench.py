@@ -100,8 +100,7 @@ timed(P, "rejected_table", "rejected table")
 timed(V.PartitionedWriter, "write", "parquet write")
 timed(V, "publish_docs", "data docs")
 timed(V, "publish", "commit")
-timed(W.Worker, "receive", "waiting for workers")
-timed(W.Worker, "send", "sending to workers")
+timed(W.Worker, "collect", "waiting for workers")
 workers = []
 close = W.WorkerPool.close
 def closing(self, clean):

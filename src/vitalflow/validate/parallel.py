@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Generator, Iterator
@@ -52,6 +54,7 @@ MIN_PARALLEL_CHUNKS = 4
 ROW_BYTES_AT_MOST = 64  # generated readings are about 57 bytes a row
 
 log = logging.getLogger(__name__)
+_STOP = object()
 _WORKER_CODE = "from vitalflow.validate.parallel import serve; serve()"
 
 
@@ -112,6 +115,9 @@ def processes_for(
     return max(1, min(cores, 1 + workers))
 
 
+DEPTH = 2  # chunks a worker holds: the one it checks and the next, so it never waits for the job
+
+
 @dataclass
 class _Entry:
     chunk: RawChunk
@@ -124,11 +130,10 @@ def row_phases(
 ) -> Generator[tuple[RawChunk, RowPhase | None], None, None]:
     """Each chunk with its row phase (None for a chunk without rows), in file order.
 
-    A chunk goes to an idle worker; when every worker is busy, this process runs the chunk's
-    row phase itself (it is one of the ``processes``), as long as fewer than ``processes + 1``
-    chunks are waiting to be merged; beyond that it waits for the oldest. A finished chunk's
-    worker gets the next chunk before the finished one is merged, so workers are not idle while
-    this process merges.
+    A chunk goes to a worker holding fewer than ``DEPTH`` chunks; when every worker holds that
+    many, this process runs the chunk's row phase itself (it is one of the processes). At most
+    ``workers * DEPTH + 2`` chunks are held between reading and merging: beyond that, this
+    process waits for the oldest.
     """
     if not pool.workers:
         for chunk in chunks:
@@ -137,30 +142,21 @@ def row_phases(
                 (row_phase(suite, chunk.table, chunk.lines, parameters) if chunk.table.num_rows else None),
             )
         return
-    limit = len(pool.workers) + 2
-    idle: deque[Worker] = deque(pool.workers)
-    busy: dict[int, _Entry] = {}  # worker pid -> its chunk
+    limit = len(pool.workers) * DEPTH + 1
     pending: deque[_Entry] = deque()
-
-    def collect(worker: Worker) -> None:
-        entry = busy.pop(worker.pid)
-        entry.phase, entry.worker = worker.receive(), None
-        idle.append(worker)
-
     for chunk in chunks:
         entry = _Entry(chunk)
         if chunk.table.num_rows:
-            for worker in list(pool.workers):
-                if worker.pid in busy and worker.ready():
-                    collect(worker)
-            if not idle and len(pending) >= limit - 1:  # enough in flight: wait for the oldest
-                oldest = next(e for e in pending if e.worker is not None)
-                collect(oldest.worker)  # type: ignore[arg-type]
-            if idle:
-                worker = idle.popleft()
-                worker.send((chunk.table, chunk.lines, parameters))
-                entry.worker = worker
-                busy[worker.pid] = entry
+            for worker in pool.workers:
+                while worker.held and worker.ready():
+                    worker.collect()
+            if len(pending) >= limit and min(len(w.held) for w in pool.workers) >= DEPTH:
+                oldest = pending[0].worker
+                assert oldest is not None  # the leading done entries were handed on
+                oldest.collect()
+            worker = min(pool.workers, key=lambda w: len(w.held))
+            if len(worker.held) < DEPTH:
+                worker.send(entry, (chunk.table, chunk.lines, parameters))
             else:
                 entry.phase = row_phase(suite, chunk.table, chunk.lines, parameters)
         pending.append(entry)
@@ -169,13 +165,18 @@ def row_phases(
             yield done.chunk, done.phase
     while pending:
         done = pending.popleft()
-        if done.worker is not None:
-            collect(done.worker)
+        while done.worker is not None:
+            done.worker.collect()
         yield done.chunk, done.phase
 
 
 class Worker:
-    """One worker process and its two pipes."""
+    """One worker process, its two pipes, and a thread that writes its tasks.
+
+    Writing a chunk to the pipe takes as long as the worker takes to read it; the thread lets the
+    job go on meanwhile, and lets the job queue a chunk while the worker checks another (a worker
+    replies before it reads its next task, so a blocking write could wait for the job's own read).
+    """
 
     def __init__(self, suite: HealthSuite) -> None:
         task_r, task_w = os.pipe()
@@ -205,28 +206,45 @@ class Worker:
             _widen(fd)
         self._tasks = Connection(task_w, readable=False)
         self._results = Connection(result_r, writable=False)
-        self.busy = False
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._writer = threading.Thread(target=self._write, name=f"vitalflow-worker-{self.pid}", daemon=True)
+        self._writer.start()
+        self.held: deque[_Entry] = deque()  # chunks sent, oldest first
         self.used = False
         self.stats: dict[str, float] = {}
 
+    def _write(self) -> None:
+        while True:
+            task = self._queue.get()
+            if task is _STOP:
+                return
+            try:
+                self._tasks.send(task)
+            except (OSError, ValueError):  # the worker is gone: its reader sees why
+                return
+
     def ready(self) -> bool:
-        """Its result (or its end) can be read without waiting."""
+        """Its next result (or its end) can be read without waiting."""
         return self._results.poll()
 
-    def send(self, task: Any) -> None:
-        try:
-            self._tasks.send(task)
-        except (BrokenPipeError, ConnectionResetError):
-            self.receive()  # the worker stopped first: its error, or how it died
-            raise self._crashed() from None
-        self.busy = self.used = True
+    def send(self, entry: _Entry, task: Any) -> None:
+        entry.worker = self
+        self.held.append(entry)
+        self.used = True
+        self._queue.put(task)
 
-    def receive(self) -> Any:
+    def collect(self) -> None:
+        """The oldest held chunk's row phase, or the error the worker raised on it."""
+        entry = self.held[0]
+        entry.phase = self._receive()
+        entry.worker = None
+        self.held.popleft()
+
+    def _receive(self) -> Any:
         try:
             kind, value = self._results.recv()
         except (EOFError, OSError):
             raise self._crashed() from None
-        self.busy = False
         if kind == "error":
             raise value
         if kind == "failed":  # an error that could not cross the pipe as itself
@@ -249,24 +267,26 @@ class Worker:
         )
 
     def close(self, clean: bool) -> None:
-        """Stop the worker: asked to (its stats come back) when ``clean``, else killed if it is busy."""
-        if clean and self.used and not self.busy:
+        """Stop the worker: asked to (its stats come back) when ``clean`` and idle, else killed."""
+        if clean and self.used and not self.held and self.process.poll() is None:
+            self._queue.put(None)
             try:
-                self._tasks.send(None)
                 kind, value = self._results.recv()
                 if kind == "stats":
                     self.stats = value
             except (OSError, EOFError, ValueError):
                 pass
         elif self.process.poll() is None:
-            self.process.kill()  # its chunk is of no use any more, or it never got one
-        self._tasks.close()
-        self._results.close()  # an idle worker sees its pipe close and exits
+            self.process.kill()  # its chunks are of no use any more, or it never got one
+        self._queue.put(_STOP)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._writer.join(timeout=10)  # its pipe's reader is gone: a blocked write fails
+        self._tasks.close()
+        self._results.close()
 
 
 @dataclass
