@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from vitalflow.exceptions import SuiteError, VitalflowError
 from vitalflow.validate import prepare
-from vitalflow.validate.memory import SHARE, available_mb, budget_mb, usable_cores
+from vitalflow.validate.memory import SHARE, available_mb, budget_mb, release_free_memory, usable_cores
 from vitalflow.validate.reader import RawChunk
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
 
@@ -163,6 +163,8 @@ def row_phases(
         while pending and pending[0].worker is None:
             done = pending.popleft()
             yield done.chunk, done.phase
+            del done
+            release_free_memory()
     while pending:
         done = pending.popleft()
         while done.worker is not None:
@@ -381,6 +383,8 @@ def serve() -> None:
             _reply(results, exc)
             continue
         results.send(("ok", phase))
+        del phase, task, table, lines
+        release_free_memory()
 
 
 def _reply(results: Connection, exc: BaseException) -> None:
