@@ -10,18 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import row
+from test_row_exactness import _missing_column, edited_suite
 from test_verdict_digest import FILES, PINNED, digests  # the pinned verdicts of one process
 from vitalflow import stages
 from vitalflow.config import Settings, workers_from_env
-from vitalflow.exceptions import ConfigurationError, OutOfMemoryBudget
+from vitalflow.exceptions import ConfigurationError, OutOfMemoryBudget, SuiteError
 from vitalflow.generate import GeneratorOptions, generate
 from vitalflow.manifests import read_manifest
-from vitalflow.pipeline import ingest
+from vitalflow.pipeline import ingest, run_file
 from vitalflow.runtime import local_runtime
 from vitalflow.validate.memory import SHARE, MemoryGuard, resident_mb
 from vitalflow.validate.parallel import WorkerCrashed, processes_for
@@ -146,3 +149,16 @@ def test_a_worker_that_dies_fails_the_batch_and_commits_nothing(
     manifest = stages.validate(runtime, ref).manifest  # the rerun commits the batch
     assert manifest.status == "processed", manifest.error
     assert read_manifest(runtime.store, manifest.batch_id) is not None
+
+
+def test_an_error_in_a_worker_is_the_batch_error_it_is_in_one_process(
+    tmp_path: Path, write_csv: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = local_runtime(
+        Settings(home=tmp_path / "lake", chunk_rows=2, suite_path=edited_suite(tmp_path, _missing_column))
+    )
+    monkeypatch.setenv("VITALFLOW_WORKERS", "2")
+    with pytest.raises(SuiteError, match="could not be evaluated"):
+        run_file(runtime, write_csv([row(), row(user_id="bad id", heart_rate="10"), row(), row(), row()]))
+    assert not list((tmp_path / "lake").rglob("*.parquet"))
+    assert not list((tmp_path / "lake").glob("manifests/*.json"))

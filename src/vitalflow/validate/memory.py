@@ -66,6 +66,19 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
+def map_large_allocations(threshold: int = 1 << 20) -> None:
+    """Allocate blocks of ``threshold`` bytes and more with mmap, so freeing one gives it back (glibc).
+
+    glibc raises its mmap threshold to the largest block freed (up to 32 MB), after which a
+    chunk's column-sized buffers come from the heap and stay resident once freed: about 90 MB
+    more at the job's peak with workers (measured at 2 million rows). Process-wide; set only by
+    processes that run workers, and by the workers.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(-3, threshold)  # M_MMAP_THRESHOLD
+
+
 def available_mb() -> int:
     """Memory the machine can still give without swapping (MemAvailable), in MB; 0 when unknown."""
     try:

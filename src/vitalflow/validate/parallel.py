@@ -2,11 +2,11 @@
 
 Great Expectations costs a fixed few milliseconds of Python per expectation per chunk, so the row
 phase (value parsing and the row rules) is the job's largest cost, and each chunk's is independent
-of every other's. With ``processes`` > 1 the job's own process keeps reading the file, tracking
-duplicates, writing Parquet and publishing; ``processes - 1`` workers run the row phase, one chunk
-each at a time, and their results are merged strictly in chunk order, so verdicts and outputs are
-the ones of a run in one process. Everything that depends on order (the first valid reading of a
-key wins) stays in the job's process.
+of every other's. With ``processes`` > 1 the job's own process keeps reading the file, parsing
+values, tracking duplicates, writing Parquet and publishing; ``processes - 1`` workers run the row
+rules, and their results are merged strictly in chunk order, so verdicts and outputs are the ones
+of a run in one process. Everything that depends on order (the first valid reading of a key wins)
+stays in the job's process.
 
 A worker is a fresh interpreter that imports only this module's closure (no ``__main__``, no CLI),
 talks to the job over two pipes, and exits when its pipe closes: a job that dies leaves no worker.
@@ -38,7 +38,14 @@ import pyarrow as pa
 
 from vitalflow.exceptions import SuiteError, VitalflowError
 from vitalflow.validate import prepare
-from vitalflow.validate.memory import SHARE, available_mb, budget_mb, release_free_memory, usable_cores
+from vitalflow.validate.memory import (
+    SHARE,
+    available_mb,
+    budget_mb,
+    map_large_allocations,
+    release_free_memory,
+    usable_cores,
+)
 from vitalflow.validate.reader import RawChunk
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
 
@@ -74,7 +81,13 @@ class RowPhase:
 
 def row_phase(suite: HealthSuite, table: pa.Table, lines: np.ndarray, parameters: dict[str, Any]) -> RowPhase:
     """Parse the values and run the row rules; independent of every other chunk."""
-    frame = prepare.check_frame(table, lines)
+    return rules_phase(suite, prepare.check_frame(table, lines), lines, parameters)
+
+
+def rules_phase(
+    suite: HealthSuite, frame: pd.DataFrame, lines: np.ndarray, parameters: dict[str, Any]
+) -> RowPhase:
+    """The row rules on a chunk's parsed frame (what a worker does)."""
     verdict = suite.verdict()
     suite.check_rows(frame, verdict, parameters)
     candidates = ~verdict.failed(lines)
@@ -130,10 +143,11 @@ def row_phases(
 ) -> Generator[tuple[RawChunk, RowPhase | None], None, None]:
     """Each chunk with its row phase (None for a chunk without rows), in file order.
 
-    A chunk goes to a worker holding fewer than ``DEPTH`` chunks; when every worker holds that
-    many, this process runs the chunk's row phase itself (it is one of the processes). At most
-    ``workers * DEPTH + 2`` chunks are held between reading and merging: beyond that, this
-    process waits for the oldest.
+    With workers, this process parses each chunk's values (a quarter of the row phase: on two
+    cores that balances the two sides) and hands the frame to the worker holding the fewest
+    chunks; a worker holds up to ``DEPTH`` (the one it checks and the next), so it never waits
+    for this process. When every worker holds that many, or ``workers * DEPTH + 1`` chunks wait
+    to be merged, this process waits for the oldest chunk's result: memory stays bounded.
     """
     if not pool.workers:
         for chunk in chunks:
@@ -150,15 +164,12 @@ def row_phases(
             for worker in pool.workers:
                 while worker.held and worker.ready():
                     worker.collect()
-            if len(pending) >= limit and min(len(w.held) for w in pool.workers) >= DEPTH:
-                oldest = pending[0].worker
-                assert oldest is not None  # the leading done entries were handed on
-                oldest.collect()
             worker = min(pool.workers, key=lambda w: len(w.held))
-            if len(worker.held) < DEPTH:
-                worker.send(entry, (chunk.table, chunk.lines, parameters))
-            else:
-                entry.phase = row_phase(suite, chunk.table, chunk.lines, parameters)
+            if len(worker.held) >= DEPTH or len(pending) >= limit:
+                worker = next(e.worker for e in pending if e.worker is not None)  # the oldest's
+                worker.collect()
+            # Parsing the values here balances the two sides on 2 cores: the rules are the larger part.
+            worker.send(entry, (prepare.check_frame(chunk.table, chunk.lines), chunk.lines, parameters))
         pending.append(entry)
         while pending and pending[0].worker is None:
             done = pending.popleft()
@@ -301,6 +312,8 @@ class WorkerPool:
     stats: list[dict[str, float]] = field(default_factory=list)
 
     def __enter__(self) -> WorkerPool:
+        if self.count:
+            map_large_allocations()
         try:
             for _ in range(self.count):
                 self.workers.append(Worker(self.suite))
@@ -337,12 +350,13 @@ def _widen(fd: int) -> None:
 
 
 def serve() -> None:
-    """A worker's main loop: row phases for (table, lines, parameters) until None or the pipe closes."""
+    """A worker's main loop: row rules for (frame, lines, parameters) until None or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the job handles Ctrl-C and closes its workers
+    map_large_allocations()
     task_fd, result_fd, suite_path, sha256 = sys.argv[1:5]
     tasks = Connection(int(task_fd), writable=False)
     results = Connection(int(result_fd), readable=False)
-    stats = {"value parsing": 0.0, "GE row rules": 0.0, "chunks": 0.0}
+    stats = {"GE row rules": 0.0, "chunks": 0.0}
     clock = time.perf_counter
 
     def timed(owner: Any, name: str, label: str) -> None:
@@ -357,7 +371,6 @@ def serve() -> None:
 
         setattr(owner, name, wrapper)
 
-    timed(prepare, "check_frame", "value parsing")
     timed(HealthSuite, "check_rows", "GE row rules")
     try:
         suite = HealthSuite(Path(suite_path))
@@ -376,14 +389,14 @@ def serve() -> None:
             results.send(("stats", stats))
             return
         try:
-            table, lines, parameters = task
-            phase = row_phase(suite, table, lines, parameters)
+            frame, lines, parameters = task
+            phase = rules_phase(suite, frame, lines, parameters)
             stats["chunks"] += 1
         except Exception as exc:
             _reply(results, exc)
             continue
         results.send(("ok", phase))
-        del phase, task, table, lines
+        del phase, task, frame, lines
         release_free_memory()
 
 
