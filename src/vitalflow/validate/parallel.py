@@ -50,10 +50,12 @@ from vitalflow.validate.reader import RawChunk
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
 
 # Measured with bench/validate_bench.py (2 cores, Python 3.11, 2026-12-01, chunks of 150,000 rows):
-# a worker peaks at about 460 MB (240 MB of imports and suite, 1.5 KB a chunk row), the job's own
-# process at about 620 MB (300 MB, 2.2 KB a chunk row: its reader, writers and duplicate keys).
-WORKER_BASE_MB, WORKER_KB_PER_ROW = 240, 1.5
-JOB_BASE_MB, JOB_KB_PER_ROW = 300, 2.2
+# a worker peaks at about 370 MB (240 MB of imports and suite, 0.9 KB a chunk row); the job's own
+# process at 690 MB (2 million rows) to 790 MB (10 million): 300 MB, 3 KB a chunk row for the
+# chunks it parses, holds and writes, and 8 bytes a row of the file for the duplicate check.
+WORKER_BASE_MB, WORKER_KB_PER_ROW = 240, 0.9
+JOB_BASE_MB, JOB_KB_PER_ROW = 300, 3.0
+JOB_SHARE_OF_FILE = 0.2  # the duplicate keys (8 bytes a row of ~57 bytes) and their merges, generously
 # Workers cost a fresh interpreter each (about 2.5 s of imports): only worth it for files of
 # several chunks, and never below this size.
 MIN_PARALLEL_BYTES = 32 << 20
@@ -122,7 +124,7 @@ def processes_for(
     budget = budget_mb(memory_limit_mb) or (available_mb() if free_mb is None else free_mb)
     if not budget:
         return 1
-    job = JOB_BASE_MB + chunk_rows * JOB_KB_PER_ROW / 1024
+    job = JOB_BASE_MB + chunk_rows * JOB_KB_PER_ROW / 1024 + file_bytes * JOB_SHARE_OF_FILE / (1 << 20)
     worker = WORKER_BASE_MB + chunk_rows * WORKER_KB_PER_ROW / 1024
     workers = int((SHARE * budget - job) // worker)
     return max(1, min(cores, 1 + workers))
