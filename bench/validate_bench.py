@@ -113,7 +113,7 @@ m = result.manifest
 assert m.status == "processed", m.error
 stage["total"] = time.perf_counter() - started
 for w in workers:
-    for label in ("GE row rules",):
+    for label in ("value parsing", "GE row rules"):
         stage["workers: " + label] += w[label]
 print(json.dumps({"stages": stage, "rows_in": m.rows_in, "rejected": m.rows_rejected,
                   "partitions": len(m.partitions), "files": len(m.processed_files),

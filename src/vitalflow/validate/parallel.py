@@ -145,11 +145,12 @@ def row_phases(
 ) -> Generator[tuple[RawChunk, RowPhase | None], None, None]:
     """Each chunk with its row phase (None for a chunk without rows), in file order.
 
-    With workers, this process parses each chunk's values (a quarter of the row phase: on two
-    cores that balances the two sides) and hands the frame to the worker holding the fewest
-    chunks; a worker holds up to ``DEPTH`` (the one it checks and the next), so it never waits
-    for this process. When every worker holds that many, or ``workers * DEPTH + 1`` chunks wait
-    to be merged, this process waits for the oldest chunk's result: memory stays bounded.
+    With workers, each chunk goes to the worker holding the fewest chunks; a worker holds up to
+    ``DEPTH`` (the one it checks and the next), so it rarely waits for this process. Who parses
+    the values (a quarter of the row phase) balances the two sides: this process, when the worker
+    has work; the worker, when it has none (this process is then the slower side). When every
+    worker holds ``DEPTH`` chunks, or ``workers * DEPTH + 1`` chunks wait to be merged, this
+    process waits for the oldest chunk's result: memory stays bounded.
     """
     if not pool.workers:
         for chunk in chunks:
@@ -170,8 +171,11 @@ def row_phases(
             if len(worker.held) >= DEPTH or len(pending) >= limit:
                 worker = next(e.worker for e in pending if e.worker is not None)  # the oldest's
                 worker.collect()
-            # Parsing the values here balances the two sides on 2 cores: the rules are the larger part.
-            worker.send(entry, (prepare.check_frame(chunk.table, chunk.lines), chunk.lines, parameters))
+            if worker.held:  # it has work: parse the values here, so it only runs the rules
+                task = (prepare.check_frame(chunk.table, chunk.lines), chunk.lines, parameters)
+            else:  # it waits for this process: let it parse the values itself
+                task = (chunk.table, chunk.lines, parameters)
+            worker.send(entry, task)
         pending.append(entry)
         while pending and pending[0].worker is None:
             done = pending.popleft()
@@ -352,13 +356,13 @@ def _widen(fd: int) -> None:
 
 
 def serve() -> None:
-    """A worker's main loop: row rules for (frame, lines, parameters) until None or the pipe closes."""
+    """A worker's main loop: row phases for (frame or table, lines, parameters) until None or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the job handles Ctrl-C and closes its workers
     map_large_allocations()
     task_fd, result_fd, suite_path, sha256 = sys.argv[1:5]
     tasks = Connection(int(task_fd), writable=False)
     results = Connection(int(result_fd), readable=False)
-    stats = {"GE row rules": 0.0, "chunks": 0.0}
+    stats = {"value parsing": 0.0, "GE row rules": 0.0, "chunks": 0.0}
     clock = time.perf_counter
 
     def timed(owner: Any, name: str, label: str) -> None:
@@ -373,6 +377,7 @@ def serve() -> None:
 
         setattr(owner, name, wrapper)
 
+    timed(prepare, "check_frame", "value parsing")
     timed(HealthSuite, "check_rows", "GE row rules")
     try:
         suite = HealthSuite(Path(suite_path))
@@ -391,14 +396,15 @@ def serve() -> None:
             results.send(("stats", stats))
             return
         try:
-            frame, lines, parameters = task
+            data, lines, parameters = task
+            frame = data if isinstance(data, pd.DataFrame) else prepare.check_frame(data, lines)
             phase = rules_phase(suite, frame, lines, parameters)
             stats["chunks"] += 1
         except Exception as exc:
             _reply(results, exc)
             continue
         results.send(("ok", phase))
-        del phase, task, frame, lines
+        del phase, task, data, frame, lines
         release_free_memory()
 
 
