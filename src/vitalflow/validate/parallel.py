@@ -2,14 +2,15 @@
 
 Great Expectations costs a fixed few milliseconds of Python per expectation per chunk, so the row
 phase (value parsing and the row rules) is the job's largest cost, and each chunk's is independent
-of every other's. With ``processes`` > 1 the job's own process keeps reading the file, parsing
-values, tracking duplicates, writing Parquet and publishing; ``processes - 1`` workers run the row
-rules, and their results are merged strictly in chunk order, so verdicts and outputs are the ones
-of a run in one process. Everything that depends on order (the first valid reading of a key wins)
-stays in the job's process.
+of every other's. With ``processes`` > 1 the job's own process keeps reading the file, tracking
+duplicates, writing Parquet and publishing (and parses the values of a chunk whose worker is
+busy); ``processes - 1`` workers run the row rules, and their results are merged strictly in
+chunk order, so verdicts and outputs are the ones of a run in one process. Everything that
+depends on order (the first valid reading of a key wins) stays in the job's process.
 
-A worker is a fresh interpreter that imports only this module's closure (no ``__main__``, no CLI),
-talks to the job over two pipes, and exits when its pipe closes: a job that dies leaves no worker.
+A worker is a fresh interpreter (as multiprocessing's spawn, but without re-running ``__main__``:
+it imports this package and Great Expectations, not the CLI or the Glue script), talks to the job
+over two pipes, and exits when its pipe closes: a job that dies leaves no worker.
 A worker that dies fails the batch with :class:`WorkerCrashed`; an error a worker raises (a suite
 that cannot be evaluated) is raised again in the job, as it would be without workers.
 """
@@ -50,10 +51,10 @@ from vitalflow.validate.reader import RawChunk
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
 
 # Measured with bench/validate_bench.py (2 cores, Python 3.11, 2026-12-01, chunks of 150,000 rows):
-# a worker peaks at about 370 MB (240 MB of imports and suite, 0.9 KB a chunk row); the job's own
-# process at 690 MB (2 million rows) to 790 MB (10 million): 300 MB, 3 KB a chunk row for the
-# chunks it parses, holds and writes, and 8 bytes a row of the file for the duplicate check.
-WORKER_BASE_MB, WORKER_KB_PER_ROW = 240, 0.9
+# a worker peaks at 400-420 MB (240 MB of imports and suite, about 1.2 KB a chunk row); the job's
+# own process at 660-710 MB (2 million rows) to 830 MB (10 million): 300 MB, 3 KB a chunk row for
+# the chunks it parses, holds and writes, and 8 bytes a row of the file for the duplicate check.
+WORKER_BASE_MB, WORKER_KB_PER_ROW = 240, 1.2
 JOB_BASE_MB, JOB_KB_PER_ROW = 300, 3.0
 JOB_SHARE_OF_FILE = 0.2  # the duplicate keys (8 bytes a row of ~57 bytes) and their merges, generously
 # Workers cost a fresh interpreter each (about 2.5 s of imports): only worth it for files of
