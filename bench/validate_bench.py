@@ -1,7 +1,11 @@
 """Validation job vs pyarrow's CSV->Parquet on the same file, in one run: ratio, stages, peak RSS, rows/s.
 
-Each side runs in its own child process (peak RSS is that child's ``ru_maxrss``). The job child
-times its stages by wrapping the validation functions, so the breakdown adds up to its run.
+Each side runs in its own child process. The baseline's peak RSS is that child's ``ru_maxrss``; the
+job's is its own ``ru_maxrss`` plus each worker process's (``VITALFLOW_WORKERS``; each reports its
+own at the end), a bound on what the processes held together; ``tree peak`` is the largest sum of
+the process tree's resident sizes sampled every 20 ms. The job child times its stages by wrapping
+the validation functions; with workers, the row phase's stages are the workers' own time
+(``workers: ...``, in parallel with the job's), and ``waiting for workers`` is the job's idle time.
 
 Cases (``--cases``):
   clean      generated readings, about 1% invalid
@@ -24,6 +28,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +59,8 @@ import vitalflow.validate as V
 import vitalflow.validate.prepare as P
 import vitalflow.validate.reader as R
 import vitalflow.validate.suite as S
+import vitalflow.validate.parallel as W
+import resource
 stage = collections.Counter()
 stage["imports"] = time.perf_counter() - started
 
@@ -93,14 +100,41 @@ timed(P, "rejected_table", "rejected table")
 timed(V.PartitionedWriter, "write", "parquet write")
 timed(V, "publish_docs", "data docs")
 timed(V, "publish", "commit")
-runtime = local_runtime(Settings(home=Path(sys.argv[1]), chunk_rows=int(sys.argv[3])))
+timed(W.Worker, "collect", "waiting for workers")
+workers = []
+close = W.WorkerPool.close
+def closing(self, clean):
+    close(self, clean)
+    workers.extend(self.stats)
+W.WorkerPool.close = closing
+runtime = local_runtime(Settings.from_env(home=Path(sys.argv[1]), chunk_rows=int(sys.argv[3])))
 result = stages.validate(runtime, ingest(runtime, Path(sys.argv[2])))
 m = result.manifest
 assert m.status == "processed", m.error
 stage["total"] = time.perf_counter() - started
+for w in workers:
+    for label in ("value parsing", "GE row rules"):
+        stage["workers: " + label] += w[label]
 print(json.dumps({"stages": stage, "rows_in": m.rows_in, "rejected": m.rows_rejected,
-                  "partitions": len(m.partitions), "files": len(m.processed_files)}))
+                  "partitions": len(m.partitions), "files": len(m.processed_files),
+                  "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_peak_rss_mb": [w["peak_rss_mb"] for w in workers]}))
 """
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident MB of ``pid`` and its descendants now (/proc; 0 for processes gone meanwhile)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as fh:
+                total += int(fh.read().split()[1])
+            with open(f"/proc/{current}/task/{current}/children") as fh:
+                todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
 
 
 def child(cmd: list[str], nofile: int | None = None) -> dict:
@@ -112,7 +146,18 @@ def child(cmd: list[str], nofile: int | None = None) -> dict:
 
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, preexec_fn=limit)
+    tree_peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:  # the process tree's resident total, every 20 ms
+        while not done.wait(0.02):
+            tree_peak[0] = max(tree_peak[0], tree_rss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     out = proc.stdout.read() if proc.stdout else b""
+    done.set()
+    sampler.join()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -120,11 +165,14 @@ def child(cmd: list[str], nofile: int | None = None) -> dict:
     result: dict = {
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "tree_peak_rss_mb": round(tree_peak[0], 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # with the workers' (waited for)
     }
     lines = out.decode().strip().splitlines()
     if lines:
         result.update(json.loads(lines[-1]))
+    if "self_peak_rss_mb" in result:  # the job: its own peak plus every worker's, a bound on the total
+        result["peak_rss_mb"] = round(result["self_peak_rss_mb"] + sum(result["worker_peak_rss_mb"]), 1)
     return result
 
 
@@ -195,9 +243,17 @@ def main() -> int:
             )
         results[case] = {"baseline": base, "job": job, "ratio": round(job["wall_s"] / base["wall_s"], 2)}
         print(f"\n== {case}: {args.rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB, chunk {chunk_rows:,}")
-        print(f"{'':<26}{'wall s':>9}{'peak RSS MB':>13}{'rows/s':>12}")
+        print(f"{'':<26}{'wall s':>9}{'peak RSS MB':>13}{'tree peak MB':>14}{'rows/s':>12}")
         for name, r in (("baseline (pyarrow)", base), ("validation job", job)):
-            print(f"{name:<26}{r['wall_s']:>9}{r['peak_rss_mb']:>13}{args.rows / r['wall_s']:>12,.0f}")
+            print(
+                f"{name:<26}{r['wall_s']:>9}{r['peak_rss_mb']:>13}{r['tree_peak_rss_mb']:>14}"
+                f"{args.rows / r['wall_s']:>12,.0f}"
+            )
+        if job["worker_peak_rss_mb"]:
+            print(
+                f"job peak RSS = its own {job['self_peak_rss_mb']:.0f} MB + workers' "
+                f"{', '.join(f'{w:.0f}' for w in job['worker_peak_rss_mb'])} MB"
+            )
         print(
             f"ratio job/baseline: {results[case]['ratio']}; rejected {job['rejected']:,}; "
             f"partitions {job['partitions']:,} in {job['files']:,} files"

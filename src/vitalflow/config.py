@@ -34,6 +34,9 @@ class Settings:
     home: Path = Path("lake")  # local lake folder
     chunk_rows: int = 150_000  # rows validated at a time; bounds memory (bench: 10M rows, any mix, < 1 GB)
     memory_limit_mb: int = 0  # fail a batch cleanly above this resident size; 0: the cgroup limit, if any
+    # Processes validating one file: 1 = the job's own process only; N = it and N-1 worker processes
+    # running the row rules; 0 = auto (workers only with spare cores and memory: never on Python shell).
+    workers: int = 0
     suite_path: Path | None = None  # defaults to the packaged expectations/health_vitals.json
     # AWS resources
     region: str | None = None
@@ -105,6 +108,8 @@ class Settings:
             raise ConfigurationError(f"VITALFLOW_ANALYST must be 'rules' or 'bedrock', not {self.analyst!r}")
         if self.chunk_rows < 1:
             raise ConfigurationError("VITALFLOW_CHUNK_ROWS must be a positive whole number")
+        if self.workers < 0:
+            raise ConfigurationError("VITALFLOW_WORKERS must be 0 (auto), 1 (no worker processes) or more")
 
     def require(self, *names: str) -> None:
         """Fail early, naming the variables, when an AWS adapter starts without its resources."""
@@ -117,7 +122,7 @@ def _parse(name: str, raw: str) -> Any:
     try:
         if name in ("home", "suite_path"):
             return Path(raw).expanduser()
-        if name in ("chunk_rows", "bedrock_max_attempts", "notify_lease_s", "memory_limit_mb"):
+        if name in ("chunk_rows", "bedrock_max_attempts", "notify_lease_s", "memory_limit_mb", "workers"):
             return int(raw)
         if name == "bedrock_timeout_s":
             return float(raw)

@@ -54,6 +54,7 @@ def validate(
         workdir=runtime.workdir,
         chunk_rows=runtime.settings.chunk_rows,
         memory_limit_mb=runtime.settings.memory_limit_mb,
+        workers=runtime.settings.workers,
         docs_store=runtime.docs_store,
         progress=progress,
     )

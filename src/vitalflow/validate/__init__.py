@@ -23,7 +23,7 @@ from vitalflow.exceptions import BatchRejected, EmptyFile, VitalflowError
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
-from vitalflow.validate import prepare
+from vitalflow.validate import parallel, prepare
 from vitalflow.validate.commit import mark_committed, publish
 from vitalflow.validate.docs import merge_results, publish_docs
 from vitalflow.validate.memory import MemoryGuard
@@ -56,11 +56,19 @@ def validate_batch(
     memory_limit_mb: int = 0,
     docs_store: ObjectStore | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 0,
 ) -> Validated:
-    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
+    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash.
+
+    ``workers``: processes validating the file (``VITALFLOW_WORKERS``): 1 runs everything in this
+    process, 0 lets :func:`parallel.processes_for` choose.
+    """
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
-    with store.local_copy(source.key, source.version_id) as path:
+    with (
+        store.local_copy(source.key, source.version_id) as path,
+        _pool(suite, path, chunk_rows, memory_limit_mb, workers) as pool,
+    ):
         try:
             scan = scan_file(path)
         except BatchRejected as exc:
@@ -93,6 +101,7 @@ def validate_batch(
                 clock,
                 hashed,
                 progress,
+                pool,
             )
         except BatchRejected as exc:
             return _failed(store, source, path, started, clock, exc, scan=scan)
@@ -115,6 +124,7 @@ def _run(
     clock: float,
     hashed: float,
     progress: Callable[[int, int], None] | None,
+    pool: parallel.WorkerPool,
 ) -> Validated:
     processed = PartitionedWriter(batch_dir, "processed", PROCESSED_SCHEMA, batch_id)
     rejected = PartitionedWriter(batch_dir, "rejected", REJECTED_SCHEMA, batch_id)
@@ -123,21 +133,27 @@ def _run(
     parameters = {"latest_event_time": latest.astimezone(timezone.utc).isoformat()}
     repeats = prepare.RepeatTracker()
     guard = MemoryGuard(memory_limit_mb, chunk_rows)
+    phases = parallel.row_phases(iter_chunks(path, scan, chunk_rows), suite, parameters, pool)
     results = []
     reasons_count: Counter[str] = Counter()
     rows_in = rows_processed = rows_rejected = blank = 0
     try:
-        for chunk in iter_chunks(path, scan, chunk_rows):
+        for chunk, phase in phases:
             blank += chunk.blank
-            if chunk.table.num_rows:
-                frame = prepare.check_frame(chunk.table, chunk.lines)
-                verdict = suite.verdict()
-                suite.check_rows(frame, verdict, parameters)
-                repeats.mark(frame, ~verdict.failed(chunk.lines), suite.duplicate_key)
-                suite.check_final(frame, verdict)
+            if phase is not None:
+                verdict, kept = phase.verdict, phase.kept
+                repeats.mark(kept, np.ones(len(kept), dtype=bool), suite.duplicate_key)
+                final = phase.final
+                if prepare.REPEAT_COLUMN in final.columns:
+                    repeat = np.zeros(len(final), dtype=bool)
+                    repeat[phase.candidates] = kept[prepare.REPEAT_COLUMN].to_numpy(dtype=bool)
+                    final[prepare.REPEAT_COLUMN] = repeat
+                suite.check_final(final, verdict)
                 results.extend(verdict.results)
                 failed = verdict.failed(chunk.lines)
-                good, days = prepare.processed_table(frame, ~failed, batch_id, started, latest)
+                good, days = prepare.processed_table(
+                    kept, ~failed[phase.candidates], batch_id, started, latest
+                )
                 processed.write(good, days)
                 positions = np.flatnonzero(failed)
                 reasons, counts = verdict.reasons_of(chunk.lines[positions])
@@ -157,13 +173,15 @@ def _run(
                 reasons_count[MALFORMED] += n
                 rows_rejected += n
             rows_in += chunk.table.num_rows + len(chunk.malformed_lines)
-            guard.check(rows_in)
+            guard.check(rows_in, pool.pids)
             if progress:
                 progress(chunk.end, scan.size)
         if rows_in == 0:
             raise EmptyFile("the file has a header but no data rows")
         processed_files, rejected_files = processed.close(), rejected.close()
     except BaseException:
+        phases.close()
+        pool.close(clean=False)  # no worker outlives a failed batch
         processed.abort()
         rejected.abort()
         raise
@@ -222,6 +240,19 @@ def _run(
         rows_rejected,
     )
     return Validated(manifest)
+
+
+def _pool(
+    suite: HealthSuite, path: Path, chunk_rows: int, memory_limit_mb: int, workers: int
+) -> parallel.WorkerPool:
+    """The batch's worker processes (often none), started before the file is hashed: they import meanwhile."""
+    processes = parallel.processes_for(
+        workers,
+        memory_limit_mb=memory_limit_mb,
+        chunk_rows=chunk_rows,
+        file_bytes=path.stat().st_size,
+    )
+    return parallel.WorkerPool(processes - 1, suite)
 
 
 def _failed(

@@ -78,6 +78,14 @@ def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     return frame
 
 
+def kept_columns(key: list[str]) -> list[str]:
+    """What the duplicate check and :func:`processed_table` read of the rows that passed the row rules."""
+    names = ["event_time__ts", "user_id"]
+    names += [f"{name}__num" for name in (*INTEGER_COLUMNS, *FLOAT_COLUMNS)]
+    names += ["event_time__ts" if name == "event_time" else name for name in key]
+    return list(dict.fromkeys([*names, INDEX_COLUMN, REPEAT_COLUMN]))
+
+
 def _present(text: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
 

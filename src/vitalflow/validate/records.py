@@ -32,7 +32,7 @@ import pyarrow.csv as pacsv
 
 from vitalflow.exceptions import NotCsv, RowTooLong
 
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 2 << 20
 MAX_RECORD_BYTES = 16 << 20  # a longer record fails the file, naming its line and this limit
 _LF, _CR, _COMMA, _QUOTE, _SPACE, _TAB = 10, 13, 44, 34, 32, 9
 _FIELD = r'(?:"(?:[^"]|"")*"|[^",]*)'

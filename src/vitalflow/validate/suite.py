@@ -296,6 +296,15 @@ class HealthSuite:
     def check_final(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
         self._run(frame, self._final_groups, None, verdict)
 
+    def final_columns(self, columns: list[str]) -> list[str]:
+        """The columns of a checked frame that the after-row-checks rules read, in frame order."""
+        if any(group.sources is None for group in self._final_groups):
+            return list(columns)
+        wanted: set[str] = set()
+        for group in self._final_groups:
+            wanted |= group.sources or set()
+        return [c for c in columns if _source(c) in wanted]
+
 
 def _evaluation_error(info: Any) -> str | None:
     """The first error GE recorded, at the top level or per metric (GE 1.x keys those by metric id)."""
