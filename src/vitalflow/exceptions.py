@@ -87,3 +87,7 @@ class NotificationInProgress(VitalflowError):
 
 class MailError(VitalflowError):
     """The report could not be sent."""
+
+
+class WorkerCrashed(VitalflowError):
+    """A worker process running the row rules died; the batch is not committed."""

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from vitalflow.exceptions import SuiteError, VitalflowError
+from vitalflow.exceptions import SuiteError, VitalflowError, WorkerCrashed
 from vitalflow.validate import prepare
 from vitalflow.validate.memory import (
     SHARE,
@@ -66,10 +66,6 @@ ROW_BYTES_AT_MOST = 64  # generated readings are about 57 bytes a row
 log = logging.getLogger(__name__)
 _STOP = object()
 _WORKER_CODE = "from vitalflow.validate.parallel import serve; serve()"
-
-
-class WorkerCrashed(VitalflowError):
-    """A worker process running the row rules died; the batch is not committed."""
 
 
 @dataclass
