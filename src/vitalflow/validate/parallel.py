@@ -155,6 +155,7 @@ def row_phases(
                 chunk,
                 (row_phase(suite, chunk.table, chunk.lines, parameters) if chunk.table.num_rows else None),
             )
+            release_free_memory()  # the chunk's frames are gone: their pages too, before the next peak
         return
     limit = len(pool.workers) * DEPTH + 1
     pending: deque[_Entry] = deque()
