@@ -60,14 +60,14 @@ def validate_batch(
 ) -> Validated:
     """Validate one raw file; idempotent on the file's content, safe to rerun after a crash.
 
-    ``workers``: processes validating the file (``VITALFLOW_WORKERS``): 1 runs everything in this
-    process, 0 lets :func:`parallel.processes_for` choose.
+    ``workers``: processes validating the file (``VITALFLOW_WORKERS``): 0 (auto) and 1 run everything
+    in this process; see :func:`parallel.processes_for`.
     """
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     with (
         store.local_copy(source.key, source.version_id) as path,
-        _pool(suite, path, chunk_rows, memory_limit_mb, workers) as pool,
+        _pool(suite, workers) as pool,
     ):
         try:
             scan = scan_file(path)
@@ -242,17 +242,9 @@ def _run(
     return Validated(manifest)
 
 
-def _pool(
-    suite: HealthSuite, path: Path, chunk_rows: int, memory_limit_mb: int, workers: int
-) -> parallel.WorkerPool:
-    """The batch's worker processes (often none), started before the file is hashed: they import meanwhile."""
-    processes = parallel.processes_for(
-        workers,
-        memory_limit_mb=memory_limit_mb,
-        chunk_rows=chunk_rows,
-        file_bytes=path.stat().st_size,
-    )
-    return parallel.WorkerPool(processes - 1, suite)
+def _pool(suite: HealthSuite, workers: int) -> parallel.WorkerPool:
+    """The batch's worker processes (none unless configured), started first: they import meanwhile."""
+    return parallel.WorkerPool(parallel.processes_for(workers) - 1, suite)
 
 
 def _failed(

@@ -79,25 +79,6 @@ def map_large_allocations(threshold: int = 1 << 20) -> None:
         libc.mallopt(-3, threshold)  # M_MMAP_THRESHOLD
 
 
-def available_mb() -> int:
-    """Memory the machine can still give without swapping (MemAvailable), in MB; 0 when unknown."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) >> 10
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask, which containers narrow), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 class MemoryGuard:
     def __init__(self, limit_mb: int, chunk_rows: int) -> None:
         self.limit_mb = budget_mb(limit_mb)

@@ -1,11 +1,15 @@
-"""The row rules of a file's chunks, in worker processes when the machine has cores and memory to spare.
+"""The row rules of a file's chunks, in worker processes when ``VITALFLOW_WORKERS`` asks for them.
 
-Great Expectations costs a fixed few milliseconds of Python per expectation per chunk, so the row
-phase (value parsing and the row rules) is the job's largest cost, and each chunk's is independent
-of every other's. With ``processes`` > 1 the job's own process keeps reading the file, tracking
-duplicates, writing Parquet and publishing (and parses the values of a chunk whose worker is
-busy); ``processes - 1`` workers run the row rules, and their results are merged strictly in
-chunk order, so verdicts and outputs are the ones of a run in one process. Everything that
+Great Expectations costs a fixed few milliseconds of Python per expectation per chunk, and each
+chunk's row phase (value parsing and the row rules) is independent of every other's. Since GE
+checks each distinct row once (``distinct``), that phase is a small share of the job for the
+packaged suite and auto starts no workers (see :func:`processes_for`); they remain for suites
+whose rules GE must evaluate row by row.
+
+With ``processes`` > 1 the job's own process keeps reading the file, tracking duplicates, writing
+Parquet and publishing (and parses the values of a chunk whose worker is busy); ``processes - 1``
+workers run the row rules, and their results are merged strictly in chunk order, so verdicts and
+outputs are the ones of a run in one process. Everything that
 depends on order (the first valid reading of a key wins) stays in the job's process.
 
 A worker is a fresh interpreter (as multiprocessing's spawn, but without re-running ``__main__``:
@@ -39,29 +43,9 @@ import pyarrow as pa
 
 from vitalflow.exceptions import SuiteError, VitalflowError, WorkerCrashed
 from vitalflow.validate import prepare
-from vitalflow.validate.memory import (
-    SHARE,
-    available_mb,
-    budget_mb,
-    map_large_allocations,
-    release_free_memory,
-    usable_cores,
-)
+from vitalflow.validate.memory import map_large_allocations, release_free_memory
 from vitalflow.validate.reader import RawChunk
 from vitalflow.validate.suite import ChunkVerdict, HealthSuite
-
-# Measured with bench/validate_bench.py (2 cores, Python 3.11, 2026-12-01, chunks of 150,000 rows):
-# a worker peaks at 400-420 MB (240 MB of imports and suite, about 1.2 KB a chunk row); the job's
-# own process at 660-710 MB (2 million rows) to 830 MB (10 million): 300 MB, 3 KB a chunk row for
-# the chunks it parses, holds and writes, and 8 bytes a row of the file for the duplicate check.
-WORKER_BASE_MB, WORKER_KB_PER_ROW = 240, 1.2
-JOB_BASE_MB, JOB_KB_PER_ROW = 300, 3.0
-JOB_SHARE_OF_FILE = 0.2  # the duplicate keys (8 bytes a row of ~57 bytes) and their merges, generously
-# Workers cost a fresh interpreter each (about 2.5 s of imports): only worth it for files of
-# several chunks, and never below this size.
-MIN_PARALLEL_BYTES = 32 << 20
-MIN_PARALLEL_CHUNKS = 4
-ROW_BYTES_AT_MOST = 64  # generated readings are about 57 bytes a row
 
 log = logging.getLogger(__name__)
 _STOP = object()
@@ -95,36 +79,17 @@ def rules_phase(
     return RowPhase(verdict, candidates, kept, final)
 
 
-def processes_for(
-    configured: int,
-    *,
-    memory_limit_mb: int,
-    chunk_rows: int,
-    file_bytes: int,
-    cores: int | None = None,
-    free_mb: int | None = None,
-) -> int:
-    """How many processes validate a file: ``configured`` if set, else as many as cores and memory allow.
+def processes_for(configured: int) -> int:
+    """How many processes validate a file: ``configured``, or one when it is 0 (auto).
 
-    Auto picks 1 (no workers) on one core, for files of fewer than a few chunks, and whenever the
-    memory budget (``memory_limit_mb``, else the cgroup limit, else what the machine has free)
-    does not hold the job's process and a worker, at their measured sizes: Glue Python shell's
-    1 GB holds the job's process only.
+    Auto starts no workers. Measured on 2 cores (bench/validate_bench.py, 2026-12-01), once Great
+    Expectations checked each distinct row once (``distinct``), a worker no longer paid: 10M
+    rows took 34.7 s with one and 34.2 s without, 2M rows 10.9 s and 9.8 s, and a suite with a
+    row-condition rule (whose group GE checks row by row) 11.4 s and 10.8 s; each worker adds
+    about 400 MB. ``VITALFLOW_WORKERS=N`` still starts ``N - 1`` for suites that make GE read
+    every row of many rules, on machines with cores and memory to spare.
     """
-    if configured > 0:
-        return configured
-    cores = usable_cores() if cores is None else cores
-    if cores < 2 or file_bytes < max(
-        MIN_PARALLEL_BYTES, MIN_PARALLEL_CHUNKS * chunk_rows * ROW_BYTES_AT_MOST
-    ):
-        return 1
-    budget = budget_mb(memory_limit_mb) or (available_mb() if free_mb is None else free_mb)
-    if not budget:
-        return 1
-    job = JOB_BASE_MB + chunk_rows * JOB_KB_PER_ROW / 1024 + file_bytes * JOB_SHARE_OF_FILE / (1 << 20)
-    worker = WORKER_BASE_MB + chunk_rows * WORKER_KB_PER_ROW / 1024
-    workers = int((SHARE * budget - job) // worker)
-    return max(1, min(cores, 1 + workers))
+    return configured if configured > 0 else 1
 
 
 DEPTH = 2  # chunks a worker holds: the one it checks and the next, so it never waits for the job

@@ -42,6 +42,8 @@ from great_expectations.expectations.expectation_configuration import (
 )
 from great_expectations.validator.v1_validator import Validator as V1Validator
 
+from vitalflow.validate import distinct  # imports GE too: after the telemetry switch above
+
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 # GE hashes every in-memory frame below this size to fingerprint the batch: a full pass over each
 # chunk, for a marker vitalflow never reads. Pinned GE 1.8.1; tests/test_suite_internals.py checks it.
@@ -74,16 +76,25 @@ class ChunkVerdict:
     _lines: list[np.ndarray] = field(default_factory=list)
     _ranks: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, result: ExpectationSuiteValidationResult, ranks: list[int]) -> None:
+    def add(
+        self,
+        result: ExpectationSuiteValidationResult,
+        ranks: list[int],
+        failing: list[np.ndarray] | None = None,
+    ) -> None:
+        """Record a group's result; ``failing``: its failing lines per result, when GE's lists are samples."""
         for position, evr in enumerate(result.results):
             details = evr.result
-            found = details.get("unexpected_index_list") or []
-            if found:
+            if failing is not None:
+                lines = failing[position]
+            else:
+                found = details.get("unexpected_index_list") or []
                 lines = np.fromiter(
                     (item[INDEX_COLUMN] if isinstance(item, dict) else item for item in found),
                     dtype=np.int64,
                     count=len(found),
                 )
+            if len(lines):
                 self._lines.append(lines)
                 self._ranks.append(np.full(len(lines), ranks[position], dtype=np.int32))
             for name in _ROW_LISTS:  # keep a sample only: memory must not grow with rejected rows
@@ -132,6 +143,11 @@ _COLUMN_KEYS = ("column", "column_A", "column_B")
 class _Group:
     sources: frozenset[str] | None  # source fields whose columns the group reads; None: all columns
     suite: ExpectationSuite
+    row_wise: bool  # every rule answers for a row from its own values (see ``distinct``)
+
+    def memo(self) -> distinct.GroupMemo:
+        keys = sorted(self.sources) if self.sources is not None and self.row_wise else []
+        return distinct.GroupMemo.for_columns(keys)
 
 
 def _source(column: str) -> str:
@@ -189,6 +205,7 @@ class HealthSuite:
         self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_chunk")
         self._row_groups = self._groups(self.row_configs)
         self._final_groups = self._groups(self.final_configs, ".after_row_checks")
+        self._memo: dict[int, tuple[tuple[int, str], list[distinct.GroupMemo]]] = {}
 
     def verdict(self) -> ChunkVerdict:
         return ChunkVerdict(reason_names=self.reason_order)
@@ -219,7 +236,9 @@ class HealthSuite:
             suite = ExpectationSuite(name=f"{self.name}{suffix}.{number}")
             for config in members:
                 suite.add_expectation_configuration(config)
-            out.append(_Group(sources=key, suite=suite))
+            out.append(
+                _Group(sources=key, suite=suite, row_wise=distinct.row_wise([c.type for c in members]))
+            )
         return out
 
     @property
@@ -243,14 +262,30 @@ class HealthSuite:
         # GE finds a batch's data source through the process's current context; another part of
         # the program (or a library) may have made a different one current since.
         project_manager.set_project(self._context)
-        for group in groups:
+        lines = np.asarray(frame.index, dtype=np.int64)
+        for group, memo in zip(groups, self._memos(groups, parameters)):
             columns = (
                 list(frame.columns)
                 if group.sources is None
                 else [c for c in frame.columns if _source(c) in group.sources]
             )
-            result = self._validate(frame[columns], group.suite, parameters)
-            verdict.add(result, self._reasons(result))
+
+            def validate(data: pd.DataFrame, suite: ExpectationSuite = group.suite) -> Any:
+                result = self._validate(data, suite, parameters)
+                self._reasons(result)  # a rule that cannot be evaluated fails here, whatever the rows
+                return result
+
+            result, failing = distinct.check_group(memo, frame[columns], lines, validate)
+            verdict.add(result, self._reasons(result), failing)
+
+    def _memos(self, groups: list[_Group], parameters: dict[str, Any] | None) -> list[distinct.GroupMemo]:
+        """The groups' answers per distinct row, kept while the parameters (the batch's) stay the same."""
+        key = (id(groups), json.dumps(parameters or {}, sort_keys=True, default=str))
+        memos = self._memo.get(id(groups))
+        if memos is None or memos[0] != key:
+            memos = (key, [group.memo() for group in groups])
+            self._memo[id(groups)] = memos
+        return memos[1]
 
     def _validate(
         self, frame: pd.DataFrame, suite: ExpectationSuite, parameters: dict[str, Any] | None

@@ -30,6 +30,9 @@ class WrittenFile:
 # Line numbers increase row by row, so their deltas are tiny: ~3 bytes a row become a fraction of
 # one. (pyarrow's delta encoder does not take timestamp columns, or event_time would be here too.)
 DELTA_COLUMNS = {"source_line"}
+# Nearly every reading has its own event time: a dictionary never pays, and building one until
+# it overflows cost a third of the write (measured: 2.1 -> 1.5 s and 9.8 -> 7.5 MB a million rows).
+PLAIN_COLUMNS = {"event_time"}
 
 
 MAX_OPEN_WRITERS = 32
@@ -69,25 +72,45 @@ class PartitionedWriter:
         self._spill = _Spill(workdir / f".spill-{table}.parquet")
 
     def write(self, data: pa.Table, days: np.ndarray | str) -> None:
+        """Append ``data``; ``days`` is one partition label for all rows, or each row's date (datetime64).
+
+        Dates are grouped as integers and only the distinct ones become labels: turning every
+        row's date into a string cost 60 ms a chunk, more than writing the chunk.
+        """
         if data.num_rows == 0:
             return
         if isinstance(days, str):
-            days = np.full(data.num_rows, days)
-        labels = np.asarray(days).astype(str)
-        uniques, inverse = np.unique(labels, return_inverse=True)
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(len(uniques) + 1))
+            self._route(data, np.array([days]), np.zeros(data.num_rows, dtype=np.int64))
+            return
+        stamps = np.asarray(days)
+        if stamps.dtype.kind == "M":
+            uniques, inverse = np.unique(stamps.astype("datetime64[D]").view(np.int64), return_inverse=True)
+            labels = np.datetime_as_string(uniques.view("datetime64[D]"), unit="D")
+        else:
+            labels, inverse = np.unique(stamps.astype(str), return_inverse=True)
+        self._route(data, labels, inverse.reshape(-1))
+
+    def _route(self, data: pa.Table, labels: np.ndarray, inverse: np.ndarray) -> None:
+        """Rows to their date's open writer, or to the spill once the open-file budget is used."""
+        if len(labels) == 1:
+            order, bounds = None, np.array([0, data.num_rows])
+        else:
+            order = np.argsort(inverse, kind="stable")
+            bounds = np.searchsorted(inverse[order], np.arange(len(labels) + 1))
         spilled: list[np.ndarray] = []
-        for i, day in enumerate(uniques):
-            idx = order[bounds[i] : bounds[i + 1]]
+        for i, day in enumerate(labels):
             dt = str(day)
             if dt in self._writers or len(self._writers) < self._limit:
-                self._append(dt, data if len(uniques) == 1 else data.take(pa.array(idx)))
+                self._append(
+                    dt, data if order is None else data.take(pa.array(order[bounds[i] : bounds[i + 1]]))
+                )
             else:
-                spilled.append(idx)
+                spilled.append(
+                    np.arange(data.num_rows) if order is None else order[bounds[i] : bounds[i + 1]]
+                )
         if spilled:
             idx = np.sort(np.concatenate(spilled))
-            self._spill.add(data.take(pa.array(idx)), labels[idx])
+            self._spill.add(data.take(pa.array(idx)), labels[inverse[idx]].astype(str))
 
     def _append(self, dt: str, data: pa.Table, part: int = 0) -> None:
         writer = self._writers.get(dt)
@@ -105,7 +128,7 @@ class PartitionedWriter:
             path,
             self.schema,
             compression="zstd",
-            use_dictionary=[n for n in self.schema.names if n not in DELTA_COLUMNS],
+            use_dictionary=[n for n in self.schema.names if n not in DELTA_COLUMNS | PLAIN_COLUMNS],
             column_encoding={n: "DELTA_BINARY_PACKED" for n in self.schema.names if n in DELTA_COLUMNS},
         )
 

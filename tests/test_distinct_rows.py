@@ -1,0 +1,223 @@
+"""Great Expectations on each distinct row once gives what it gives on every row.
+
+``vitalflow.validate.distinct`` runs a rule group's row-wise rules on the keys a batch has not
+seen yet and weights the answers by how many rows hold each key. Here every chunk of generated
+files (clean and dirty) and of a suite with extra rule kinds is checked both ways: with the
+memo, and with GE on every row (``MAX_KEYS = 0`` sends every group to its full frame). Verdicts,
+and every count, sample and success flag Data Docs shows, must be the same.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vitalflow.generate import GeneratorOptions, generate
+from vitalflow.validate import distinct, prepare
+from vitalflow.validate.docs import merge_results
+from vitalflow.validate.reader import iter_chunks, scan_file
+from vitalflow.validate.suite import DEFAULT_SUITE, HealthSuite
+
+PARAMETERS = {"latest_event_time": "2026-12-02T00:00:00+00:00"}
+EXTRA_RULES = [
+    # not row-wise: its group (with user_id's own rules) must see every row
+    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "user_id"}},
+    # `mostly`: success is decided on the weighted counts
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "steps__num", "max_value": 5, "mostly": 0.5},
+    },
+    {"type": "expect_column_value_lengths_to_be_between", "kwargs": {"column": "temp_c", "max_value": 4}},
+    {
+        "type": "expect_column_pair_values_a_to_be_greater_than_b",
+        "kwargs": {
+            "column_A": "spo2__num",
+            "column_B": "heart_rate__num",
+            "ignore_row_if": "either_value_is_missing",
+        },
+    },
+    {
+        "type": "expect_select_column_values_to_be_unique_within_record",
+        "kwargs": {"column_list": ["systolic_bp__num", "diastolic_bp__num", "spo2__num"]},
+    },
+    # a row condition may name any column: the whole frame, every row
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {
+            "column": "spo2__num",
+            "min_value": 90,
+            "row_condition": "heart_rate__num>100",
+            "condition_parser": "pandas",
+        },
+    },
+]
+
+
+def _suite_with_extras(tmp_path: Path) -> Path:
+    spec = json.loads(DEFAULT_SUITE.read_text())
+    for number, rule in enumerate(EXTRA_RULES):
+        spec["expectations"].append({**rule, "meta": {"reason": f"extra:{number}"}})
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def _chunks(path: Path, rows: int) -> list[Any]:
+    scan = scan_file(path)
+    return [c for c in iter_chunks(path, scan, rows) if c.table.num_rows]
+
+
+def _run(suite_path: Path | None, chunks: list[Any]) -> tuple[list[dict[int, list[str]]], list[Any]]:
+    suite = HealthSuite(suite_path)
+    reasons, results = [], []
+    for chunk in chunks:
+        verdict = suite.verdict()
+        suite.check_rows(prepare.check_frame(chunk.table, chunk.lines), verdict, PARAMETERS)
+        reasons.append(verdict.reasons)
+        results.extend(verdict.results)
+    return reasons, results
+
+
+def _kwargs(kwargs: dict[str, Any]) -> str:
+    """An expectation's arguments without the batch id (each suite has its own data source)."""
+    return json.dumps({k: v for k, v in kwargs.items() if k != "batch_id"}, sort_keys=True, default=str)
+
+
+def _line(item: Any) -> int:
+    return int(item["__line"] if isinstance(item, dict) else item)
+
+
+def _facts(results: list[Any]) -> list[tuple[Any, ...]]:
+    """What Data Docs reads of each expectation result, in order."""
+    out = []
+    for suite_result in results:
+        for evr in suite_result.results:
+            details = evr.result
+            out.append(
+                (
+                    suite_result.suite_name,
+                    evr.expectation_config.type,
+                    _kwargs(evr.expectation_config.kwargs),
+                    bool(evr.success),
+                    int(details["element_count"]),
+                    int(details["unexpected_count"]),
+                    None if details.get("missing_count") is None else int(details["missing_count"]),
+                    [_line(i) for i in details.get("partial_unexpected_index_list") or []][:20],
+                    json.dumps((details.get("unexpected_list") or [])[:20], default=str),
+                    json.dumps(details.get("partial_unexpected_counts") or [], default=str),
+                )
+            )
+    return out
+
+
+@pytest.mark.parametrize(
+    ("options", "extras"),
+    [
+        (GeneratorOptions(rows=12_000, seed=11), False),
+        (GeneratorOptions(rows=12_000, seed=12, invalid_rate=0.6), False),
+        (GeneratorOptions(rows=6_000, seed=13, invalid_rate=0.3), True),
+    ],
+    ids=["clean", "dirty", "extra-rules"],
+)
+def test_distinct_rows_give_what_every_row_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: GeneratorOptions, extras: bool
+) -> None:
+    source = tmp_path / "vitals.csv"
+    generate(options, source)
+    suite_path = _suite_with_extras(tmp_path) if extras else None
+    chunks = _chunks(source, 1_500)
+    assert len(chunks) >= 4  # later chunks reuse what earlier ones learned
+    memo_reasons, memo_results = _run(suite_path, chunks)
+    monkeypatch.setattr(distinct, "MAX_KEYS", 0)
+    full_reasons, full_results = _run(suite_path, chunks)
+    assert memo_reasons == full_reasons
+    assert _facts(memo_results) == _facts(full_results)
+    meta = {"batch_id": "b"}
+    merged_memo = merge_results(memo_results, "s", meta)
+    merged_full = merge_results(full_results, "s", meta)
+    assert _without_batch_ids(merged_memo.to_json_dict()["results"]) == _without_batch_ids(
+        merged_full.to_json_dict()["results"]
+    )
+
+
+def _without_batch_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_batch_ids(v) for k, v in value.items() if k != "batch_id"}
+    if isinstance(value, list):
+        return [_without_batch_ids(v) for v in value]
+    return value
+
+
+def test_known_rows_are_not_validated_again(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A second chunk of the same values runs GE only for groups whose keys are (nearly) all distinct."""
+    source = tmp_path / "vitals.csv"
+    generate(GeneratorOptions(rows=3_000, seed=5, invalid_rate=0.2), source)
+    (chunk,) = _chunks(source, 10_000)
+    suite = HealthSuite()
+    calls: list[int] = []
+    original = HealthSuite._validate
+
+    def counting(self: HealthSuite, frame: Any, group_suite: Any, parameters: Any) -> Any:
+        calls.append(len(frame))
+        return original(self, frame, group_suite, parameters)
+
+    monkeypatch.setattr(HealthSuite, "_validate", counting)
+    frame = prepare.check_frame(chunk.table, chunk.lines)
+    first, second = suite.verdict(), suite.verdict()
+    suite.check_rows(frame, first, PARAMETERS)
+    assert len(calls) == len(suite._row_groups)
+    assert sorted(calls)[0] < 10  # e.g. the one flag of "every field fits"
+    calls.clear()
+    suite.check_rows(frame, second, PARAMETERS)
+    assert calls == []  # every key known: the answers alone
+    assert first.reasons == second.reasons
+    calls.clear()
+    suite.check_rows(frame, suite.verdict(), {"latest_event_time": "2020-01-01T00:00:00+00:00"})
+    assert len(calls) >= len(suite._row_groups)  # other parameters, other answers: asked again
+
+
+def test_a_group_of_nearly_distinct_keys_stops_remembering(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Memory must not grow with the file: past MAX_KEYS a group is checked row by row, same verdicts."""
+    source = tmp_path / "vitals.csv"
+    generate(GeneratorOptions(rows=4_000, seed=6, invalid_rate=0.3), source)
+    chunks = _chunks(source, 1_000)
+    full_reasons, _ = _run(None, chunks)
+    monkeypatch.setattr(distinct, "MAX_KEYS", 1_500)  # event times (one per row) overflow in chunk 2
+    suite = HealthSuite()
+    reasons = []
+    for chunk in chunks:
+        verdict = suite.verdict()
+        suite.check_rows(prepare.check_frame(chunk.table, chunk.lines), verdict, PARAMETERS)
+        reasons.append(verdict.reasons)
+    memos = suite._memos(suite._row_groups, PARAMETERS)
+    by_sources = {tuple(memo.key_columns): memo for memo in memos}
+    assert by_sources[("event_time",)].direct
+    assert not by_sources[("heart_rate",)].direct
+    assert max(len(m.answers.keys) for m in memos if not m.direct) <= 1_500
+    assert reasons == full_reasons
+
+
+def test_every_derived_column_follows_from_its_fields_text(tmp_path: Path) -> None:
+    """What the memo relies on: rows with the same text in a field get the same derived values."""
+    from vitalflow.contract import REQUIRED_COLUMNS
+
+    source = tmp_path / "vitals.csv"
+    generate(GeneratorOptions(rows=5_000, seed=8, invalid_rate=0.6), source)
+    (chunk,) = _chunks(source, 10_000)
+    frame = prepare.check_frame(chunk.table, chunk.lines)
+    derived = [c for c in frame.columns if "__" in c.strip("_")]
+    assert derived and all(c.split("__", 1)[0] in REQUIRED_COLUMNS for c in derived)
+    for name in REQUIRED_COLUMNS:
+        mine = [c for c in derived if c.split("__", 1)[0] == name]
+        if not mine:
+            continue
+        text = frame[name].astype(object).where(frame[name].notna(), "<missing>")
+        spread = (
+            frame[mine].astype(object).where(frame[mine].notna(), "<na>").groupby(text.to_numpy()).nunique()
+        )
+        assert (spread <= 1).all().all(), name
