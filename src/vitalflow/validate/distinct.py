@@ -132,6 +132,12 @@ class GroupMemo:
     answers: _Answers = field(default_factory=_Answers)
     direct: bool = False  # GE checks this group's full frames from now on
 
+    def stop_remembering(self) -> None:
+        """From now on GE checks this group's full frames; what it remembered is let go."""
+        self.direct = True
+        self.answers = _Answers()
+        self.vocabularies = [_Vocabulary() for _ in self.key_columns]
+
     @classmethod
     def for_columns(cls, key_columns: list[str]) -> GroupMemo:
         return cls(
@@ -155,14 +161,14 @@ def check_group(
         return validate(frame), None
     keys, rows = _keys(memo, frame)
     if keys is None:
-        memo.direct = True
+        memo.stop_remembering()
         return validate(frame), None
     answers = memo.answers
     position = np.minimum(np.searchsorted(answers.keys, keys), max(len(answers.keys) - 1, 0))
     new = np.ones(len(keys), dtype=bool) if not len(answers.keys) else answers.keys[position] != keys
     if new.any():
         if len(answers.keys) + int(new.sum()) > MAX_KEYS:
-            memo.direct = True
+            memo.stop_remembering()
             return validate(frame), None
         first = np.full(len(keys), len(rows), dtype=np.int64)
         np.minimum.at(first, rows, np.arange(len(rows)))
@@ -172,7 +178,7 @@ def check_group(
         try:
             _learn(answers, result, picked, keys[new], validate)
         except _Disagreement:
-            memo.direct = True
+            memo.stop_remembering()
             return validate(frame), None
         position = np.searchsorted(answers.keys, keys)
     return _weighted(answers, keys, position, rows, lines)
