@@ -54,7 +54,6 @@ ROW_WISE = frozenset(
         "expect_column_values_to_match_json_schema",
         "expect_column_value_lengths_to_be_between",
         "expect_column_value_lengths_to_equal",
-        "expect_column_values_to_be_in_type_list_per_row",
         "expect_column_pair_values_a_to_be_greater_than_b",
         "expect_column_pair_values_to_be_equal",
         "expect_column_pair_values_to_be_in_set",
@@ -170,8 +169,7 @@ def check_group(
         if len(answers.keys) + int(new.sum()) > MAX_KEYS:
             memo.stop_remembering()
             return validate(frame), None
-        first = np.full(len(keys), len(rows), dtype=np.int64)
-        np.minimum.at(first, rows, np.arange(len(rows)))
+        _, first = np.unique(rows, return_index=True)  # each key's first row (every key has one)
         picked = frame.iloc[first[new]]
         picked.index = pd.RangeIndex(len(picked))
         result = validate(picked)
@@ -227,7 +225,7 @@ def _learn(
     lacking: list[np.ndarray] = []
     for i, evr in enumerate(evrs):
         details = evr.result or {}
-        found = np.array([int(n) for n in details.get("unexpected_index_list") or []], dtype=np.int64)
+        found = _found(details)
         failed[found, i] = True
         missing[:, i] = _missing(evr, picked)
         if int(details.get("unexpected_count") or 0) != len(found):
@@ -238,6 +236,11 @@ def _learn(
     _fill_values(answers, picked, keys, lacking, validate)
     answers.add(keys, failed, missing)
     answers.template = result
+
+
+def _found(details: dict[str, Any]) -> np.ndarray:
+    """The failing rows GE named, as positions in the frame it was given (its index is a range)."""
+    return np.array([int(n) for n in details.get("unexpected_index_list") or []], dtype=np.int64)
 
 
 def _take_values(
@@ -271,7 +274,7 @@ def _fill_values(
         again = validate(subset)
         for j, evr in enumerate(again.results):
             details = evr.result or {}
-            found = np.array([int(n) for n in details.get("unexpected_index_list") or []], dtype=np.int64)
+            found = _found(details)
             _take_values(answers.values[j], details, found, keys[rows])
             lacking[j] = lacking[j][~np.isin(keys[lacking[j]], list(answers.values[j]))]
     raise _Disagreement  # thousands of distinct failing values in one chunk: GE checks it whole

@@ -205,7 +205,7 @@ class HealthSuite:
         self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_chunk")
         self._row_groups = self._groups(self.row_configs)
         self._final_groups = self._groups(self.final_configs, ".after_row_checks")
-        self._memo: dict[int, tuple[tuple[int, str], list[distinct.GroupMemo]]] = {}
+        self._memo: dict[int, tuple[str, list[distinct.GroupMemo]]] = {}  # id(groups) -> (parameters, memos)
 
     def verdict(self) -> ChunkVerdict:
         return ChunkVerdict(reason_names=self.reason_order)
@@ -280,7 +280,7 @@ class HealthSuite:
 
     def _memos(self, groups: list[_Group], parameters: dict[str, Any] | None) -> list[distinct.GroupMemo]:
         """The groups' answers per distinct row, kept while the parameters (the batch's) stay the same."""
-        key = (id(groups), json.dumps(parameters or {}, sort_keys=True, default=str))
+        key = json.dumps(parameters or {}, sort_keys=True, default=str)
         memos = self._memo.get(id(groups))
         if memos is None or memos[0] != key:
             memos = (key, [group.memo() for group in groups])

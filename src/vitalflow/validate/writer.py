@@ -100,14 +100,11 @@ class PartitionedWriter:
         spilled: list[np.ndarray] = []
         for i, day in enumerate(labels):
             dt = str(day)
+            rows = None if order is None else order[bounds[i] : bounds[i + 1]]  # None: every row
             if dt in self._writers or len(self._writers) < self._limit:
-                self._append(
-                    dt, data if order is None else data.take(pa.array(order[bounds[i] : bounds[i + 1]]))
-                )
+                self._append(dt, data if rows is None else data.take(pa.array(rows)))
             else:
-                spilled.append(
-                    np.arange(data.num_rows) if order is None else order[bounds[i] : bounds[i + 1]]
-                )
+                spilled.append(np.arange(data.num_rows) if rows is None else rows)
         if spilled:
             idx = np.sort(np.concatenate(spilled))
             self._spill.add(data.take(pa.array(idx)), labels[inverse[idx]].astype(str))
