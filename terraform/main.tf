@@ -9,7 +9,6 @@ locals {
   table_arn     = "arn:aws:dynamodb:${var.region}:${local.account}:table/${local.table_name}"
   job_name      = "${var.name}-validate"
   bus_name      = var.name
-  bus_arn       = "arn:aws:events:${var.region}:${local.account}:event-bus/${local.bus_name}"
   workgroup     = var.name
   workgroup_arn = "arn:aws:athena:${var.region}:${local.account}:workgroup/${local.workgroup}"
   database      = replace(var.name, "-", "_")
@@ -24,7 +23,6 @@ locals {
     ["arn:aws:bedrock:${var.region}::foundation-model/${var.bedrock_model_id}"],
   )
   script_key     = "artifacts/validate_batch.py"
-  wheelhouse     = sort(fileset(var.glue_wheelhouse, "*.whl"))
   functions      = ["start_validation", "analyze", "notify"]
   lake_columns   = { for c in ["event_time:timestamp", "user_id:string", "heart_rate:int", "spo2:int", "steps:int", "temp_c:double", "systolic_bp:int", "diastolic_bp:int"] : split(":", c)[0] => split(":", c)[1] }
   lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
@@ -68,6 +66,12 @@ locals {
   batch_item     = { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [local.table_arn] }
 }
 
+# The AWS SDK for pandas layer for the functions' runtime, as AWS publishes it per release and region.
+data "aws_ssm_parameter" "pandas_layer" {
+  count = lookup({ "" = 1 }, var.pandas_layer_arn, 0) # binary operators trip the test's HCL reader
+  name  = "/aws/service/aws-sdk-pandas/${var.pandas_layer_version}/${var.region}/py${trimprefix(var.lambda_runtime, "python")}/x86_64/layer-arn"
+}
+
 module "kms" {
   source = "./modules/kms"
   name   = var.name
@@ -95,13 +99,13 @@ resource "aws_s3_object" "glue_script" {
   kms_key_id  = module.kms.key_arn
 }
 
-# The Glue job's pinned wheelhouse (make package): installed with --no-index, so no run depends on PyPI.
-resource "aws_s3_object" "wheelhouse" {
-  for_each    = toset(local.wheelhouse)
+# The Glue job's libraries (make package), under a content hash: a new build is a new object, which
+# the job unpacks afresh (it caches by URI on a warm host).
+resource "aws_s3_object" "glue_artifact" {
   bucket      = module.data_bucket.bucket
-  key         = "artifacts/wheelhouse/${each.value}"
-  source      = "${var.glue_wheelhouse}/${each.value}"
-  source_hash = filemd5("${var.glue_wheelhouse}/${each.value}")
+  key         = "artifacts/glue-libs/${basename(var.glue_artifact)}-${substr(filesha256(var.glue_artifact), 0, 16)}.zip"
+  source      = var.glue_artifact
+  source_hash = filemd5(var.glue_artifact)
   kms_key_id  = module.kms.key_arn
 }
 
@@ -142,18 +146,20 @@ module "notifications" {
 }
 
 module "glue" {
-  source        = "./modules/glue"
-  job_name      = local.job_name
-  database_name = local.database
-  tables        = local.lake_tables
-  data_bucket   = module.data_bucket.bucket
-  docs_bucket   = module.docs_bucket.bucket
-  script_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
-  wheel_s3_uris = [for w in local.wheelhouse : "s3://${module.data_bucket.bucket}/${aws_s3_object.wheelhouse[w].key}"]
-  # Python shell has 1 GB: the job fails a batch with a message before it would be killed for memory.
-  settings      = merge(local.settings, lookup({ pythonshell = { VITALFLOW_MEMORY_LIMIT_MB = "1024" } }, var.glue_job_type, {}))
+  source          = "./modules/glue"
+  job_name        = local.job_name
+  database_name   = local.database
+  tables          = local.lake_tables
+  data_bucket     = module.data_bucket.bucket
+  docs_bucket     = module.docs_bucket.bucket
+  script_s3_uri   = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
+  artifact_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_artifact.key}"
+  # Python shell has 1 GB for the whole host (the OS, Glue's agent and the job): the job fails a batch
+  # with a message once its own resident size passes 92% of 800 MB (736 MB), leaving the host ~290 MB,
+  # before the kernel would kill it with no word on why.
+  settings      = merge(local.settings, lookup({ pythonshell = { VITALFLOW_MEMORY_LIMIT_MB = "800" } }, var.glue_job_type, {}))
   job_type      = var.glue_job_type
-  event_bus_arn = local.bus_arn
+  event_bus_arn = module.events.bus_arn
   kms_key_arn   = module.kms.key_arn
 }
 
@@ -168,6 +174,7 @@ module "athena" {
 module "start_validation" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-start-validation"
+  runtime         = var.lambda_runtime
   handler         = "start_validation.handler"
   package_bucket  = module.data_bucket.bucket
   package_key     = aws_s3_object.lambda_package["start_validation"].key
@@ -197,17 +204,19 @@ resource "aws_lambda_event_source_mapping" "uploads" {
 module "analyze" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-analyze"
+  runtime         = var.lambda_runtime
   handler         = "analyze.handler"
   package_bucket  = module.data_bucket.bucket
   package_key     = aws_s3_object.lambda_package["analyze"].key
   package_hash    = filebase64sha256("${var.lambda_packages_dir}/analyze.zip")
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn
-  layers          = [var.pandas_layer_arn] # the only function that needs pandas (awswrangler for Athena)
+  layers          = [coalesce(var.pandas_layer_arn, one(data.aws_ssm_parameter.pandas_layer[*].value))] # the only function with pandas
   timeout_seconds = 300
   memory_mb       = 2048
-  # Once Lambda's two retries are spent, the failure record goes to the bus and becomes an alert.
-  on_failure_destination_arn = local.bus_arn
+  # Once Lambda's two retries are spent, the failure record goes to the bus and becomes an alert. The
+  # bus's own attribute (not a name-built ARN) orders the destination after the bus exists.
+  on_failure_destination_arn = module.events.bus_arn
   statements = {
     Query   = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
     Catalog = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
@@ -215,17 +224,18 @@ module "analyze" {
     CreateViews    = { actions = ["glue:CreateTable", "glue:UpdateTable"], resources = concat(slice(local.catalog_arns, 0, 2), [for v in local.views : "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/${v}"]) }
     ReadLake       = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*", "${local.data_arn}/summaries/*"] }
     StoreSummaries = { actions = ["s3:PutObject"], resources = ["${local.data_arn}/summaries/*"] }
-    ListLake      = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
-    QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
-    InvokeModel   = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
-    StoreRecord   = local.batch_item
-    AnnounceBatch = { actions = ["events:PutEvents"], resources = [local.bus_arn] }
+    ListLake       = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
+    QueryResults   = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
+    InvokeModel    = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
+    StoreRecord    = local.batch_item
+    AnnounceBatch  = { actions = ["events:PutEvents"], resources = [module.events.bus_arn] }
   }
 }
 
 module "notify" {
   source         = "./modules/lambda_function"
   name           = "${var.name}-notify"
+  runtime        = var.lambda_runtime
   handler        = "notify.handler"
   package_bucket = module.data_bucket.bucket
   package_key    = aws_s3_object.lambda_package["notify"].key

@@ -15,6 +15,7 @@ import glob
 import json
 import os
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -122,10 +123,30 @@ class Resource:
         return self.module.eval(attributes[name]["Expr"], self.scope)
 
 
+class _LazyInputs(Mapping[str, Any]):
+    """A module call's arguments, each evaluated when first read: as in Terraform, one module may take
+    another's output while that one takes its output (analyze's destination is the events module's
+    bus, whose rules target analyze), which eager evaluation would turn into endless recursion."""
+
+    def __init__(self, parent: Module, attributes: dict[str, Any]) -> None:
+        self.parent, self.attributes, self.values = parent, attributes, {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.values:
+            self.values[key] = self.parent.eval(self.attributes[key]["Expr"], {})
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.attributes)
+
+    def __len__(self) -> int:
+        return len(self.attributes)
+
+
 @dataclass
 class Module:
     path: Path
-    inputs: dict[str, Any]
+    inputs: Mapping[str, Any]
     region: str
     name: str = "root"
     _locals: dict[str, Any] = field(default_factory=dict)
@@ -156,7 +177,7 @@ class Module:
         if name not in self._children:
             call = self.config["ModuleCalls"][name]
             source = self.eval(call["SourceExpr"], {})
-            inputs = {k: self.eval(a["Expr"], {}) for k, a in call["Config"]["Attributes"].items()}
+            inputs = _LazyInputs(self, call["Config"]["Attributes"])
             self._children[name] = Module((self.path / source).resolve(), inputs, self.region, name)
         return self._children[name]
 
@@ -181,6 +202,8 @@ class Module:
             return {"account_id": ACCOUNT}
         if kind == "aws_region":
             return {"name": self.region, "region": self.region}
+        if kind == "aws_ssm_parameter":  # AWS's public parameters (the pandas layer): known at plan time
+            return [{"value": f"arn:aws:lambda:{self.region}:336392948345:layer:from-ssm:1"}]
         if kind == "aws_iam_policy_document":
             return {"json": PolicyDocument(self, name)}
         raise EvalError(f"data.{kind} is not modelled")
@@ -434,6 +457,8 @@ FUNCTIONS: dict[str, Any] = {
     "base64encode": lambda s: base64.b64encode(s.encode()).decode(),
     "sha256": lambda s: __import__("hashlib").sha256(s.encode()).hexdigest(),
     "filemd5": lambda path: "0" * 32,
+    "filesha256": lambda path: "0" * 64,
+    "substr": lambda s, offset, length: s[int(offset) : int(offset) + int(length)],
     "filebase64sha256": lambda path: base64.b64encode(b"\0" * 32).decode(),
     "fileset": lambda root, pattern: sorted(
         os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pattern)) if os.path.isfile(p)

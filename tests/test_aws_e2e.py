@@ -96,9 +96,9 @@ def athena_types(schema) -> dict[str, str]:
 def terraform_roles(tmp_path_factory):
     """The roles' statements as Terraform would create them (packages are only hashed: stand-ins do)."""
     dist = tmp_path_factory.mktemp("dist")
-    (dist / "vitalflow-0.1.0-py3-none-any.whl").write_bytes(b"")
+    (dist / "glue-job-py3.9.zip").write_bytes(b"")
     roles = role_policies(
-        REPO / "terraform", {**TFVARS, "glue_wheelhouse": str(dist), "lambda_packages_dir": str(dist)}, REGION
+        REPO / "terraform", {**TFVARS, "glue_artifact": str(dist / "glue-job-py3.9.zip"), "lambda_packages_dir": str(dist)}, REGION
     )
     assert set(ROLE_OF.values()) <= set(roles), sorted(roles)
     return roles

@@ -14,6 +14,7 @@ from conftest import REPO
 from vitalflow.aws.batch_state import DynamoBatchState
 from vitalflow.aws.glue_runner import GlueJobRunner
 from vitalflow.exceptions import ConfigurationError
+from vitalflow.glue_job import parse
 from vitalflow.trigger import LEASE_SECONDS, StartInProgress, UploadedObject, start_validation
 
 OBJ = UploadedObject(bucket="vf-data", key="raw/2026-11-22/clinic.csv", version_id="v1", etag="e")
@@ -127,7 +128,7 @@ def test_an_empty_argument_value_does_not_swallow_the_next_argument():
         "--source_key", "raw/x.csv", "--VITALFLOW_DOCS_BASE_URL", "--VITALFLOW_REGION", "eu-west-1",
         "--VITALFLOW_DATA_BUCKET=vf-data", "--job-bookmark-option", "job-bookmark-disable",
     ]  # fmt: skip
-    source, settings = job.parse(argv)
+    source, settings = parse(job.job_arguments(argv))
     assert source.key == "raw/x.csv" and source.version_id is None and source.uri == "s3://vf-data/raw/x.csv"
     assert settings == {
         "VITALFLOW_DOCS_BASE_URL": "",
@@ -139,4 +140,4 @@ def test_an_empty_argument_value_does_not_swallow_the_next_argument():
 def test_missing_source_arguments_are_named():
     job = load_job()
     with pytest.raises(ConfigurationError, match="--source_key"):
-        job.parse(["--source_bucket", "vf-data", "--source_key"])
+        parse(job.job_arguments(["--source_bucket", "vf-data", "--source_key"]))
