@@ -27,7 +27,8 @@ TFVARS = {
 def deployment(tmp_path_factory) -> list[Module]:
     dist = tmp_path_factory.mktemp("dist")
     (dist / "glue-job-py3.9.zip").write_bytes(b"")
-    variables = {**TFVARS, "glue_artifact": str(dist / "glue-job-py3.9.zip"), "lambda_packages_dir": str(dist)}
+    artifact = str(dist / "glue-job-py3.9.zip")
+    variables = {**TFVARS, "glue_artifact": artifact, "lambda_packages_dir": str(dist)}
     return modules(REPO / "terraform", variables, REGION)
 
 
@@ -109,10 +110,11 @@ def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
     assert job.block_attr(command, "python_version") == "3.9"
     assert job.attr("max_capacity") == 0.0625 and job.attr("job_run_queuing_enabled") is True
     arguments = job.attr("default_arguments")
-    assert "--additional-python-modules" not in arguments and "--python-modules-installer-option" not in arguments
-    assert "--library-set" not in arguments
+    for option in ("--additional-python-modules", "--python-modules-installer-option", "--library-set"):
+        assert option not in arguments
     artifact = arguments["--vitalflow_artifact"]
-    assert artifact.startswith("s3://vf-data/artifacts/glue-libs/glue-job-py3.9.zip-") and artifact.endswith(".zip")
+    assert artifact.startswith("s3://vf-data/artifacts/glue-libs/glue-job-py3.9.zip-")
+    assert artifact.endswith(".zip")
     assert arguments["--VITALFLOW_REGION"] == REGION  # the job is told its region, not left to guess
     assert all(v != "" for v in arguments.values()), "Glue passes an empty default argument as a bare flag"
 
