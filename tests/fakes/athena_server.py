@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
 
 ATHENA_TYPES = [
     (pa.types.is_boolean, "boolean"),
@@ -120,7 +121,7 @@ class FakeAthena:
         self.statements.append(sql)
         location = f"{self.output}{query_id}.csv"
         columns: list[dict[str, Any]] = []
-        ddl = sql.lstrip().upper().startswith("CREATE")
+        ddl = isinstance(sqlglot.parse_one(sql, read="trino"), sqlglot.exp.Create)
         if not ddl:
             table = self.engine().query(sql)
             columns = [
