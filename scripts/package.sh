@@ -17,6 +17,7 @@
 # Lambda's Amazon Linux 2023 (glibc 2.34).
 # Usage: scripts/package.sh [all|lambdas|glue]; OUT=dir builds elsewhere (tests use a temp dir).
 set -euo pipefail
+export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 WHAT=${1:-all}
@@ -74,9 +75,13 @@ PYLOCK
   echo "wrote $2"
 }
 
-clean_site() {
+clean_site() {  # folder [slim]: slim drops test suites too (Lambda's 250 MB); numpy.testing, which scipy
+  # imports on the job's path, needs numpy/_core/tests, so the job keeps them
   find "$1" -name "__pycache__" -prune -exec rm -rf {} +
-  rm -rf "$1"/bin "$1"/matplotlib/mpl-data/sample_data "$1"/numpy/*/tests "$1"/fontTools/*/tests
+  rm -rf "$1"/bin
+  if [[ ${2:-} == slim ]]; then
+    rm -rf "$1"/matplotlib/mpl-data/sample_data "$1"/numpy/*/tests "$1"/fontTools/*/tests
+  fi
 }
 
 rm -rf "$BUILD" "$OUT"/vitalflow-*.whl
@@ -96,7 +101,7 @@ lambda_package() {  # name, then the distributions it needs besides vitalflow (n
     --only-binary=:all: "${LAMBDA_PINS[@]}" "$@"
   test -d "$dir/vitalflow" || { echo "package.sh: $name: install failed" >&2; exit 1; }
   cp "lambdas/$name.py" "$dir/"
-  clean_site "$dir"
+  clean_site "$dir" slim
   rm -f "$OUT/lambda/$name.zip"
   zip_folder "$dir" "$OUT/lambda/$name.zip"
   echo "built $OUT/lambda/$name.zip for python$LAMBDA_PYTHON ($(du -sm "$dir" | cut -f1) MB unzipped)"

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import textwrap
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -224,7 +225,6 @@ def test_closure_check_catches_a_missing_module(tmp_path, runtime_sdk):
 def moto_server(monkeypatch):
     """A moto server on 127.0.0.1 (in this process: its backends can be inspected), and this process's
     boto3 pointed at it, as the bare interpreters will be."""
-    from moto.core.models import DEFAULT_ACCOUNT_ID  # noqa: F401  (moto's backends load with the server)
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -239,6 +239,8 @@ def moto_server(monkeypatch):
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    # moto's backends live in this process: start each test from an empty account
+    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
     yield env
     server.stop()
 
