@@ -46,6 +46,7 @@ locals {
     VITALFLOW_DATA_BUCKET           = var.data_bucket_name
     VITALFLOW_DOCS_BUCKET           = var.docs_bucket_name
     VITALFLOW_GLUE_JOB_NAME         = local.job_name
+    VITALFLOW_GLUE_MAX_ACTIVE_RUNS  = tostring(var.glue_max_concurrent_runs)
     VITALFLOW_GLUE_DATABASE         = local.database
     VITALFLOW_ATHENA_WORKGROUP      = local.workgroup
     VITALFLOW_TABLE_NAME            = local.table_name
@@ -126,7 +127,7 @@ module "uploads" {
   bucket_arn                 = module.data_bucket.arn
   kms_key_arn                = module.kms.key_arn
   visibility_timeout_seconds = 360
-  max_receive_count          = 10
+  max_receive_count          = var.upload_max_receives
 }
 
 module "table" {
@@ -157,10 +158,11 @@ module "glue" {
   # Python shell has 1 GB for the whole host (the OS, Glue's agent and the job): the job fails a batch
   # with a message once its own resident size passes 92% of 800 MB (736 MB), leaving the host ~290 MB,
   # before the kernel would kill it with no word on why.
-  settings      = merge(local.settings, lookup({ pythonshell = { VITALFLOW_MEMORY_LIMIT_MB = "800" } }, var.glue_job_type, {}))
-  job_type      = var.glue_job_type
-  event_bus_arn = module.events.bus_arn
-  kms_key_arn   = module.kms.key_arn
+  settings            = merge(local.settings, lookup({ pythonshell = { VITALFLOW_MEMORY_LIMIT_MB = "800" } }, var.glue_job_type, {}))
+  job_type            = var.glue_job_type
+  max_concurrent_runs = var.glue_max_concurrent_runs
+  event_bus_arn       = module.events.bus_arn
+  kms_key_arn         = module.kms.key_arn
 }
 
 module "athena" {
@@ -185,7 +187,7 @@ module "start_validation" {
   memory_mb       = 512
   statements = {
     ConsumeUploads = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], resources = [module.uploads.queue_arn] }
-    StartJob       = { actions = ["glue:StartJobRun"], resources = [module.glue.job_arn] }
+    StartJob       = { actions = ["glue:StartJobRun", "glue:GetJobRuns"], resources = [module.glue.job_arn] }
     ClaimObject    = local.batch_item
   }
 }
@@ -264,12 +266,15 @@ module "events" {
 }
 
 module "monitoring" {
-  source                = "./modules/monitoring"
-  name                  = var.name
-  region                = var.region
-  function_names        = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name]
-  dlq_names             = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name])
-  job_failed_rule_name  = module.events.job_failed_rule_name
+  source               = "./modules/monitoring"
+  name                 = var.name
+  region               = var.region
+  function_names       = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name]
+  dlq_names            = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name])
+  job_failed_rule_name = module.events.job_failed_rule_name
+  redrive_commands = {
+    (module.uploads.dlq_name) = "aws sqs start-message-move-task --source-arn arn:aws:sqs:${var.region}:${local.account}:${module.uploads.dlq_name}"
+  }
   reject_rate_threshold = var.reject_rate_alarm_percent
   alarm_topic_arn       = module.notifications.topic_arn
 }

@@ -108,6 +108,18 @@ variable "upload_concurrency" {
   }
 }
 
+variable "glue_max_concurrent_runs" {
+  description = "Validation runs at once. start_validation starts a run only while fewer are active and leaves the other uploads in SQS, retried every 6 minutes for up to upload_max_receives tries (Glue's own run queue fails a run it cannot start within 15 minutes)."
+  type        = number
+  default     = 5
+}
+
+variable "upload_max_receives" {
+  description = "Tries per upload before it goes to the uploads dead-letter queue (an alarm email then names the redrive command). At 6 minutes a try, the default 60 lets a burst wait 6 hours for a free run."
+  type        = number
+  default     = 60
+}
+
 variable "ses_verify_recipients" {
   description = "Create SES identities for mail_to (each recipient gets a verification email). Needed while the account's SES is in the sandbox, which only delivers to verified addresses."
   type        = bool

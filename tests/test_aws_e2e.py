@@ -139,6 +139,7 @@ def aws(monkeypatch, tmp_path, calls):
             event_bus=BUS,
             glue_database=DB,
             glue_job_name=JOB,
+            glue_max_active_runs=5,  # as Terraform sets it: start_validation counts active runs first
             analyst="bedrock",
             bedrock_endpoint_url=bedrock.url,
             bedrock_timeout_s=5,
