@@ -3,6 +3,7 @@ as Terraform's parser reads it, evaluated for a default deployment (name = "vf")
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,46 @@ def test_the_python_shell_memory_guard_leaves_the_host_room(deployment):
     limit = int(job.attr("default_arguments")["--VITALFLOW_MEMORY_LIMIT_MB"])
     assert job.attr("max_capacity") == 0.0625
     assert limit * SHARE <= 1024 - 256, f"the guard trips at {limit * SHARE:.0f} MB of a 1,024 MB host"
+
+
+# AWS's published schedules, as of December 2026: a runtime or version past its date is refused here.
+# Lambda: docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html (deprecation dates; creating and then
+# updating functions is blocked some weeks after). Glue: docs.aws.amazon.com/glue/latest/dg/
+# glue-version-support-policy.html (end of support; end of life 2026-04-01 for 0.9, 1.0 and 2.0).
+LAMBDA_DEPRECATION = {
+    "python3.8": date(2024, 10, 14),
+    "python3.9": date(2025, 12, 15),
+    "python3.10": date(2026, 6, 30),
+    "python3.11": date(2026, 6, 30),
+    "python3.12": date(2028, 10, 31),
+    "python3.13": date(2029, 6, 30),
+}
+GLUE_END_OF_SUPPORT = {"0.9": date(2022, 6, 1), "1.0": date(2022, 9, 30), "2.0": date(2024, 1, 31)}
+
+
+def supported(kind: str, name: str, today: date) -> bool:
+    if kind == "lambda":
+        return name in LAMBDA_DEPRECATION and LAMBDA_DEPRECATION[name] > today
+    return name not in GLUE_END_OF_SUPPORT or GLUE_END_OF_SUPPORT[name] > today
+
+
+@pytest.mark.parametrize("job_type", ["pythonshell", "glueetl"])
+def test_terraform_names_only_runtimes_aws_still_supports(tmp_path, job_type):
+    (tmp_path / "glue-job-py3.9.zip").write_bytes(b"")
+    variables = {**TFVARS, "glue_job_type": job_type, "glue_artifact": str(tmp_path / "glue-job-py3.9.zip")}
+    deployment = modules(REPO / "terraform", {**variables, "lambda_packages_dir": str(tmp_path)}, REGION)
+    today = date.today()
+    runtimes = {
+        f.attr("function_name"): f.attr("runtime") for f in resources(deployment, "aws_lambda_function")
+    }
+    assert len(runtimes) == 3
+    assert {n: r for n, r in runtimes.items() if not supported("lambda", r, today)} == {}
+    (job,) = resources(deployment, "aws_glue_job")
+    assert supported("glue", job.attr("glue_version"), today), job.attr("glue_version")
+
+
+def test_the_runtime_check_refuses_the_amazon_linux_2_pythons():
+    """The check above can fail: python3.11, what this deployment used, is past its date."""
+    assert not supported("lambda", "python3.11", date(2026, 12, 4))
+    assert not supported("lambda", "python3.14-unknown", date(2026, 12, 4))
+    assert not supported("glue", "2.0", date(2026, 12, 4)) and supported("glue", "5.0", date(2026, 12, 4))
