@@ -459,7 +459,7 @@ FUNCTIONS: dict[str, Any] = {
     "filemd5": lambda path: "0" * 32,
     "filesha256": lambda path: "0" * 64,
     "substr": lambda s, offset, length: s[int(offset) : int(offset) + int(length)],
-    "tostring": lambda v: str(v).lower() if isinstance(v, bool) else str(int(v)) if isinstance(v, float) and v == int(v) else str(v),
+    "tostring": lambda v: str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v),
     "filebase64sha256": lambda path: base64.b64encode(b"\0" * 32).decode(),
     "fileset": lambda root, pattern: sorted(
         os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pattern)) if os.path.isfile(p)

@@ -84,8 +84,8 @@ LAZY = {
 def interpreter(version: str) -> str:
     """A real Python of that version (pyenv's newest, or pythonX.Y on PATH): what AWS runs."""
     found = subprocess.run(
-        ["bash", "-c", f'PYENV_VERSION=$(pyenv versions --bare 2>/dev/null | grep -E "^{version}\\." | tail -1) '
-         f'pyenv which python{version} 2>/dev/null || command -v python{version}'],
+        ["bash", "-c", f'PYENV_VERSION=$(pyenv versions --bare 2>/dev/null | grep -E "^{version}\\." '
+         f'| tail -1) pyenv which python{version} 2>/dev/null || command -v python{version}'],
         capture_output=True, text=True,
     )  # fmt: skip
     path = found.stdout.strip().splitlines()[-1:] if found.returncode == 0 else []

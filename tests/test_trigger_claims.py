@@ -149,7 +149,8 @@ def test_a_burst_waits_in_sqs_while_the_job_has_no_room(aws):
     from moto.moto_api import state_manager
 
     claims, _ = aws
-    state_manager.set_transition(model_name="glue::job_run", transition={"progression": "manual", "times": 99})
+    manual = {"progression": "manual", "times": 99}
+    state_manager.set_transition(model_name="glue::job_run", transition=manual)
     boto3.client("glue").create_job(
         Name="vf-burst",
         Role="arn:aws:iam::123456789012:role/x",
