@@ -413,6 +413,10 @@ def _regex(pattern: str, text: str) -> Any:
     return list(match.groups()) if match.groups() else match.group(0)
 
 
+def _tostring(v: Any) -> str:
+    return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+
 FUNCTIONS: dict[str, Any] = {
     "concat": lambda *lists: [x for lst in lists for x in lst],
     "merge": lambda *maps: {k: v for m in maps for k, v in m.items()},
@@ -459,7 +463,7 @@ FUNCTIONS: dict[str, Any] = {
     "filemd5": lambda path: "0" * 32,
     "filesha256": lambda path: "0" * 64,
     "substr": lambda s, offset, length: s[int(offset) : int(offset) + int(length)],
-    "tostring": lambda v: str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v),
+    "tostring": _tostring,
     "filebase64sha256": lambda path: base64.b64encode(b"\0" * 32).decode(),
     "fileset": lambda root, pattern: sorted(
         os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pattern)) if os.path.isfile(p)
