@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pyarrow as pa
 import sqlglot
+
+from fakes.loopback import LoopbackServer
 
 ATHENA_TYPES = [
     (pa.types.is_boolean, "boolean"),
@@ -59,7 +60,7 @@ def athena_csv(table: pa.Table) -> str:
     return out.getvalue()
 
 
-class FakeAthena:
+class FakeAthena(LoopbackServer):
     def __init__(self, engine: Callable[[], Any], s3: Any, output: str) -> None:
         """``engine()`` gives a query engine over the lake as it is now; ``s3`` is a boto3 client of the
         test's S3; ``output`` the workgroup's result location (``s3://bucket/prefix/``)."""
@@ -86,22 +87,7 @@ class FakeAthena:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeAthena:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
     # -- the API -------------------------------------------------------------------------------
     def GetWorkGroup(self, body: dict[str, Any]) -> dict[str, Any]:

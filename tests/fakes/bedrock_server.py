@@ -8,11 +8,12 @@ Request bodies are kept so tests can inspect exactly what was sent.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from fakes.loopback import LoopbackServer
 
 GOOD_ANSWER = {
     "insights": ["Low SpO2 readings cluster in one user overnight."],
@@ -22,7 +23,7 @@ GOOD_ANSWER = {
 }
 
 
-class FakeBedrock:
+class FakeBedrock(LoopbackServer):
     def __init__(self, slow_seconds: float = 2.0) -> None:
         self.script: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []
@@ -73,19 +74,4 @@ class FakeBedrock:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeBedrock:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
