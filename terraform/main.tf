@@ -215,11 +215,11 @@ module "analyze" {
     CreateViews    = { actions = ["glue:CreateTable", "glue:UpdateTable"], resources = concat(slice(local.catalog_arns, 0, 2), [for v in local.views : "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/${v}"]) }
     ReadLake       = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*", "${local.data_arn}/summaries/*"] }
     StoreSummaries = { actions = ["s3:PutObject"], resources = ["${local.data_arn}/summaries/*"] }
-    ListLake      = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
-    QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
-    InvokeModel   = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
-    StoreRecord   = local.batch_item
-    AnnounceBatch = { actions = ["events:PutEvents"], resources = [local.bus_arn] }
+    ListLake       = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
+    QueryResults   = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
+    InvokeModel    = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
+    StoreRecord    = local.batch_item
+    AnnounceBatch  = { actions = ["events:PutEvents"], resources = [local.bus_arn] }
   }
 }
 
@@ -262,4 +262,24 @@ module "monitoring" {
   job_failed_rule_name  = module.events.job_failed_rule_name
   reject_rate_threshold = var.reject_rate_alarm_percent
   alarm_topic_arn       = module.notifications.topic_arn
+}
+
+# Continuous delivery (off unless enable_delivery): CodePipeline tests, packages, plans, waits for an
+# approval and applies; see the README, "Deploy from the pipeline".
+module "delivery" {
+  count                = var.enable_delivery ? 1 : 0
+  source               = "./modules/delivery"
+  name                 = var.name
+  connection_arn       = var.delivery_connection_arn
+  repository           = var.delivery_repository
+  branch               = var.delivery_branch
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.notifications.topic_arn
+  state_bucket         = var.state_bucket_name
+  state_key            = var.state_key
+  lock_table           = var.state_lock_table
+  state_kms_key_arn    = var.state_kms_key_arn
+  managed_bucket_names = [var.data_bucket_name, var.docs_bucket_name]
+  managed_object_arns  = ["${local.data_arn}/artifacts/*"]
+  lambda_layer_arns    = [var.pandas_layer_arn]
 }

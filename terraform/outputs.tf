@@ -32,3 +32,8 @@ output "events_topic_arn" {
   description = "SNS topic carrying pipeline events and alarms."
   value       = module.notifications.topic_arn
 }
+
+output "delivery_pipeline" {
+  description = "The delivery pipeline's name (null unless enable_delivery)."
+  value       = one(module.delivery[*].pipeline_name)
+}
