@@ -418,7 +418,7 @@ FUNCTIONS: dict[str, Any] = {
     "setsubtract": lambda a, b: sorted(set(a) - set(b)),
     "element": lambda items, i: items[int(i) % len(items)],
     "slice": lambda items, a, b: items[int(a) : int(b)],
-    "substr": lambda s, offset, length: s[int(offset) :] if int(length) < 0 else s[int(offset) : int(offset) + int(length)],
+    "substr": lambda s, at, length: s[int(at) :] if int(length) < 0 else s[int(at) : int(at) + int(length)],
     "chunklist": lambda items, size: [items[i : i + int(size)] for i in range(0, len(items), int(size))],
     "tostring": _text,
     "min": min,
@@ -458,9 +458,15 @@ def _policy_statements(document: Any) -> list[Statement]:
     def listed(value: Any) -> tuple[str, ...]:
         return (value,) if isinstance(value, str) else tuple(value)
 
+    statements = json.loads(document)["Statement"]
     return [
-        Statement(s.get("Effect", "Allow"), listed(s.get("Action", [])), listed(s.get("Resource", [])), s.get("Sid", ""))
-        for s in json.loads(document)["Statement"]
+        Statement(
+            s.get("Effect", "Allow"),
+            listed(s.get("Action", [])),
+            listed(s.get("Resource", [])),
+            s.get("Sid", ""),
+        )
+        for s in statements
     ]
 
 

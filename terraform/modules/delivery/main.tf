@@ -17,14 +17,16 @@ locals {
   store_prefix = substr(local.pipeline, 0, 20)
   artifacts    = module.artifacts.arn
 
-  state = {
-    TF_STATE_BUCKET      = var.state_bucket
-    TF_STATE_KEY         = var.state_key
-    TF_STATE_LOCK_TABLE  = var.lock_table
-    TF_STATE_KMS_KEY_ARN = var.state_kms_key_arn
-    TF_IN_AUTOMATION     = "1"
-    TFVARS               = var.tfvars_file
-  }
+  state = merge(
+    {
+      TF_STATE_BUCKET      = var.state_bucket
+      TF_STATE_KEY         = var.state_key
+      TF_STATE_LOCK_TABLE  = var.lock_table
+      TF_STATE_KMS_KEY_ARN = var.state_kms_key_arn
+      TF_IN_AUTOMATION     = "1"
+    },
+    { for k, v in { TFVARS = var.tfvars_file } : k => v if can(regex(".", v)) }, # make plan's TFVARS, when set
+  )
   # One CodeBuild project per stage: its buildspec, the artefacts it reads and writes, its settings.
   builds = {
     test = {
