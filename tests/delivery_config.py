@@ -35,7 +35,7 @@ TFVARS = {
 }
 STAGES = ("test", "package", "plan", "apply")
 ROLE_OF = {"pipeline": f"{PIPELINE}-pipeline", **{stage: f"{PIPELINE}-{stage}" for stage in STAGES}}
-META = {"count", "for_each", "depends_on", "provider", "lifecycle"}
+META = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
 
 
 def variables(dist: Path, **overrides: Any) -> dict[str, Any]:
@@ -68,15 +68,18 @@ def instances(module: Module, address: str) -> dict[str, Resource]:
 
 
 def render(resource: Resource) -> dict[str, Any]:
-    """Every argument and nested block of a resource instance, evaluated; a block becomes a list of dicts."""
-    return _body(resource.module, resource.body, resource.scope)
+    """Every argument and nested block of a resource instance (not its meta-arguments), evaluated; a block
+    becomes a list of dicts."""
+    return _body(resource.module, resource.body, resource.scope, skip=META)
 
 
-def _body(module: Module, body: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+def _body(
+    module: Module, body: dict[str, Any], scope: dict[str, Any], skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         name: module.eval(attr["Expr"], scope)
         for name, attr in body["Attributes"].items()
-        if name not in META
+        if name not in skip
     }
     for block in body["Blocks"]:
         if block["Type"] != "dynamic":

@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -244,3 +245,20 @@ def test_a_saved_plan_is_applied_only_on_the_state_it_was_planned_from(moto_serv
     stale = saved.apply(plan="vitalflow.tfplan", json=False)
     assert stale.retcode != 0
     assert "Saved plan is stale" in f"{stale.value}{stale.error}"
+
+
+def test_bootstrap_variables_and_outputs_are_typed_and_described():
+    """terraform/bootstrap is a root configuration (its own provider block), held to the modules' rules."""
+    folder = REPO / "terraform" / "bootstrap"
+    for block in re.findall(r'variable\s+"[^"]+"\s*\{.*?\n\}', (folder / "variables.tf").read_text(), re.S):
+        assert re.search(r"^\s*type\s*=", block, re.M), block
+        assert re.search(r'^\s*description\s*=\s*"\S', block, re.M), block
+    for block in re.findall(r'output\s+"[^"]+"\s*\{.*?\n\}', (folder / "outputs.tf").read_text(), re.S):
+        assert "description" in block, block
+    backend = {
+        k for k in re.findall(r"^([a-z_]+)\s*=", (REPO / "terraform/backend.hcl.example").read_text(), re.M)
+    }
+    printed = (folder / "outputs.tf").read_text().split('output "backend_config"', 1)[1].split("EOT", 2)[1]
+    assert set(re.findall(r"^\s*([a-z_]+)\s*=", printed, re.M)) == backend, (
+        "backend_config and the example differ"
+    )
