@@ -33,7 +33,7 @@ output "events_topic_arn" {
   value       = module.notifications.topic_arn
 }
 
-output "delivery_pipeline" {
-  description = "The delivery pipeline's name (null unless enable_delivery)."
-  value       = one(module.delivery[*].pipeline_name)
+output "delivery" {
+  description = "The delivery pipeline (null unless enable_delivery): its name and ARN, the approval action's ARN, the artefact bucket, the stages' projects and roles."
+  value       = one(module.delivery[*])
 }
