@@ -10,6 +10,11 @@ HOME_DIR ?= lake
 PYTHON39 ?= $(shell for p in "$$(command -v python3.9)" \
 	"$$(PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep '^3\.9' | tail -1) pyenv which python3.9 2>/dev/null)"; do \
 	[ -n "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 9)' 2>/dev/null && echo "$$p" && break; done)
+# The Lambda runtime's Python (python3.12, Amazon Linux 2023): the packages are built for it and each
+# function's tests run its package on it (tests/test_artifacts.py). Found the same way as 3.9.
+PYTHON312 ?= $(shell for p in "$$(command -v python3.12)" \
+	"$$(PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep '^3\.12' | tail -1) pyenv which python3.12 2>/dev/null)"; do \
+	[ -n "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo "$$p" && break; done)
 VENV39  := .venv-py39
 STAMP39 := $(VENV39)/.installed-stamp
 # The validation job's tests: row conservation, contract rules, file failures, crash/rerun, Data Docs...
@@ -19,7 +24,7 @@ JOB_TESTS := tests/test_row_conservation.py tests/test_contract_rules.py tests/t
 	tests/test_data_docs_privacy.py tests/test_glue_job.py tests/test_suite_internals.py \
 	tests/test_committed_views.py tests/test_parallel_workers.py tests/test_distinct_rows.py
 
-.PHONY: demo test test39 lint lint39 fmt bench package tf-init plan apply clean help
+.PHONY: demo test test39 lint lint39 fmt bench package tf-init plan apply clean help python312
 
 help:
 	@echo "make demo     - set up, then run the whole pipeline on a generated sample batch"
@@ -49,7 +54,11 @@ $(STAMP39): pyproject.toml
 	$(VENV39)/bin/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP39)
 
-test: $(STAMP) $(STAMP39)
+python312:
+	@test -n "$(PYTHON312)" || (echo "Python 3.12 (the Lambda runtime) is required for the package tests: \
+	pyenv install 3.12, or your OS's python3.12, or pass PYTHON312=/path/to/python3.12"; exit 1)
+
+test: $(STAMP) $(STAMP39) python312
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 	$(MAKE) --no-print-directory test39
 	$(MAKE) --no-print-directory lint
@@ -64,6 +73,8 @@ lint39: $(STAMP39)
 lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard src tests jobs lambdas bench scripts)
 	$(BIN)/mypy
+	@test -x .venv-checkov/bin/checkov || bash scripts/install-checkov.sh
+	.venv-checkov/bin/checkov -d terraform --framework terraform --quiet --compact --skip-download
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix $(wildcard src tests jobs lambdas bench scripts)

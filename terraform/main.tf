@@ -9,7 +9,6 @@ locals {
   table_arn     = "arn:aws:dynamodb:${var.region}:${local.account}:table/${local.table_name}"
   job_name      = "${var.name}-validate"
   bus_name      = var.name
-  bus_arn       = "arn:aws:events:${var.region}:${local.account}:event-bus/${local.bus_name}"
   workgroup     = var.name
   workgroup_arn = "arn:aws:athena:${var.region}:${local.account}:workgroup/${local.workgroup}"
   database      = replace(var.name, "-", "_")
@@ -24,7 +23,6 @@ locals {
     ["arn:aws:bedrock:${var.region}::foundation-model/${var.bedrock_model_id}"],
   )
   script_key     = "artifacts/validate_batch.py"
-  wheelhouse     = sort(fileset(var.glue_wheelhouse, "*.whl"))
   functions      = ["start_validation", "analyze", "notify"]
   lake_columns   = { for c in ["event_time:timestamp", "user_id:string", "heart_rate:int", "spo2:int", "steps:int", "temp_c:double", "systolic_bp:int", "diastolic_bp:int"] : split(":", c)[0] => split(":", c)[1] }
   lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
@@ -48,6 +46,7 @@ locals {
     VITALFLOW_DATA_BUCKET           = var.data_bucket_name
     VITALFLOW_DOCS_BUCKET           = var.docs_bucket_name
     VITALFLOW_GLUE_JOB_NAME         = local.job_name
+    VITALFLOW_GLUE_MAX_ACTIVE_RUNS  = tostring(var.glue_max_concurrent_runs)
     VITALFLOW_GLUE_DATABASE         = local.database
     VITALFLOW_ATHENA_WORKGROUP      = local.workgroup
     VITALFLOW_TABLE_NAME            = local.table_name
@@ -66,6 +65,12 @@ locals {
   })
   read_manifests = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/manifests/*"] }
   batch_item     = { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [local.table_arn] }
+}
+
+# The AWS SDK for pandas layer for the functions' runtime, as AWS publishes it per release and region.
+data "aws_ssm_parameter" "pandas_layer" {
+  count = lookup({ "" = 1 }, var.pandas_layer_arn, 0) # binary operators trip the test's HCL reader
+  name  = "/aws/service/aws-sdk-pandas/${var.pandas_layer_version}/${var.region}/py${trimprefix(var.lambda_runtime, "python")}/x86_64/layer-arn"
 }
 
 module "kms" {
@@ -95,13 +100,13 @@ resource "aws_s3_object" "glue_script" {
   kms_key_id  = module.kms.key_arn
 }
 
-# The Glue job's pinned wheelhouse (make package): installed with --no-index, so no run depends on PyPI.
-resource "aws_s3_object" "wheelhouse" {
-  for_each    = toset(local.wheelhouse)
+# The Glue job's libraries (make package), under a content hash: a new build is a new object, which
+# the job unpacks afresh (it caches by URI on a warm host).
+resource "aws_s3_object" "glue_artifact" {
   bucket      = module.data_bucket.bucket
-  key         = "artifacts/wheelhouse/${each.value}"
-  source      = "${var.glue_wheelhouse}/${each.value}"
-  source_hash = filemd5("${var.glue_wheelhouse}/${each.value}")
+  key         = "artifacts/glue-libs/${basename(var.glue_artifact)}-${substr(filesha256(var.glue_artifact), 0, 16)}.zip"
+  source      = var.glue_artifact
+  source_hash = filemd5(var.glue_artifact)
   kms_key_id  = module.kms.key_arn
 }
 
@@ -122,7 +127,7 @@ module "uploads" {
   bucket_arn                 = module.data_bucket.arn
   kms_key_arn                = module.kms.key_arn
   visibility_timeout_seconds = 360
-  max_receive_count          = 10
+  max_receive_count          = var.upload_max_receives
 }
 
 module "table" {
@@ -142,19 +147,22 @@ module "notifications" {
 }
 
 module "glue" {
-  source        = "./modules/glue"
-  job_name      = local.job_name
-  database_name = local.database
-  tables        = local.lake_tables
-  data_bucket   = module.data_bucket.bucket
-  docs_bucket   = module.docs_bucket.bucket
-  script_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
-  wheel_s3_uris = [for w in local.wheelhouse : "s3://${module.data_bucket.bucket}/${aws_s3_object.wheelhouse[w].key}"]
-  # Python shell has 1 GB: the job fails a batch with a message before it would be killed for memory.
-  settings      = merge(local.settings, lookup({ pythonshell = { VITALFLOW_MEMORY_LIMIT_MB = "1024" } }, var.glue_job_type, {}))
-  job_type      = var.glue_job_type
-  event_bus_arn = local.bus_arn
-  kms_key_arn   = module.kms.key_arn
+  source          = "./modules/glue"
+  job_name        = local.job_name
+  database_name   = local.database
+  tables          = local.lake_tables
+  data_bucket     = module.data_bucket.bucket
+  docs_bucket     = module.docs_bucket.bucket
+  script_s3_uri   = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
+  artifact_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_artifact.key}"
+  # Python shell has 1 GB for the whole host (the OS, Glue's agent and the job): the job fails a batch
+  # with a message once its own resident size passes 92% of 800 MB (736 MB), leaving the host ~290 MB,
+  # before the kernel would kill it with no word on why.
+  settings            = merge(local.settings, lookup({ pythonshell = { VITALFLOW_MEMORY_LIMIT_MB = "800" } }, var.glue_job_type, {}))
+  job_type            = var.glue_job_type
+  max_concurrent_runs = var.glue_max_concurrent_runs
+  event_bus_arn       = module.events.bus_arn
+  kms_key_arn         = module.kms.key_arn
 }
 
 module "athena" {
@@ -168,6 +176,7 @@ module "athena" {
 module "start_validation" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-start-validation"
+  runtime         = var.lambda_runtime
   handler         = "start_validation.handler"
   package_bucket  = module.data_bucket.bucket
   package_key     = aws_s3_object.lambda_package["start_validation"].key
@@ -178,7 +187,7 @@ module "start_validation" {
   memory_mb       = 512
   statements = {
     ConsumeUploads = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], resources = [module.uploads.queue_arn] }
-    StartJob       = { actions = ["glue:StartJobRun"], resources = [module.glue.job_arn] }
+    StartJob       = { actions = ["glue:StartJobRun", "glue:GetJobRuns"], resources = [module.glue.job_arn] }
     ClaimObject    = local.batch_item
   }
 }
@@ -197,17 +206,19 @@ resource "aws_lambda_event_source_mapping" "uploads" {
 module "analyze" {
   source          = "./modules/lambda_function"
   name            = "${var.name}-analyze"
+  runtime         = var.lambda_runtime
   handler         = "analyze.handler"
   package_bucket  = module.data_bucket.bucket
   package_key     = aws_s3_object.lambda_package["analyze"].key
   package_hash    = filebase64sha256("${var.lambda_packages_dir}/analyze.zip")
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn
-  layers          = [var.pandas_layer_arn] # the only function that needs pandas (awswrangler for Athena)
+  layers          = [coalesce(var.pandas_layer_arn, one(data.aws_ssm_parameter.pandas_layer[*].value))] # the only function with pandas
   timeout_seconds = 300
   memory_mb       = 2048
-  # Once Lambda's two retries are spent, the failure record goes to the bus and becomes an alert.
-  on_failure_destination_arn = local.bus_arn
+  # Once Lambda's two retries are spent, the failure record goes to the bus and becomes an alert. The
+  # bus's own attribute (not a name-built ARN) orders the destination after the bus exists.
+  on_failure_destination_arn = module.events.bus_arn
   statements = {
     Query   = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
     Catalog = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
@@ -219,13 +230,14 @@ module "analyze" {
     QueryResults   = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
     InvokeModel    = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
     StoreRecord    = local.batch_item
-    AnnounceBatch  = { actions = ["events:PutEvents"], resources = [local.bus_arn] }
+    AnnounceBatch  = { actions = ["events:PutEvents"], resources = [module.events.bus_arn] }
   }
 }
 
 module "notify" {
   source         = "./modules/lambda_function"
   name           = "${var.name}-notify"
+  runtime        = var.lambda_runtime
   handler        = "notify.handler"
   package_bucket = module.data_bucket.bucket
   package_key    = aws_s3_object.lambda_package["notify"].key
@@ -254,12 +266,15 @@ module "events" {
 }
 
 module "monitoring" {
-  source                = "./modules/monitoring"
-  name                  = var.name
-  region                = var.region
-  function_names        = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name]
-  dlq_names             = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name])
-  job_failed_rule_name  = module.events.job_failed_rule_name
+  source               = "./modules/monitoring"
+  name                 = var.name
+  region               = var.region
+  function_names       = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name]
+  dlq_names            = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name])
+  job_failed_rule_name = module.events.job_failed_rule_name
+  redrive_commands = {
+    (module.uploads.dlq_name) = "aws sqs start-message-move-task --source-arn arn:aws:sqs:${var.region}:${local.account}:${module.uploads.dlq_name}"
+  }
   reject_rate_threshold = var.reject_rate_alarm_percent
   alarm_topic_arn       = module.notifications.topic_arn
 }
@@ -281,5 +296,8 @@ module "delivery" {
   state_kms_key_arn    = var.state_kms_key_arn
   managed_bucket_names = [var.data_bucket_name, var.docs_bucket_name]
   managed_object_arns  = ["${local.data_arn}/artifacts/*"]
-  lambda_layer_arns    = [var.pandas_layer_arn]
+  # Apply's role may read every version of the pandas layer the analyze function uses, and the public parameters
+  # Terraform looks that layer up in.
+  lambda_layer_arns   = [replace(coalesce(var.pandas_layer_arn, one(data.aws_ssm_parameter.pandas_layer[*].insecure_value)), "/:[0-9]+$/", ":*")]
+  read_parameter_arns = ["arn:aws:ssm:${var.region}::parameter/aws/service/aws-sdk-pandas/*"]
 }

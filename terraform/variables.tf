@@ -92,10 +92,10 @@ variable "lambda_packages_dir" {
   default     = "../dist/lambda"
 }
 
-variable "glue_wheelhouse" {
-  description = "Folder with the Glue job's pinned wheelhouse built by make package: ../dist/glue-py3.9 for pythonshell, ../dist/glue-py3.11 (GLUE_PYTHON=3.11 make package) for glueetl."
+variable "glue_artifact" {
+  description = "The Glue job's libraries built by make package: ../dist/glue-job-py3.9.zip for pythonshell, ../dist/glue-job-py3.11.zip (GLUE_PYTHON=3.11 make package) for glueetl."
   type        = string
-  default     = "../dist/glue-py3.9"
+  default     = "../dist/glue-job-py3.9.zip"
 }
 
 variable "upload_concurrency" {
@@ -108,19 +108,43 @@ variable "upload_concurrency" {
   }
 }
 
+variable "glue_max_concurrent_runs" {
+  description = "Validation runs at once. start_validation starts a run only while fewer are active and leaves the other uploads in SQS, retried every 6 minutes for up to upload_max_receives tries (Glue's own run queue fails a run it cannot start within 15 minutes)."
+  type        = number
+  default     = 5
+}
+
+variable "upload_max_receives" {
+  description = "Tries per upload before it goes to the uploads dead-letter queue (an alarm email then names the redrive command). At 6 minutes a try, the default 60 lets a burst wait 6 hours for a free run."
+  type        = number
+  default     = 60
+}
+
 variable "ses_verify_recipients" {
   description = "Create SES identities for mail_to (each recipient gets a verification email). Needed while the account's SES is in the sandbox, which only delivers to verified addresses."
   type        = bool
   default     = true
 }
 
-variable "pandas_layer_arn" {
-  description = "AWS SDK for pandas layer for Python 3.11 in the region (pandas, numpy, pyarrow, awswrangler for the analyze function; about 204 MB unzipped)."
+variable "lambda_runtime" {
+  description = "Runtime of the three functions: python3.12 (default) or python3.13, both Amazon Linux 2023. make package builds for python3.12; LAMBDA_PYTHON=3.13 make package for python3.13."
   type        = string
-  default     = "arn:aws:lambda:us-east-1:336392948345:layer:AWSSDKPandas-Python311:22"
+  default     = "python3.12"
+}
+
+variable "pandas_layer_version" {
+  description = "Release of the AWS SDK for pandas layer for the analyze function (pandas, numpy, pyarrow, awswrangler; about 210 MB unzipped), looked up in AWS's public SSM parameters for this region and runtime. scripts/pandas-layer-py3.12.lock records what it holds."
+  type        = string
+  default     = "3.16.1"
+}
+
+variable "pandas_layer_arn" {
+  description = "A layer version ARN to use instead of the SSM lookup (empty: look it up from pandas_layer_version)."
+  type        = string
+  default     = ""
   validation {
-    condition     = can(regex("^arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9-_]+:[0-9]+$", var.pandas_layer_arn))
-    error_message = "A Lambda layer version ARN."
+    condition     = can(regex("^$|^arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9-_]+:[0-9]+$", var.pandas_layer_arn))
+    error_message = "Empty, or a Lambda layer version ARN."
   }
 }
 

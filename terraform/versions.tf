@@ -6,7 +6,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.65" # aws_glue_job.job_run_queuing_enabled
+      version = ">= 5.65, < 6.0" # 5.65: aws_glue_job.job_run_queuing_enabled; 6.x is a major release nobody tested here
     }
   }
 }

@@ -15,6 +15,7 @@ import glob
 import json
 import os
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -123,10 +124,30 @@ class Resource:
         return self.module.eval(attributes[name]["Expr"], self.scope)
 
 
+class _LazyInputs(Mapping[str, Any]):
+    """A module call's arguments, each evaluated when first read: as in Terraform, one module may take
+    another's output while that one takes its output (analyze's destination is the events module's
+    bus, whose rules target analyze), which eager evaluation would turn into endless recursion."""
+
+    def __init__(self, parent: Module, attributes: dict[str, Any]) -> None:
+        self.parent, self.attributes, self.values = parent, attributes, {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.values:
+            self.values[key] = self.parent.eval(self.attributes[key]["Expr"], {})
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.attributes)
+
+    def __len__(self) -> int:
+        return len(self.attributes)
+
+
 @dataclass
 class Module:
     path: Path
-    inputs: dict[str, Any]
+    inputs: Mapping[str, Any]
     region: str
     name: str = "root"
     _locals: dict[str, Any] = field(default_factory=dict)
@@ -157,7 +178,7 @@ class Module:
         if name not in self._children:
             call = self.config["ModuleCalls"][name]
             source = self.eval(call["SourceExpr"], {})
-            inputs = {k: self.eval(a["Expr"], {}) for k, a in call["Config"]["Attributes"].items()}
+            inputs = _LazyInputs(self, call["Config"]["Attributes"])
             self._children[name] = Module((self.path / source).resolve(), inputs, self.region, name)
         return self._children[name]
 
@@ -182,6 +203,9 @@ class Module:
             return {"account_id": ACCOUNT}
         if kind == "aws_region":
             return {"name": self.region, "region": self.region}
+        if kind == "aws_ssm_parameter":  # AWS's public parameters (the pandas layer): known at plan time
+            value = f"arn:aws:lambda:{self.region}:336392948345:layer:from-ssm:1"
+            return [{"value": value, "insecure_value": value}]
         if kind == "aws_iam_policy_document":
             return {"json": PolicyDocument(self, name)}
         raise EvalError(f"data.{kind} is not modelled")
@@ -393,6 +417,10 @@ def _regex(pattern: str, text: str) -> Any:
     return list(match.groups()) if match.groups() else match.group(0)
 
 
+def _tostring(v: Any) -> str:
+    return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+
 FUNCTIONS: dict[str, Any] = {
     "concat": lambda *lists: [x for lst in lists for x in lst],
     "merge": lambda *maps: {k: v for m in maps for k, v in m.items()},
@@ -418,9 +446,7 @@ FUNCTIONS: dict[str, Any] = {
     "setsubtract": lambda a, b: sorted(set(a) - set(b)),
     "element": lambda items, i: items[int(i) % len(items)],
     "slice": lambda items, a, b: items[int(a) : int(b)],
-    "substr": lambda s, at, length: s[int(at) :] if int(length) < 0 else s[int(at) : int(at) + int(length)],
     "chunklist": lambda items, size: [items[i : i + int(size)] for i in range(0, len(items), int(size))],
-    "tostring": _text,
     "min": min,
     "max": max,
     "alltrue": all,
@@ -440,6 +466,9 @@ FUNCTIONS: dict[str, Any] = {
     "base64encode": lambda s: base64.b64encode(s.encode()).decode(),
     "sha256": lambda s: __import__("hashlib").sha256(s.encode()).hexdigest(),
     "filemd5": lambda path: "0" * 32,
+    "filesha256": lambda path: "0" * 64,
+    "substr": lambda s, offset, length: s[int(offset) : int(offset) + int(length)],
+    "tostring": _tostring,
     "filebase64sha256": lambda path: base64.b64encode(b"\0" * 32).decode(),
     "fileset": lambda root, pattern: sorted(
         os.path.relpath(p, root) for p in glob.glob(os.path.join(root, pattern)) if os.path.isfile(p)

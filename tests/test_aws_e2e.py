@@ -27,6 +27,23 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
+from aws_stack import (
+    BUS,
+    CONFIG_SET,
+    DATA,
+    DB,
+    DOCS,
+    JOB,
+    RECIPIENT,
+    REGION,
+    SENDER,
+    TABLE,
+    create_stack,
+    job_argv,
+    mirror_lake,
+    receive,
+    sqs_event,
+)
 from conftest import REPO
 from fakes.bedrock_server import FakeBedrock
 from iam_calls import CallRecorder, athena_query, missing
@@ -34,16 +51,9 @@ from terraform_iam import role_policies
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
 from vitalflow.config import Settings
-from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.generate import GeneratorOptions, generate
-from vitalflow.lake import FILES_TABLES
-from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
 
-REGION = "us-east-1"
-# The names Terraform derives from name = "vf" (terraform/main.tf locals), so its policies apply.
-DATA, DOCS, TABLE, BUS, JOB, DB = "vf-data", "vf-docs", "vf-batches", "vf", "vf-validate", "vf"
-SENDER, RECIPIENT, CONFIG_SET = "reports@example.org", "care-team@example.org", "vf-reports"
 TFVARS = {
     "name": "vf",
     "region": REGION,
@@ -80,25 +90,15 @@ class Context:
         return 290_000  # a fresh 300 s invocation
 
 
-def athena_types(schema) -> dict[str, str]:
-    names = {
-        "timestamp[us, tz=UTC]": "timestamp",
-        "string": "string",
-        "int32": "int",
-        "int64": "bigint",
-        "double": "double",
-        "list<item: string>": "array<string>",
-    }
-    return {f.name: names[str(f.type)] for f in schema}
-
-
 @pytest.fixture(scope="module")
 def terraform_roles(tmp_path_factory):
     """The roles' statements as Terraform would create them (packages are only hashed: stand-ins do)."""
     dist = tmp_path_factory.mktemp("dist")
-    (dist / "vitalflow-0.1.0-py3-none-any.whl").write_bytes(b"")
+    (dist / "glue-job-py3.9.zip").write_bytes(b"")
     roles = role_policies(
-        REPO / "terraform", {**TFVARS, "glue_wheelhouse": str(dist), "lambda_packages_dir": str(dist)}, REGION
+        REPO / "terraform",
+        {**TFVARS, "glue_artifact": str(dist / "glue-job-py3.9.zip"), "lambda_packages_dir": str(dist)},
+        REGION,
     )
     assert set(ROLE_OF.values()) <= set(roles), sorted(roles)
     return roles
@@ -129,71 +129,7 @@ def aws(monkeypatch, tmp_path, calls):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with mock_aws(), FakeBedrock() as bedrock:
-        s3, sqs, events = boto3.client("s3"), boto3.client("sqs"), boto3.client("events")
-        for bucket in (DATA, DOCS):
-            s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_versioning(Bucket=DATA, VersioningConfiguration={"Status": "Enabled"})
-        queues = {}
-        for name in ("uploads", "analyze", "notify"):
-            url = sqs.create_queue(QueueName=f"vf-{name}")["QueueUrl"]
-            queues[name] = (
-                url,
-                sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"],
-            )
-        s3.put_bucket_notification_configuration(
-            Bucket=DATA,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "QueueArn": queues["uploads"][1],
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}},
-                    }
-                ]
-            },
-        )
-        events.create_event_bus(Name=BUS)
-        for rule, types, queue in (
-            ("to-analyze", ["BatchValidated"], "analyze"),
-            ("to-notify", ["BatchAnalyzed", "BatchFailed"], "notify"),
-        ):
-            events.put_rule(
-                Name=rule,
-                EventBusName=BUS,
-                EventPattern=json.dumps({"source": ["vitalflow"], "detail-type": types}),
-            )
-            events.put_targets(Rule=rule, EventBusName=BUS, Targets=[{"Id": queue, "Arn": queues[queue][1]}])
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
-        boto3.client("sesv2").create_configuration_set(ConfigurationSetName=CONFIG_SET)
-        wr.catalog.create_database(DB)
-        for (prefix, table), schema in zip(FILES_TABLES.items(), (PROCESSED_SCHEMA, REJECTED_SCHEMA)):
-            wr.catalog.create_parquet_table(
-                database=DB,
-                table=table,
-                path=f"s3://{DATA}/{prefix}/",
-                columns_types=athena_types(schema),
-                partitions_types={"dt": "string"},
-            )
-        job_args = {
-            "--VITALFLOW_DATA_BUCKET": DATA,
-            "--VITALFLOW_DOCS_BUCKET": DOCS,
-            "--VITALFLOW_TABLE_NAME": TABLE,
-            "--VITALFLOW_EVENT_BUS": BUS,
-            "--VITALFLOW_GLUE_DATABASE": DB,
-            "--VITALFLOW_CHUNK_ROWS": "2000",
-        }
-        boto3.client("glue").create_job(
-            Name=JOB,
-            Role="arn:aws:iam::123456789012:role/glue",
-            Command={"Name": "pythonshell", "ScriptLocation": f"s3://{DATA}/jobs/x.py"},
-            DefaultArguments=job_args,
-        )
+        queues = create_stack()
         settings = Settings(
             runtime="aws",
             region=REGION,
@@ -203,6 +139,7 @@ def aws(monkeypatch, tmp_path, calls):
             event_bus=BUS,
             glue_database=DB,
             glue_job_name=JOB,
+            glue_max_active_runs=5,  # as Terraform sets it: start_validation counts active runs first
             analyst="bedrock",
             bedrock_endpoint_url=bedrock.url,
             bedrock_timeout_s=5,
@@ -221,30 +158,6 @@ def as_component(aws, component: str, function, *args):
     """Call a handler or the job as that component: its AWS calls are recorded for the IAM check."""
     with aws["calls"].running(component):
         return function(*args)
-
-
-def receive(queue_url: str) -> list[dict]:
-    got = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-    return got.get("Messages", [])
-
-
-def sqs_event(messages: list[dict], arn: str) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": REGION,
-            }
-            for m in messages
-        ]
-    }
 
 
 class RecordedAthena:
@@ -284,14 +197,7 @@ def read_and_created(path: Path) -> tuple[set[str], str]:
 
 def mirror_engine(tmp: Path, recorder: CallRecorder) -> RecordedAthena:
     """Athena stands in: the same SQL on DuckDB over a copy of the bucket (moto runs no SQL)."""
-    s3 = boto3.client("s3")
-    root = tmp / f"mirror-{uuid.uuid4().hex[:6]}"
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=DATA):
-        for item in page.get("Contents", []):
-            target = root / item["Key"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(DATA, item["Key"], str(target))
-    return RecordedAthena(DuckDBEngine(LocalObjectStore(root)), recorder)
+    return RecordedAthena(mirror_lake(tmp / f"mirror-{uuid.uuid4().hex[:6]}"), recorder)
 
 
 def raw_text(mail) -> str:
@@ -320,8 +226,7 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     ) == {"batchItemFailures": []}
     glue = boto3.client("glue")
     (run,) = glue.get_job_runs(JobName=JOB)["JobRuns"]
-    defaults = glue.get_job(JobName=JOB)["Job"]["DefaultArguments"]
-    argv = [token for pair in {**defaults, **run["Arguments"]}.items() for token in pair]
+    argv = job_argv(run)
     assert as_component(aws, "validate_job", job.main, argv) == 0
 
     validated = receive(aws["queues"]["analyze"][0])
@@ -398,16 +303,7 @@ def test_rejected_file_sends_one_failure_alert(aws, terraform_roles):
         aws, "start_validation", start.handler, sqs_event(receive(uploads_url), uploads_arn), Context()
     )
     (run,) = boto3.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
-    defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
-    assert (
-        as_component(
-            aws,
-            "validate_job",
-            job.main,
-            [t for pair in {**defaults, **run["Arguments"]}.items() for t in pair],
-        )
-        == 0
-    )
+    assert as_component(aws, "validate_job", job.main, job_argv(run)) == 0
     (failed,) = receive(aws["queues"]["notify"][0])
     event = json.loads(failed["Body"])
     assert event["detail-type"] == "BatchFailed" and "UTF-16" in event["detail"]["error"]
@@ -476,8 +372,7 @@ def test_a_finally_failed_analysis_sends_one_alert(aws, terraform_roles):
         aws, "start_validation", start.handler, sqs_event(receive(uploads_url), uploads_arn), Context()
     )
     (run,) = boto3.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
-    defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
-    argv = [t for pair in {**defaults, **run["Arguments"]}.items() for t in pair]
+    argv = job_argv(run)
     assert as_component(aws, "validate_job", job.main, argv) == 0
     (validated,) = receive(aws["queues"]["analyze"][0])
     request = json.loads(validated["Body"])
@@ -507,8 +402,7 @@ def validated_batch(aws, rows: int) -> dict:
         aws, "start_validation", start.handler, sqs_event(receive(uploads_url), uploads_arn), Context()
     )
     (run,) = boto3.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
-    defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
-    argv = [t for pair in {**defaults, **run["Arguments"]}.items() for t in pair]
+    argv = job_argv(run)
     assert as_component(aws, "validate_job", job.main, argv) == 0
     (validated,) = receive(aws["queues"]["analyze"][0])
     return json.loads(validated["Body"])

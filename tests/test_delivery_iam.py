@@ -54,13 +54,20 @@ def test_the_pipeline_is_created_only_when_enabled(tmp_path):
     assert not {r for r in roles(tmp_path, enable_delivery=False) if r.startswith(PIPELINE)}
 
 
+# Data sources that call no AWS API needing a permission.
+NO_CALLS = {"aws_caller_identity", "aws_region", "aws_partition", "aws_iam_policy_document"}
+
+
 def managed_types() -> set[str]:
-    """Every resource type the root configuration and its modules declare (the pipeline applies them all)."""
+    """Every resource type the root configuration and its modules declare (the pipeline applies them all),
+    and every data source type that reads from AWS, as data.<type>."""
     folders = [REPO / "terraform", *sorted((REPO / "terraform" / "modules").iterdir())]
     types = set()
     for folder in folders:
         config, _ = TerraformConfig.load_config_dir(str(folder))
         types |= {address.split(".")[0] for address in config.get("ManagedResources") or {}}
+        data = {address.split(".")[1] for address in config.get("DataResources") or {}}
+        types |= {f"data.{kind}" for kind in data - NO_CALLS}
     return types
 
 

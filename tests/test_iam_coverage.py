@@ -30,8 +30,9 @@ ROLE_OF = {"start_validation": "vf-start-validation", "notify": "vf-notify", "an
 
 
 def roles_for(tmp_path, **overrides):
-    (tmp_path / "vitalflow-0.1.0-py3-none-any.whl").write_bytes(b"")
-    variables = {**BASE, "glue_wheelhouse": str(tmp_path), "lambda_packages_dir": str(tmp_path), **overrides}
+    (tmp_path / "glue-job-py3.9.zip").write_bytes(b"")
+    artifact = str(tmp_path / "glue-job-py3.9.zip")
+    variables = {**BASE, "glue_artifact": artifact, "lambda_packages_dir": str(tmp_path), **overrides}
     return role_policies(REPO / "terraform", variables, REGION)
 
 

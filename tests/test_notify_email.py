@@ -135,3 +135,21 @@ def test_sent_through_ses(aws):
     )
     text, html, images = parts(raw)
     assert rec.analysis.summary in text and "<html" in html and len(images) == 1
+
+
+def test_a_failed_run_alert_carries_the_command_that_reruns_it():
+    """Nothing is lost to a failed run (one that waited out Glue's queue included): the alert says how
+    to rerun exactly that run's arguments."""
+    from vitalflow.notify.message import job_failure_message
+
+    message = job_failure_message(
+        "vf-validate",
+        "jr_0123",
+        "FAILED",
+        "queued too long",
+        sender="a@example.org",
+        recipients=["b@example.org"],
+    )
+    text = message.get_body(("plain",)).get_content()
+    assert "aws glue start-job-run --job-name vf-validate" in text
+    assert "--run-id jr_0123 --query JobRun.Arguments" in text

@@ -12,8 +12,9 @@ from moto import mock_aws
 
 from conftest import REPO
 from vitalflow.aws.batch_state import DynamoBatchState
-from vitalflow.aws.glue_runner import GlueJobRunner
+from vitalflow.aws.glue_runner import GlueJobRunner, JobThrottled
 from vitalflow.exceptions import ConfigurationError
+from vitalflow.glue_job import parse
 from vitalflow.trigger import LEASE_SECONDS, StartInProgress, UploadedObject, start_validation
 
 OBJ = UploadedObject(bucket="vf-data", key="raw/2026-11-22/clinic.csv", version_id="v1", etag="e")
@@ -127,7 +128,7 @@ def test_an_empty_argument_value_does_not_swallow_the_next_argument():
         "--source_key", "raw/x.csv", "--VITALFLOW_DOCS_BASE_URL", "--VITALFLOW_REGION", "eu-west-1",
         "--VITALFLOW_DATA_BUCKET=vf-data", "--job-bookmark-option", "job-bookmark-disable",
     ]  # fmt: skip
-    source, settings = job.parse(argv)
+    source, settings = parse(job.job_arguments(argv))
     assert source.key == "raw/x.csv" and source.version_id is None and source.uri == "s3://vf-data/raw/x.csv"
     assert settings == {
         "VITALFLOW_DOCS_BASE_URL": "",
@@ -139,4 +140,32 @@ def test_an_empty_argument_value_does_not_swallow_the_next_argument():
 def test_missing_source_arguments_are_named():
     job = load_job()
     with pytest.raises(ConfigurationError, match="--source_key"):
-        job.parse(["--source_bucket", "vf-data", "--source_key"])
+        parse(job.job_arguments(["--source_bucket", "vf-data", "--source_key"]))
+
+
+def test_a_burst_waits_in_sqs_while_the_job_has_no_room(aws):
+    """With max_active, the runner starts a run only while fewer runs are active: the rest of a burst
+    stays in SQS (JobThrottled fails just that message) instead of in Glue's 15-minute run queue."""
+    from moto.moto_api import state_manager
+
+    claims, _ = aws
+    manual = {"progression": "manual", "times": 99}
+    state_manager.set_transition(model_name="glue::job_run", transition=manual)
+    boto3.client("glue").create_job(
+        Name="vf-burst",
+        Role="arn:aws:iam::123456789012:role/x",
+        Command={"Name": "pythonshell"},
+        ExecutionProperty={"MaxConcurrentRuns": 5},
+    )
+    try:
+        runner = GlueJobRunner("vf-burst", max_active=2)
+        objects = [UploadedObject("vf-data", f"raw/2026-11-22/f{i}.csv", "v1", "e") for i in range(3)]
+        started = [start_validation(o, claims, runner) for o in objects[:2]]
+        assert all(started) and runner.active_runs() == 2
+        with pytest.raises(JobThrottled, match="waits its turn"):
+            start_validation(objects[2], claims, runner)
+        assert len(boto3.client("glue").get_job_runs(JobName="vf-burst")["JobRuns"]) == 2
+        # the throttled upload holds no claim: its redelivery starts it once there is room
+        assert start_validation(objects[2], claims, GlueJobRunner("vf-burst", max_active=3))
+    finally:
+        state_manager.unset_transition("glue::job_run")

@@ -43,6 +43,9 @@ class Settings:
     data_bucket: str = ""
     docs_bucket: str = ""
     glue_job_name: str = ""
+    # Runs of the job allowed at once before start_validation leaves an upload waiting in SQS (0: no
+    # check). Glue's own run queue fails a run it cannot start within 15 minutes; SQS keeps it for days.
+    glue_max_active_runs: int = 0
     glue_database: str = "vitalflow"
     athena_workgroup: str = "primary"
     athena_output: str = ""  # s3://... ; empty when the workgroup enforces its own location
@@ -122,7 +125,14 @@ def _parse(name: str, raw: str) -> Any:
     try:
         if name in ("home", "suite_path"):
             return Path(raw).expanduser()
-        if name in ("chunk_rows", "bedrock_max_attempts", "notify_lease_s", "memory_limit_mb", "workers"):
+        if name in (
+            "chunk_rows",
+            "bedrock_max_attempts",
+            "notify_lease_s",
+            "memory_limit_mb",
+            "workers",
+            "glue_max_active_runs",
+        ):
             return int(raw)
         if name == "bedrock_timeout_s":
             return float(raw)

@@ -65,7 +65,9 @@ def glue_runner() -> Any:
     config = settings()
     config.require("glue_job_name")
     if "glue" not in _clients:
-        _clients["glue"] = GlueJobRunner(config.glue_job_name, boto3_session=_session(config))
+        _clients["glue"] = GlueJobRunner(
+            config.glue_job_name, max_active=config.glue_max_active_runs, boto3_session=_session(config)
+        )
     return _clients["glue"]
 
 

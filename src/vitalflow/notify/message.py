@@ -81,6 +81,10 @@ def job_failure_message(
         "The run stopped before its batch was analysed. Re-running the job with the same arguments\n"
         "finishes it either way: a batch it had not committed is validated again, and one it had\n"
         "committed is announced again, then analysed and emailed. Nothing is processed or emailed twice.\n"
+        "A run that waited in Glue's queue for more than 15 minutes (a burst above the job's capacity)\n"
+        "ends FAILED the same way. To rerun it:\n\n"
+        f"  aws glue start-job-run --job-name {job_name} --arguments \"$(aws glue get-job-run \\\n"
+        f"    --job-name {job_name} --run-id {run_id} --query JobRun.Arguments)\"\n"
     )
     message.set_content(text)
     message.add_alternative(f"<html><body><pre>{html.escape(text)}</pre></body></html>", subtype="html")

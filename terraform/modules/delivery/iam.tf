@@ -179,6 +179,12 @@ locals {
       read      = { actions = [] }
       write     = { actions = ["lambda:GetLayerVersion"] }
     }
+    Parameters = {
+      types     = ["data.aws_ssm_parameter"]
+      resources = can(var.read_parameter_arns[0]) ? var.read_parameter_arns : ["arn:aws:ssm:${local.region}:${local.account}:parameter/${var.name}/*"]
+      read      = { actions = ["ssm:GetParameter"] }
+      write     = { actions = [] }
+    }
     Events = {
       types = ["aws_cloudwatch_event_bus", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"]
       # The bus, rules on it (rule/<bus>/<rule>) and the deployment's rules on the default bus.

@@ -94,6 +94,12 @@ variable "lambda_layer_arns" {
   default     = []
 }
 
+variable "read_parameter_arns" {
+  description = "SSM parameters the configuration reads (data sources, e.g. AWS's public parameter naming the pandas layer): plan and apply read them."
+  type        = list(string)
+  default     = []
+}
+
 variable "tfvars_file" {
   description = "Variables file of the deployment, relative to terraform/ and committed to the repository; empty for terraform.tfvars (which Terraform loads by itself)."
   type        = string

@@ -78,10 +78,10 @@ resource "aws_glue_security_configuration" "this" {
 
 # The default is a Python shell job: Python 3.9 at 1/16 DPU (1 GB), about 30 times cheaper per batch
 # than the smallest Spark job. glueetl (Glue 5.0, Python 3.11, 2 G.1X workers) runs the same script in
-# its driver, for files too large for 1 GB (see the README). Either way the job installs vitalflow and
-# every dependency from the pinned wheelhouse uploaded next to the script, with pip's --no-index: no
-# package index is consulted at run time. No library-set: the analytics set's preinstalled versions
-# would differ from the tested pins, and pip would replace them anyway.
+# its driver, for files too large for 1 GB (see the README). Either way the script unpacks the job's
+# libraries (one zip: the pinned import closure, built by make package) and puts them first on
+# sys.path: no package index, and no Glue option whose support differs between job types
+# (--additional-python-modules with S3 wheels is documented for Spark jobs only). No library-set.
 locals {
   python_version = { glueetl = "3", pythonshell = "3.9" }
   glue_version   = { glueetl = "5.0", pythonshell = "3.0" }
@@ -107,9 +107,8 @@ resource "aws_glue_job" "validate" {
   }
   default_arguments = merge(
     {
-      "--additional-python-modules"       = join(",", var.wheel_s3_uris)
-      "--python-modules-installer-option" = "--no-index"
-      "--enable-job-insights"             = "false"
+      "--vitalflow_artifact"  = var.artifact_s3_uri
+      "--enable-job-insights" = "false"
     },
     # Empty settings are left out: Glue would pass a bare flag (the job reads one as empty anyway).
     { for k, v in var.settings : "--${k}" => v if can(regex(".", v)) },

@@ -37,12 +37,12 @@ variable "script_s3_uri" {
   type        = string
 }
 
-variable "wheel_s3_uris" {
-  description = "S3 URIs of every wheel in the pinned wheelhouse (vitalflow and its dependencies), installed without an index."
-  type        = list(string)
+variable "artifact_s3_uri" {
+  description = "S3 URI of the job's libraries (make package: dist/glue-job-py3.9.zip, or -py3.11 for glueetl), which the job's script unpacks onto sys.path before importing vitalflow."
+  type        = string
   validation {
-    condition     = alltrue(concat([can(var.wheel_s3_uris[0])], [for u in var.wheel_s3_uris : can(regex("^s3://.+\\.whl$", u))]))
-    error_message = "At least one s3://...whl (run make package first)."
+    condition     = can(regex("^s3://.+\\.zip$", var.artifact_s3_uri))
+    error_message = "An s3://...zip (run make package first)."
   }
 }
 

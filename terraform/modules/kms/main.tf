@@ -48,7 +48,24 @@ data "aws_iam_policy_document" "key" {
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com", "events.amazonaws.com", "s3.amazonaws.com", "sns.amazonaws.com", "sqs.amazonaws.com", "cloudwatch.amazonaws.com", "ses.amazonaws.com"]
+      identifiers = ["events.amazonaws.com", "s3.amazonaws.com", "sns.amazonaws.com", "sqs.amazonaws.com", "cloudwatch.amazonaws.com", "ses.amazonaws.com"]
+    }
+  }
+  # CloudWatch Logs, in the form AWS documents for encrypted log groups ("Encrypt log data in CloudWatch
+  # Logs using AWS KMS"): these action prefixes, only for log groups of this account and region, as the
+  # encryption context proves. A narrower list has made CreateLogGroup/AssociateKmsKey fail on it.
+  statement {
+    sid       = "CloudWatchLogsUseKey"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*"]
     }
   }
 }

@@ -83,7 +83,7 @@ resource "aws_lambda_function" "this" {
   # checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the on-failure destination (aws_lambda_function_event_invoke_config); a DLQ as well would record each failure twice.
   function_name                  = var.name
   role                           = aws_iam_role.this.arn
-  runtime                        = "python3.11"
+  runtime                        = var.runtime
   handler                        = var.handler
   s3_bucket                      = var.package_bucket
   s3_key                         = var.package_key

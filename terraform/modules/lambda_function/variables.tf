@@ -7,6 +7,16 @@ variable "name" {
   }
 }
 
+variable "runtime" {
+  description = "Lambda runtime: an Amazon Linux 2023 Python that AWS supports (python3.12 or newer); make package builds for it."
+  type        = string
+  default     = "python3.12"
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.runtime)
+    error_message = "python3.12 or python3.13 (Amazon Linux 2023); the Amazon Linux 2 runtimes are deprecated."
+  }
+}
+
 variable "handler" {
   description = "Handler in the package, e.g. analyze.handler."
   type        = string

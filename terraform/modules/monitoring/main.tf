@@ -39,7 +39,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   for_each            = local.dlq_alarms
   alarm_name          = "${each.value}-not-empty"
-  alarm_description   = "Messages are waiting in a dead-letter queue: inspect and redrive them."
+  alarm_description   = "Messages are waiting in ${each.value}: work that was not done. Fix the cause, then ${lookup(var.redrive_commands, each.value, "redrive them")}."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = each.value }

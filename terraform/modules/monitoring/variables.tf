@@ -24,6 +24,12 @@ variable "dlq_names" {
   type        = list(string)
 }
 
+variable "redrive_commands" {
+  description = "By dead-letter queue name: the command that sends its messages back to be processed, put in the queue's alarm."
+  type        = map(string)
+  default     = {}
+}
+
 variable "job_failed_rule_name" {
   description = "EventBridge rule that matches failed validation runs."
   type        = string

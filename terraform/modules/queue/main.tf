@@ -10,7 +10,7 @@ resource "aws_sqs_queue" "this" {
   name                       = var.name
   kms_master_key_id          = var.kms_key_arn
   visibility_timeout_seconds = var.visibility_timeout_seconds
-  message_retention_seconds  = 345600
+  message_retention_seconds  = 1209600 # 14 days: a burst drains long before
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
     maxReceiveCount     = var.max_receive_count

@@ -35,12 +35,12 @@ variable "visibility_timeout_seconds" {
 }
 
 variable "max_receive_count" {
-  description = "Receives before a message moves to the dead-letter queue."
+  description = "Receives before a message moves to the dead-letter queue; with the visibility timeout this is how long an upload may wait for a free validation run."
   type        = number
   default     = 5
   validation {
-    condition     = contains(range(1, 21), var.max_receive_count)
-    error_message = "Use 1 to 20 receives."
+    condition     = contains(range(1, 101), var.max_receive_count)
+    error_message = "Use 1 to 100 receives."
   }
 }
 
