@@ -214,9 +214,10 @@ resource "aws_codepipeline" "this" {
       provider = "Manual"
       version  = "1"
       configuration = {
-        NotificationArn    = var.alarm_topic_arn
-        ExternalEntityLink = "#{Plan.PLAN_LOG_URL}"
-        CustomData         = "${var.repository}@#{SourceVariables.CommitId}: #{Plan.PLAN_SUMMARY} Read the plan (the link) before approving: Apply applies exactly this plan, sha256 #{Plan.PLAN_SHA256}."
+        NotificationArn = var.alarm_topic_arn
+        # The plan's log (its changes and sha256) is the build's page; the link is the pipeline's (a fixed URL).
+        ExternalEntityLink = "https://${local.region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${local.pipeline}/view?region=${local.region}"
+        CustomData         = "Commit #{SourceVariables.CommitId}: #{Plan.PLAN_SUMMARY} Read the plan before approving: #{Plan.PLAN_LOG_URL} (Apply applies exactly that plan)"
       }
     }
   }
