@@ -395,3 +395,18 @@ def test_checkov_passes_on_the_policies_the_module_computes(module, tmp_path):
     assert {"CKV_AWS_286", "CKV_AWS_289", "CKV_AWS_290", "CKV_AWS_355"} <= {
         c["check_id"] for c in report["results"]["passed_checks"]
     }, "checkov no longer runs the IAM checks this test relies on"
+
+
+def test_the_approval_request_fits_codepipelines_500_characters(pipeline):
+    """CustomData is cut at 500 characters: with the longest values its variables take, it must fit."""
+    (approve,) = [a for _, a in actions(pipeline) if a["name"] == "Approve"]
+    project = f"{PIPELINE}-plan"
+    longest = {
+        "SourceVariables.CommitId": "f" * 40,
+        "Plan.PLAN_SUMMARY": "Plan: 9999 to add, 9999 to change, 9999 to destroy.",
+        "Plan.PLAN_LOG_URL": f"https://{REGION}.console.aws.amazon.com/codesuite/codebuild/{ACCOUNT}/projects/{project}"
+        f"/build/{project}%3A{'0' * 8}-{'0' * 4}-{'0' * 4}-{'0' * 4}-{'0' * 12}/?region={REGION}",
+    }
+    text = re.sub(r"#\{([\w.]+)\}", lambda m: longest[m.group(1)], approve["configuration"]["CustomData"])
+    assert len(text) <= 500, len(text)
+    assert approve["configuration"]["ExternalEntityLink"].startswith("https://")
