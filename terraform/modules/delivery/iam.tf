@@ -519,8 +519,8 @@ data "aws_iam_policy_document" "apply" {
 }
 
 resource "aws_iam_policy" "deploy" {
-  for_each    = local.deploy_policy_chunks
-  name        = "${local.pipeline}-apply-${each.key}"
+  for_each = local.deploy_policy_chunks
+  name     = "${local.pipeline}-apply-${each.key}"
   # A fixed description: changing it would replace the policy, taking it from the role that is applying.
   description = "What the delivery pipeline's apply stage may read and change (part ${each.key})"
   policy = jsonencode({
