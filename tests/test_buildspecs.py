@@ -3,6 +3,7 @@ the Makefile has; the scripts they run exist; Apply applies the plan Plan saved 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shlex
 import subprocess
@@ -179,3 +180,23 @@ def test_backend_config_script_writes_every_backend_setting(tmp_path):
     )
     missing = subprocess.run(["bash", str(script)], env={**env, "TF_STATE_BUCKET": ""}, capture_output=True)
     assert missing.returncode != 0, "an unset setting must fail the build, not write an empty backend"
+
+
+def test_applys_digest_check_passes_only_the_approved_plan(tmp_path):
+    """The check apply.yml runs before make apply, run as CodeBuild runs it (bash, in the artefact's root)."""
+    (check,) = [c for c in commands(load(BUILDSPECS / "apply.yml")) if "sha256sum -c" in c]
+    (tmp_path / "terraform").mkdir()
+    plan = tmp_path / "terraform" / "vitalflow.tfplan"
+    plan.write_bytes(b"the approved plan")
+    approved = hashlib.sha256(plan.read_bytes()).hexdigest()
+
+    def run(**env: str) -> int:
+        return subprocess.run(
+            ["bash", "-c", check], cwd=tmp_path, env={"PATH": "/usr/bin:/bin", **env}
+        ).returncode
+
+    assert run(APPROVED_PLAN_SHA256=approved) == 0
+    assert run(APPROVED_PLAN_SHA256=hashlib.sha256(b"another plan").hexdigest()) != 0
+    assert run() != 0, "no digest from the pipeline must stop the apply"
+    plan.write_bytes(b"a plan changed after approval")
+    assert run(APPROVED_PLAN_SHA256=approved) != 0
