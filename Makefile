@@ -24,7 +24,7 @@ JOB_TESTS := tests/test_row_conservation.py tests/test_contract_rules.py tests/t
 	tests/test_data_docs_privacy.py tests/test_glue_job.py tests/test_suite_internals.py \
 	tests/test_committed_views.py tests/test_parallel_workers.py tests/test_distinct_rows.py
 
-.PHONY: demo test test39 lint lint39 fmt bench package clean help python312
+.PHONY: demo test test39 lint lint39 fmt bench package tf-init plan apply clean help python312
 
 help:
 	@echo "make demo     - set up, then run the whole pipeline on a generated sample batch"
@@ -33,6 +33,8 @@ help:
 	@echo "make test39   - the validation job's tests under Python 3.9 (Glue Python shell), and its type check"
 	@echo "make bench    - benchmarks (bench/), with ratios against baselines"
 	@echo "make package  - build dist/ artefacts for AWS (one zip per Lambda, the Glue job's pinned wheelhouse)"
+	@echo "make plan     - terraform plan of terraform/ on the remote state, saved as terraform/$(PLAN)"
+	@echo "make apply    - terraform apply of exactly that saved plan"
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || (echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1)
@@ -86,6 +88,25 @@ bench: $(STAMP)
 
 package: $(STAMP)
 	bash scripts/package.sh  # GLUE_PYTHON=3.11 for glue_job_type = "glueetl"
+
+# Terraform on the remote state (README: Deploy to AWS): the pipeline's plan and apply stages
+# (buildspec/plan.yml, buildspec/apply.yml) run these same targets. BACKEND_CONFIG and TFVARS are relative to
+# terraform/; TFVARS empty means terraform.tfvars (Terraform loads it by itself).
+TERRAFORM      ?= terraform
+BACKEND_CONFIG ?= backend.hcl
+TFVARS         ?=
+TF_INIT_FLAGS  ?=
+PLAN           ?= vitalflow.tfplan
+
+tf-init:
+	cd terraform && $(TERRAFORM) init -input=false -backend-config=$(BACKEND_CONFIG) $(TF_INIT_FLAGS)
+
+plan: tf-init
+	cd terraform && $(TERRAFORM) plan -input=false -lock-timeout=10m $(if $(TFVARS),-var-file=$(TFVARS)) -out=$(PLAN)
+
+apply: tf-init
+	@test -f terraform/$(PLAN) || (echo "no saved plan terraform/$(PLAN): run make plan first"; exit 1)
+	cd terraform && $(TERRAFORM) apply -input=false -lock-timeout=10m $(PLAN)
 
 clean:
 	rm -rf $(VENV39) $(HOME_DIR) dist build .pytest_cache .mypy_cache .ruff_cache test-artifacts

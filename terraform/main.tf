@@ -278,3 +278,26 @@ module "monitoring" {
   reject_rate_threshold = var.reject_rate_alarm_percent
   alarm_topic_arn       = module.notifications.topic_arn
 }
+
+# Continuous delivery (off unless enable_delivery): CodePipeline tests, packages, plans, waits for an
+# approval and applies; see the README, "Deploy from the pipeline".
+module "delivery" {
+  count                = var.enable_delivery ? 1 : 0
+  source               = "./modules/delivery"
+  name                 = var.name
+  connection_arn       = var.delivery_connection_arn
+  repository           = var.delivery_repository
+  branch               = var.delivery_branch
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.notifications.topic_arn
+  state_bucket         = var.state_bucket_name
+  state_key            = var.state_key
+  lock_table           = var.state_lock_table
+  state_kms_key_arn    = var.state_kms_key_arn
+  managed_bucket_names = [var.data_bucket_name, var.docs_bucket_name]
+  managed_object_arns  = ["${local.data_arn}/artifacts/*"]
+  # Apply's role may read every version of the pandas layer the analyze function uses, and the public parameters
+  # Terraform looks that layer up in.
+  lambda_layer_arns   = [replace(coalesce(var.pandas_layer_arn, one(data.aws_ssm_parameter.pandas_layer[*].insecure_value)), "/:[0-9]+$/", ":*")]
+  read_parameter_arns = ["arn:aws:ssm:${var.region}::parameter/aws/service/aws-sdk-pandas/*"]
+}

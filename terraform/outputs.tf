@@ -32,3 +32,8 @@ output "events_topic_arn" {
   description = "SNS topic carrying pipeline events and alarms."
   value       = module.notifications.topic_arn
 }
+
+output "delivery" {
+  description = "The delivery pipeline (null unless enable_delivery): its name and ARN, the approval action's ARN, the artefact bucket, the stages' projects and roles."
+  value       = one(module.delivery[*])
+}

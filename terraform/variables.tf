@@ -163,3 +163,52 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# -- Continuous delivery (modules/delivery; README: "Deploy from the pipeline") ------------------------
+variable "enable_delivery" {
+  description = "Create the delivery pipeline (CodePipeline and CodeBuild: test, package, plan, approval, apply). Needs the delivery_* and state_* variables."
+  type        = bool
+  default     = false
+}
+
+variable "delivery_connection_arn" {
+  description = "ARN of the CodeConnections connection to the repository's host (created once and approved in the console)."
+  type        = string
+  default     = ""
+}
+
+variable "delivery_repository" {
+  description = "The repository the pipeline deploys, as owner/name."
+  type        = string
+  default     = ""
+}
+
+variable "delivery_branch" {
+  description = "Branch whose pushes are tested and, once a plan is approved, deployed."
+  type        = string
+  default     = "main"
+}
+
+variable "state_bucket_name" {
+  description = "Remote state bucket (terraform/bootstrap), as in backend.hcl: the pipeline plans and applies on it."
+  type        = string
+  default     = ""
+}
+
+variable "state_key" {
+  description = "Key of this configuration's state in the state bucket, as in backend.hcl."
+  type        = string
+  default     = "vitalflow/terraform.tfstate"
+}
+
+variable "state_lock_table" {
+  description = "Remote state lock table (terraform/bootstrap), as in backend.hcl."
+  type        = string
+  default     = ""
+}
+
+variable "state_kms_key_arn" {
+  description = "KMS key of the state bucket and lock table (terraform/bootstrap), as in backend.hcl."
+  type        = string
+  default     = ""
+}

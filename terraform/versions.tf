@@ -1,5 +1,8 @@
 terraform {
   required_version = ">= 1.5"
+  # Remote state (terraform/bootstrap creates the bucket and lock table): the values are given at init,
+  # terraform init -backend-config=backend.hcl (see backend.hcl.example and the README).
+  backend "s3" {}
   required_providers {
     aws = {
       source  = "hashicorp/aws"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from typing import Any
@@ -92,12 +92,14 @@ def athena_query(component: str, sql: str, views: dict[str, set[str]], **where: 
     )
 
 
-def permissions(call: Call, region: str) -> list[tuple[str, str]]:
-    """(action, resource) pairs AWS authorises for this call."""
+def permissions(call: Call, region: str, keys: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(action, resource) pairs AWS authorises for this call. ``keys``: the KMS key of a bucket (or topic)
+    encrypted with another key than the project's."""
     p, op = call.params, call.operation
     kms = KMS_KEY_ARN_TEMPLATE.format(region=region, account=ACCOUNT)
     if call.service == "s3":
         bucket = p.get("Bucket", "")
+        kms = (keys or {}).get(bucket, kms)
         obj = f"arn:aws:s3:::{bucket}/{p.get('Key', '')}"
         if op in ("GetObject", "HeadObject"):
             action = "s3:GetObjectVersion" if p.get("VersionId") else "s3:GetObject"
@@ -188,17 +190,33 @@ def permissions(call: Call, region: str) -> list[tuple[str, str]]:
     if call.service == "sqs":
         name = p.get("QueueUrl", "").rstrip("/").rsplit("/", 1)[-1]
         return [(f"sqs:{op}", f"arn:aws:sqs:{region}:{ACCOUNT}:{name}")]
+    if call.service == "logs":
+        group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{p['logGroupName']}"
+        if "logStreamName" in p:
+            return [(f"logs:{op}", f"{group}:log-stream:{p['logStreamName']}")]
+        return [(f"logs:{op}", group)]
+    if call.service == "sns" and op == "Publish":  # an encrypted topic: the publisher uses its key
+        key = (keys or {}).get(p["TopicArn"], kms)
+        return [("sns:Publish", p["TopicArn"]), ("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
+    if call.service == "codebuild":
+        ids = p.get("ids", [])
+        projects = [p["projectName"]] if "projectName" in p else [i.split(":", 1)[0] for i in ids]
+        return [(f"codebuild:{op}", f"arn:aws:codebuild:{region}:{ACCOUNT}:project/{n}") for n in projects]
     return [(f"{call.prefix}:{op}", "*")]
 
 
 def missing(
-    calls: list[Call], roles: dict[str, list[Statement]], role_of: dict[str, str], region: str
+    calls: list[Call],
+    roles: dict[str, list[Statement]],
+    role_of: dict[str, str],
+    region: str,
+    keys: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Every (component, action, resource) the component's Terraform role does not allow."""
     gaps = []
     for call in calls:
         statements = roles.get(role_of[call.component], [])
-        for action, resource in permissions(call, region):
+        for action, resource in permissions(call, region, keys):
             if not allowed(statements, action, resource):
                 gaps.append(f"{call.component} ({role_of[call.component]}): {action} on {resource}")
     return sorted(set(gaps))

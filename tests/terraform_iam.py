@@ -79,6 +79,7 @@ class Resource:
         "aws_iam_role": "arn:aws:iam::{a}:role/{name}",
         "aws_athena_workgroup": "arn:aws:athena:{r}:{a}:workgroup/{name}",
         "aws_glue_catalog_database": "arn:aws:glue:{r}:{a}:database/{name}",
+        "aws_iam_policy": "arn:aws:iam::{a}:policy/{name}",
     }
     IDS: ClassVar[dict[str, str]] = {
         "aws_iam_role": "name",
@@ -203,7 +204,8 @@ class Module:
         if kind == "aws_region":
             return {"name": self.region, "region": self.region}
         if kind == "aws_ssm_parameter":  # AWS's public parameters (the pandas layer): known at plan time
-            return [{"value": f"arn:aws:lambda:{self.region}:336392948345:layer:from-ssm:1"}]
+            value = f"arn:aws:lambda:{self.region}:336392948345:layer:from-ssm:1"
+            return [{"value": value, "insecure_value": value}]
         if kind == "aws_iam_policy_document":
             return {"json": PolicyDocument(self, name)}
         raise EvalError(f"data.{kind} is not modelled")
@@ -354,6 +356,8 @@ def _attr(value: Any, name: str) -> Any:
 
 
 def _index(value: Any, key: Any) -> Any:
+    if isinstance(value, _Outputs) and int(key) == 0:  # module.x[0] of a module called with count
+        return value
     if isinstance(value, dict):
         return value[str(key)] if str(key) in value else value[key]
     if isinstance(value, list):
@@ -442,6 +446,7 @@ FUNCTIONS: dict[str, Any] = {
     "setsubtract": lambda a, b: sorted(set(a) - set(b)),
     "element": lambda items, i: items[int(i) % len(items)],
     "slice": lambda items, a, b: items[int(a) : int(b)],
+    "chunklist": lambda items, size: [items[i : i + int(size)] for i in range(0, len(items), int(size))],
     "min": min,
     "max": max,
     "alltrue": all,
@@ -472,11 +477,52 @@ FUNCTIONS: dict[str, Any] = {
 
 
 # -- roles and permissions ------------------------------------------------------------------------
+def _policy_statements(document: Any) -> list[Statement]:
+    """The statements of an aws_iam_policy_document, or of a policy written with jsonencode."""
+    if isinstance(document, PolicyDocument):
+        return document.statements()
+    if not isinstance(document, str):
+        raise EvalError("a policy is neither an aws_iam_policy_document nor JSON")
+
+    def listed(value: Any) -> tuple[str, ...]:
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    statements = json.loads(document)["Statement"]
+    return [
+        Statement(
+            s.get("Effect", "Allow"),
+            listed(s.get("Action", [])),
+            listed(s.get("Resource", [])),
+            s.get("Sid", ""),
+        )
+        for s in statements
+    ]
+
+
+def _instances(resource: Any) -> list[Resource]:
+    if isinstance(resource, dict):
+        return list(resource.values())
+    return resource if isinstance(resource, list) else [resource]
+
+
 def role_policies(root: Path, variables: dict[str, Any], region: str) -> dict[str, list[Statement]]:
-    """Every IAM role the configuration creates (by role name) and its inline policy statements."""
+    """Every IAM role the configuration creates (by role name) and its inline policy statements, with the
+    statements of the module's own managed policies (aws_iam_policy) attached to it."""
     roles: dict[str, list[Statement]] = {}
     for module in modules(root, variables, region):
+        managed = {
+            policy.attr("arn"): _policy_statements(policy.attr("policy"))
+            for address in module.config["ManagedResources"]
+            if address.startswith("aws_iam_policy.")
+            for policy in _instances(module.resource(address))
+        }
         for address in module.config["ManagedResources"]:
+            if address.startswith("aws_iam_role_policy_attachment."):
+                for attachment in _instances(module.resource(address)):
+                    arn = attachment.attr("policy_arn")
+                    if arn not in managed:
+                        raise EvalError(f"{module.name}.{address}: {arn} is not a policy of this module")
+                    roles.setdefault(attachment.attr("role"), []).extend(managed[arn])
             if not address.startswith("aws_iam_role_policy."):
                 continue
             resource = module.resource(address)
@@ -511,7 +557,8 @@ def allowed(statements: list[Statement], action: str, resource: str) -> bool:
 def modules(root: Path, variables: dict[str, Any], region: str) -> list[Module]:
     """The root module and each module it calls, with the given root variables."""
     top = Module(root.resolve(), variables, region)
-    return [top, *(top.child(name) for name in top.config["ModuleCalls"])]
+    called = [name for name, call in top.config["ModuleCalls"].items() if top.eval(call["Count"], {}) != 0]
+    return [top, *(top.child(name) for name in called)]
 
 
 def resources(all_modules: list[Module], kind: str) -> list[Resource]:

@@ -22,7 +22,7 @@ def no_cli_config(monkeypatch):
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", os.devnull)
 
 
-@pytest.mark.parametrize("folder", [TF, *MODULES], ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", [TF, TF / "bootstrap", *MODULES], ids=lambda p: p.name)
 def test_module_loads_with_terraforms_parser(folder):
     config, diagnostics = TerraformConfig.load_config_dir(str(folder))
     assert not diagnostics, diagnostics
