@@ -213,7 +213,7 @@ module "analyze" {
   package_hash    = filebase64sha256("${var.lambda_packages_dir}/analyze.zip")
   environment     = local.lambda_env
   kms_key_arn     = module.kms.key_arn
-  layers          = [coalesce(var.pandas_layer_arn, one(data.aws_ssm_parameter.pandas_layer[*].value))] # the only function with pandas
+  layers          = [coalesce(var.pandas_layer_arn, one(data.aws_ssm_parameter.pandas_layer[*].insecure_value))] # the only function with pandas
   timeout_seconds = 300
   memory_mb       = 2048
   # Once Lambda's two retries are spent, the failure record goes to the bus and becomes an alert. The
