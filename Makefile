@@ -17,7 +17,7 @@ JOB_TESTS := tests/test_row_conservation.py tests/test_contract_rules.py tests/t
 	tests/test_row_exactness.py tests/test_record_parser.py tests/test_verdict_digest.py \
 	tests/test_crash_points.py tests/test_crash_rerun.py tests/test_idempotency.py tests/test_data_docs.py \
 	tests/test_data_docs_privacy.py tests/test_glue_job.py tests/test_suite_internals.py \
-	tests/test_committed_views.py tests/test_parallel_workers.py tests/test_distinct_rows.py
+	tests/test_committed_views.py tests/test_distinct_rows.py
 
 .PHONY: demo test test39 lint lint39 fmt bench package clean help
 

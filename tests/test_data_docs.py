@@ -20,10 +20,13 @@ import pytest
 from conftest import csv_text, row
 from vitalflow import cli, lake, stages
 from vitalflow.config import Settings
+from vitalflow.contract import REQUIRED_COLUMNS
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
-from vitalflow.validate import docs
+from vitalflow.validate.docs import site
+from vitalflow.validate.docs.page import DocsFacts, mask
+from vitalflow.validate.docs.publish import publish_docs
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
@@ -48,13 +51,13 @@ def capture_result(tmp_path: Path, rows: list[dict[str, str]], name: str = "clin
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(csv_text(rows), encoding="utf-8")
     captured = []
-    real = docs.publish_docs
+    real = publish_docs
 
     def spy(result, **kwargs):
         captured.append(result)
         return real(result, **kwargs)
 
-    with mock.patch("vitalflow.validate.publish_docs", spy):
+    with mock.patch("vitalflow.validate.batch.publish_docs", spy):
         outcome = run_file(runtime, source)
     assert captured, outcome
     return captured[0], outcome, runtime
@@ -67,14 +70,14 @@ def real_result(tmp_path_factory):
 
 
 def publish(store, result, batch_id: str, when: datetime, *, name: str = "clinic.csv", rejected: int = 3):
-    facts = docs.DocsFacts(
+    facts = DocsFacts(
         rows_in=50,
         rows_processed=50 - rejected,
         rows_rejected=rejected,
         rejected_by_reason={"heart_rate:out_of_range": 2, "row:malformed": 1} if rejected else {},
         source=f"s3://vitalflow-data/raw/2026-11-20/{name}",
     )
-    return docs.publish_docs(
+    return publish_docs(
         result, batch_id=batch_id, run_time=when, data_store=store, docs_store=store, facts=facts
     )
 
@@ -148,10 +151,12 @@ def test_page_speaks_the_datasets_language(tmp_path, real_result):
         assert fact in head, fact
     # one section per real column, in the dataset's order, then whole-row rules
     sections = re.findall(r'<section class="column \w+" id="([^"]+)"', html)
-    assert sections[:8] == [f"column-{c}" for c in docs.REQUIRED_COLUMNS] and sections[-1] == "rows"
-    assert "systolic_bp is greater than diastolic_bp" in text  # the pair check, not 114.0119.0
-    assert "no repeat of an earlier valid reading with the same user_id, event_time" in text
-    assert "heart_rate is between 20 and 250" in text
+    assert sections[:8] == [f"column-{c}" for c in REQUIRED_COLUMNS] and sections[-1] == "rows"
+    # GE's own wording of each rule, with the dataset's column names
+    assert "Values in systolic_bp must always be greater than those in diastolic_bp." in text
+    assert "heart_rate values must be greater than or equal to 20 and less than or equal to 250." in text
+    assert "heart_rate is a whole number." in text  # the suite's description of a derived flag
+    assert "No repeat of an earlier valid reading with the same user_id and event_time." in text
     assert "row:malformed" in text and "heart_rate:out_of_range" in text
     heart = html[html.index('id="column-heart_rate"') : html.index('id="column-spo2"')]
     assert "lines 2, 12, 22, 32, 42" in heart and '<span class="mask">999</span> ×5' in heart
@@ -160,14 +165,14 @@ def test_page_speaks_the_datasets_language(tmp_path, real_result):
 
 
 def test_masks_keep_shape_not_text():
-    assert docs.mask("72.5") == "99.9"
-    assert docs.mask("<script>alert(1)</script>") == "*aaaaaa*aaaaa*9*…"
-    assert docs.mask([114.0, 119.0]) == "999 / 999"
-    assert docs.mask(None) == "(empty)"
+    assert mask("72.5") == "99.9"
+    assert mask("<script>alert(1)</script>") == "*aaaaaa*aaaaa*9*…"
+    assert mask([114.0, 119.0]) == "999 / 999"
+    assert mask(None) == "(empty)"
 
 
 def test_index_lists_the_newest_and_day_pages_list_every_batch(tmp_path, real_result, monkeypatch):
-    monkeypatch.setattr(docs, "INDEX_LIMIT", 5)
+    monkeypatch.setattr(site, "INDEX_LIMIT", 5)
     store = LocalObjectStore(tmp_path / "lake")
     ids = [f"{i:016x}" for i in range(8)]
     start = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)

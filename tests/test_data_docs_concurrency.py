@@ -18,7 +18,7 @@ import pytest
 from test_data_docs import T0, batch_ids_listed, publish, real_result  # noqa: F401  (fixture)
 from vitalflow.aws.s3_store import S3ObjectStore
 from vitalflow.local.object_store import LocalObjectStore
-from vitalflow.validate import docs
+from vitalflow.validate.docs import site
 
 
 class GatedStore:
@@ -60,7 +60,7 @@ def test_a_stale_page_write_does_not_lose_an_entry(tmp_path, real_result, gated_
 
 def test_the_race_loses_an_entry_with_a_single_write(tmp_path, real_result, monkeypatch):  # noqa: F811
     """The gate does reproduce last-writer-wins: without the verify step B is lost."""
-    monkeypatch.setattr(docs, "MAX_PAGE_WRITES", 1)
+    monkeypatch.setattr(site, "MAX_PAGE_WRITES", 1)
     store = LocalObjectStore(tmp_path / "lake")
     race(store, "docs/index.html", real_result)
     assert batch_ids_listed(store.get_bytes("docs/index.html").decode()) == ["00000000000000aa"]

@@ -24,7 +24,7 @@ def test_job_import_closure_loads_without_what_it_does_not_need() -> None:
         "import importlib.util, json, sys;"
         f"spec = importlib.util.spec_from_file_location('job', {str(JOB)!r});"
         "job = importlib.util.module_from_spec(spec); spec.loader.exec_module(job);"
-        "import vitalflow.validate, vitalflow.validate.docs, vitalflow.aws.runtime;"
+        "import vitalflow.validate.batch, vitalflow.aws.runtime;"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

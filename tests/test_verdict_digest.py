@@ -31,8 +31,8 @@ FILES = {
 }
 
 
-def digests(home: Path, source: Path, chunk_rows: int, workers: int = 0) -> tuple[str, str, int]:
-    runtime = local_runtime(Settings(home=home, chunk_rows=chunk_rows, workers=workers))
+def digests(home: Path, source: Path, chunk_rows: int) -> tuple[str, str, int]:
+    runtime = local_runtime(Settings(home=home, chunk_rows=chunk_rows))
     manifest = stages.validate(runtime, ingest(runtime, source)).manifest
     assert manifest.status == "processed", manifest.error
     rejected = pq.read_table([home / k for k in manifest.rejected_files]).sort_by("source_line")

@@ -6,13 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from vitalflow.exceptions import VitalflowError
+from vitalflow.exceptions import JobThrottled
 
 RETRYABLE = {"ConcurrentRunsExceededException", "ThrottlingException", "ResourceNumberLimitExceededException"}
-
-
-class JobThrottled(VitalflowError):
-    """Glue will not start another run now; the message is retried later through SQS."""
 
 
 class GlueJobRunner:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from vitalflow.commands._common import console, settings_from
 from vitalflow.runtime import local_runtime
-from vitalflow.validate.docs import prune_docs, rebuild_site
+from vitalflow.validate.docs.prune import prune_docs
+from vitalflow.validate.docs.site import rebuild_site
 
 _UNITS = {"d": "days", "w": "weeks", "h": "hours"}
 

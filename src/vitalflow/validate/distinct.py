@@ -31,6 +31,8 @@ from great_expectations.core.expectation_validation_result import (
     ExpectationValidationResult,
 )
 
+from vitalflow.validate.results import SAMPLE, suite_result
+
 # Rules whose answer for a row depends on that row's values only (GE 1.8.1's map expectations,
 # minus those comparing rows with each other, e.g. uniqueness or increasing values).
 ROW_WISE = frozenset(
@@ -63,7 +65,6 @@ ROW_WISE = frozenset(
 )
 MAX_KEYS = 50_000  # distinct keys a group remembers; beyond, GE checks its full frames
 MAX_KEY_COLUMNS = 3  # combined key ids must fit in 64 bits (MAX_KEYS ** 3 does)
-_SAMPLE = 20
 _MAX_LISTED = 200  # GE's MAX_RESULT_RECORDS: the failing values a result lists
 _MAX_REFILLS = 25
 
@@ -349,22 +350,7 @@ def _weighted(
                 meta=model.meta,
             )
         )
-    passed = sum(1 for r in results if r.success)
-    return (
-        ExpectationSuiteValidationResult(
-            success=passed == len(results),
-            results=results,
-            suite_name=template.suite_name,
-            statistics={
-                "evaluated_expectations": len(results),
-                "successful_expectations": passed,
-                "unsuccessful_expectations": len(results) - passed,
-                "success_percent": 100.0 * passed / len(results) if results else None,
-            },
-            meta=template.meta,
-        ),
-        failing_lines,
-    )
+    return suite_result(results, template.suite_name, dict(template.meta)), failing_lines
 
 
 def _details(
@@ -393,13 +379,13 @@ def _details(
         details["missing_percent"] = 100.0 * absent / total if total else None
         details["unexpected_percent_total"] = 100.0 * unexpected / total if total else None
         details["unexpected_percent_nonmissing"] = details["unexpected_percent"]
-    index = [int(n) for n in failing[:_SAMPLE]]
+    index = [int(n) for n in failing[:SAMPLE]]
     details["partial_unexpected_index_list"] = index
     details["unexpected_index_list"] = index
     if "unexpected_list" in shape:
         listed = [values[int(k)] for k in first_keys]
         details["unexpected_list"] = listed
-        details["partial_unexpected_list"] = listed[:_SAMPLE]
+        details["partial_unexpected_list"] = listed[:SAMPLE]
         if "partial_unexpected_counts" in shape:
             details["partial_unexpected_counts"] = _top_counts(listed)
     return details
@@ -411,7 +397,7 @@ def _top_counts(listed: list[Any]) -> list[dict[str, Any]]:
         counts = Counter(tuple(v.values()) if isinstance(v, dict) else v for v in listed)
         return [
             {"value": value, "count": count}
-            for value, count in sorted(counts.most_common(_SAMPLE), key=lambda x: (-x[1], x[0]))
+            for value, count in sorted(counts.most_common(SAMPLE), key=lambda x: (-x[1], x[0]))
         ]
     except TypeError:
         return [{"error": "partial_exception_counts requires a hashable type"}]
