@@ -1,9 +1,10 @@
 """Turn raw text rows into the frame the suite checks, and checked rows into typed Parquet tables.
 
 The frame carries the trimmed text of each field (for format rules) and what
-``vitalflow.validate.values`` makes of it: ``<col>__is_number``, ``<col>__num``,
-``<col>__is_whole``, ``event_time__is_timestamp`` and ``event_time__ts``. The boolean columns are
-null where the field is missing, so one failure gets one reason. The typed table is built from the
+``vitalflow.validate.values`` makes of it: ``<col>__is_number``, ``<col>__num``, ``<col>__is_whole``
+(whole-number columns), ``<col>__is_exact`` (float columns: a whole number in any range the
+contract allows is exact already), ``event_time__is_timestamp`` and ``event_time__ts``. The boolean
+columns are null where the field is missing, so one failure gets one reason. The typed table is built from the
 very arrays the rules checked, and checked once more against the contract before it is written.
 """
 
@@ -58,12 +59,13 @@ def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     frame.index = pd.Index(lines)  # unnamed on purpose: GE reports failing rows by this index
     for name in NUMERIC_COLUMNS:
         text = clean.column(name)
-        present = _present(text)
-        number = values.parse_numbers(text)
-        frame[f"{name}__is_number"] = _tristate(~np.isnan(number), present)
-        frame[f"{name}__num"] = number
+        numbers = values.parse_numbers(text)
+        frame[f"{name}__is_number"] = _tristate(numbers.is_number, _present(text))
+        frame[f"{name}__num"] = numbers.value
         if name in INTEGER_COLUMNS:
-            frame[f"{name}__is_whole"] = _tristate(values.whole(number), ~np.isnan(number))
+            frame[f"{name}__is_whole"] = _tristate(numbers.is_whole, numbers.is_number)
+        else:
+            frame[f"{name}__is_exact"] = _tristate(numbers.is_exact, numbers.is_number)
     text = clean.column("event_time")
     stamps = values.parse_timestamps(text)
     frame["event_time__is_timestamp"] = _tristate(~np.isnat(stamps), _present(text))
