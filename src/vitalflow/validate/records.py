@@ -44,8 +44,10 @@ csv.field_size_limit(MAX_RECORD_BYTES + 1)
 
 @dataclass
 class Records:
-    """Decided records of one stretch of the file, in file order."""
+    """Decided records of one stretch of the file, in file order, and what a row must look like."""
 
+    width: int  # fields in a row: the header's
+    keep: list[int]  # the field positions wanted
     fields: list[list[str]] = field(default_factory=list)  # one list per kept column
     lines: list[np.ndarray] = field(default_factory=list)
     tables: list[pa.Table] = field(default_factory=list)  # parallel to ``lines`` for fast stretches
@@ -105,8 +107,8 @@ def iter_blocks(
             buf = carry + data
             if not buf:
                 break
-            records = Records(fields=[[] for _ in keep])
-            cut, line = _split(buf, final, line, width, keep, records)
+            records = Records(width, keep, fields=[[] for _ in keep])
+            cut, line = _split(buf, final, line, records)
             carry = buf[cut:]
             if len(carry) > MAX_RECORD_BYTES:
                 raise RowTooLong(
@@ -120,22 +122,22 @@ def iter_blocks(
                 break
 
 
-def _split(buf: bytes, final: bool, line: int, width: int, keep: list[int], out: Records) -> tuple[int, int]:
+def _split(buf: bytes, final: bool, line: int, out: Records) -> tuple[int, int]:
     """Decide the records of ``buf`` that are complete; return where undecided bytes start, next line."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     quotes = np.flatnonzero(arr == _QUOTE)
     if not len(quotes):
-        return _fast(buf, arr, 0, len(buf), final, line, width, keep, out)
+        return _fast(buf, arr, 0, len(buf), final, line, out)
     # Quote-free lines before the first quote's line take the fast path too.
     first_q = int(quotes[0])
     head_end = _line_start(arr, first_q)
     pos = 0
     if head_end > 0:
-        pos, line = _fast(buf, arr, 0, head_end, True, line, width, keep, out)
-    pos, line, complete = _slow(buf, pos, int(quotes[-1]), final, line, width, keep, out)
+        pos, line = _fast(buf, arr, 0, head_end, True, line, out)
+    pos, line, complete = _slow(buf, pos, int(quotes[-1]), final, line, out)
     if not complete:
         return pos, line
-    return _fast(buf, arr, pos, len(buf), final, line, width, keep, out)
+    return _fast(buf, arr, pos, len(buf), final, line, out)
 
 
 def _line_start(arr: np.ndarray, at: int) -> int:
@@ -151,11 +153,10 @@ def _fast(
     end: int,
     final: bool,
     line: int,
-    width: int,
-    keep: list[int],
     out: Records,
 ) -> tuple[int, int]:
     """Quote-free bytes: lines are records, commas are separators. Returns (cut, next line)."""
+    width = out.width
     part = arr[begin:end]
     n = len(part)
     if n == 0:
@@ -196,7 +197,7 @@ def _fast(
         out.malformed_lines.append(int(numbers[i]))
         out.malformed_text.append(buf[begin + starts[i] : begin + content_end[i]].decode("utf-8"))
     if good.any():
-        out.tables.append(_parse_plain(part[:cut], starts, content_end, good, width, keep))
+        out.tables.append(_parse_plain(part[:cut], starts, content_end, good, width, out.keep))
         out.lines.append(numbers[good])
     return begin + cut, line + len(stops)
 
@@ -256,7 +257,7 @@ def _parse_plain(
 
 
 def _slow(
-    buf: bytes, begin: int, last_quote: int, final: bool, line: int, width: int, keep: list[int], out: Records
+    buf: bytes, begin: int, last_quote: int, final: bool, line: int, out: Records
 ) -> tuple[int, int, bool]:
     """Records with quotes, read by ``csv``; stops after the record holding ``last_quote``.
 
@@ -281,18 +282,18 @@ def _slow(
         size = len(raw.encode("utf-8"))
         if not final and pos + size >= limit:
             return pos, line, False  # reached the end of what was read: the record may go on
-        _decide(record, raw, line, width, keep, out)
+        _decide(record, raw, line, out)
         line += _count_lines(raw)
         pos += size
     return pos, line, True
 
 
-def _decide(record: list[str], raw: str, line: int, width: int, keep: list[int], out: Records) -> None:
+def _decide(record: list[str], raw: str, line: int, out: Records) -> None:
     body = _strip_terminator(raw)
     if '"' not in body and not body.strip(" \t"):
         out.blank += 1
-    elif len(record) == width and _RFC_RECORD.fullmatch(body):
-        for column, i in zip(out.fields, keep):
+    elif len(record) == out.width and _RFC_RECORD.fullmatch(body):
+        for column, i in zip(out.fields, out.keep):
             column.append(record[i])
         out.lines.append(np.array([line], dtype=np.int64))
         out.tables.append(pa.table({}))  # placeholder: values live in ``fields`` (see _assemble)
