@@ -11,7 +11,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vitalflow import lake
-from vitalflow.contract import DATASET, LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.contract import LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.exceptions import BatchRejected, EmptyFile, RowCountMismatch
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
 from vitalflow.validate import prepare
 from vitalflow.validate.commit import mark_committed, publish
+from vitalflow.validate.docs.page import DocsFacts
 from vitalflow.validate.docs.publish import publish_docs
 from vitalflow.validate.duplicates import Repeats
 from vitalflow.validate.memory import MemoryGuard, release_free_memory
@@ -57,26 +58,6 @@ class BatchOptions:
     progress: Callable[[int, int], None] | None = None  # (bytes read, file size) after each chunk
 
 
-@dataclass
-class Counts:
-    rows_in: int = 0
-    processed: int = 0
-    rejected: int = 0
-    blank: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass(frozen=True)
-class _Clock:
-    """When the batch started, by the wall clock (for the record) and the monotonic one (for timings)."""
-
-    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    origin: float = field(default_factory=time.perf_counter)
-
-    def seconds(self) -> float:
-        return time.perf_counter() - self.origin
-
-
 def validate_batch(
     source: SourceRef,
     store: ObjectStore,
@@ -85,24 +66,19 @@ def validate_batch(
     docs_store: ObjectStore | None = None,
 ) -> Validated:
     """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
-    clock = _Clock()
+    started, clock = datetime.now(timezone.utc), time.perf_counter()
     with store.local_copy(source.key, source.version_id) as path:
+        scan: FileScan | None = None
         try:
             scan = scan_file(path)
+            existing = read_manifest(store, lake.batch_id_for(scan.sha256))
+            if existing is not None and existing.status == "processed":
+                return _duplicate(store, existing)
+            batch = Batch(source, store, docs_store or store, suite, scan, options, started)
+            batch.hashed = time.perf_counter() - clock
+            return Validated(batch.run(path, clock))
         except BatchRejected as exc:
-            return _failed(store, source, path, clock, exc)
-        existing = read_manifest(store, lake.batch_id_for(scan.sha256))
-        if existing is not None and existing.status == "processed":
-            if mark_committed(store, existing):  # a crash fell between manifest and marker
-                log.info("batch %s was committed but not yet visible; marked it visible", existing.batch_id)
-            else:
-                log.info("batch %s already processed; nothing written", existing.batch_id)
-            return Validated(existing, duplicate=True)
-        batch = Batch(source, store, docs_store or store, suite, path, scan, options, clock)
-        try:
-            return Validated(batch.run())
-        except BatchRejected as exc:
-            return _failed(store, source, path, clock, exc, scan)
+            return _failed(store, source, path, scan, started, clock, exc)
 
 
 class Batch:
@@ -115,162 +91,153 @@ class Batch:
         store: ObjectStore,
         docs_store: ObjectStore,
         suite: HealthSuite,
-        path: Path,
         scan: FileScan,
         options: BatchOptions,
-        clock: _Clock,
+        started: datetime,
     ) -> None:
         self.source, self.store, self.docs_store, self.suite = source, store, docs_store, suite
-        self.path, self.scan, self.options = path, scan, options
-        self.clock, self.hashed = clock, clock.seconds()
+        self.scan, self.options, self.started = scan, options, started
         self.batch_id = lake.batch_id_for(scan.sha256)
         self.dir = options.workdir / self.batch_id
-        self.counts = Counts()
+        self.hashed = 0.0
+        # A reading may be dated up to a day after its upload: the rules' one parameter.
+        received = source.received_at or started
+        self.latest_event = (received + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)).astimezone(
+            timezone.utc
+        )
+        self.processed = PartitionedWriter(self.dir, "processed", PROCESSED_SCHEMA, self.batch_id)
+        self.rejected = PartitionedWriter(self.dir, "rejected", REJECTED_SCHEMA, self.batch_id)
+        self.rows_in = self.rows_processed = self.rows_rejected = self.blank = 0
+        self.reasons: Counter[str] = Counter()
         self.results: list[ExpectationSuiteValidationResult] = []  # every chunk's, merged for Data Docs
 
-    @property
-    def started(self) -> datetime:
-        return self.clock.started
-
-    @property
-    def latest_event(self) -> datetime:
-        """The latest event time a reading may have: a day after its upload (the rules' parameter)."""
-        return (self.source.received_at or self.started) + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)
-
-    def run(self) -> Manifest:
+    def run(self, path: Path, clock: float) -> Manifest:
         shutil.rmtree(self.dir, ignore_errors=True)  # leftovers of a crashed attempt
         self.dir.mkdir(parents=True)
         try:
-            processed, rejected = self.chunks()
-            self.check_counts(processed + rejected)
-            validated = self.clock.seconds()
+            files = self.chunks(path)
+            self.check_counts(files)
+            validated = time.perf_counter() - clock
             docs = self.docs()
-            timings = (self.hashed, validated, self.clock.seconds())
-            manifest = self.manifest(processed, rejected, docs, timings)
-            publish(self.store, self.batch_id, processed + rejected, manifest)
+            documented = time.perf_counter() - clock
+            manifest = self.manifest(files, docs, (validated, documented, time.perf_counter() - clock))
+            publish(self.store, self.batch_id, files[0] + files[1], manifest)
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
         log.info(
-            "batch %s processed: %d rows in, %d processed, %d rejected",
-            self.batch_id,
-            self.counts.rows_in,
-            self.counts.processed,
-            self.counts.rejected,
+            "batch %s processed: %d rows in, %d rejected", self.batch_id, self.rows_in, self.rows_rejected
         )
         return manifest
 
-    def chunks(self) -> tuple[list[WrittenFile], list[WrittenFile]]:
+    def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
         """Every chunk through the row phase into the processed and rejected writers, in file order."""
-        processed = PartitionedWriter(self.dir, "processed", PROCESSED_SCHEMA, self.batch_id)
-        rejected = PartitionedWriter(self.dir, "rejected", REJECTED_SCHEMA, self.batch_id)
-        latest = self.latest_event.astimezone(timezone.utc)
-        rules = self.suite.rules_for({"latest_event_time": latest.isoformat()})
+        rules = self.suite.rules_for({"latest_event_time": self.latest_event.isoformat()})
         repeats = Repeats(self.suite.duplicate_key)
         guard = MemoryGuard(self.options.memory_limit_mb, self.options.chunk_rows)
         try:
-            for chunk in iter_chunks(self.path, self.scan, self.options.chunk_rows):
+            for chunk in iter_chunks(path, self.scan, self.options.chunk_rows):
                 if chunk.table.num_rows:
-                    checked = check_rows(chunk, rules, repeats)
-                    self._route(chunk, checked, processed, rejected)
-                    del checked
+                    self._route(chunk, check_rows(chunk, rules, repeats))
                     release_free_memory()  # the chunk's frames are gone: their pages too, before the next
-                self._malformed(chunk, rejected)
-                guard.check(self.counts.rows_in)
+                self._malformed(chunk)
+                guard.check(self.rows_in)
                 if self.options.progress:
                     self.options.progress(chunk.end, self.scan.size)
-            if self.counts.rows_in == 0:
+            if self.rows_in == 0:
                 raise EmptyFile("the file has a header but no data rows")
-            return processed.close(), rejected.close()
+            return self.processed.close(), self.rejected.close()
         except BaseException:
-            processed.abort()
-            rejected.abort()
+            self.processed.abort()
+            self.rejected.abort()
             raise
 
-    def _route(
-        self, chunk: RawChunk, checked: CheckedRows, processed: PartitionedWriter, rejected: PartitionedWriter
-    ) -> None:
+    def _route(self, chunk: RawChunk, checked: CheckedRows) -> None:
         """A chunk's rows to the writers: typed rows that passed, raw text and reasons of the rest."""
         good, days = prepare.processed_table(
             checked.frame, ~checked.failed, self.batch_id, self.started, self.latest_event
         )
-        processed.write(good, days)
+        self.processed.write(good, days)
         positions = np.flatnonzero(checked.failed)
         reasons, counts = checked.verdict.reasons_of(chunk.lines[positions])
         table = prepare.rejected_table(
             chunk.table, chunk.lines, reasons, positions, self.batch_id, self.started
         )
-        rejected.write(table, f"{self.started:%Y-%m-%d}")
+        self.rejected.write(table, f"{self.started:%Y-%m-%d}")
         self.results.extend(checked.verdict.results)
-        self.counts.reasons.update(counts)
-        self.counts.processed += good.num_rows
-        self.counts.rejected += len(positions)
-        self.counts.rows_in += chunk.table.num_rows
+        self.reasons.update(counts)
+        self.rows_processed += good.num_rows
+        self.rows_rejected += len(positions)
+        self.rows_in += chunk.table.num_rows
 
-    def _malformed(self, chunk: RawChunk, rejected: PartitionedWriter) -> None:
+    def _malformed(self, chunk: RawChunk) -> None:
         """Records that are not rows: rejected as they are, with their raw text."""
         n = len(chunk.malformed_lines)
-        self.counts.blank += chunk.blank
+        self.blank += chunk.blank
         if n:
-            table = prepare.malformed_table(
-                chunk.malformed_lines, chunk.malformed_text, MALFORMED, self.batch_id, self.started
-            )
-            rejected.write(table, f"{self.started:%Y-%m-%d}")
-            self.counts.reasons[MALFORMED] += n
-            self.counts.rejected += n
-            self.counts.rows_in += n
+            lines, texts = chunk.malformed_lines, chunk.malformed_text
+            table = prepare.malformed_table(lines, texts, MALFORMED, self.batch_id, self.started)
+            self.rejected.write(table, f"{self.started:%Y-%m-%d}")
+            self.reasons[MALFORMED] += n
+            self.rows_rejected += n
+            self.rows_in += n
 
-    def check_counts(self, files: list[WrittenFile]) -> None:
+    def check_counts(self, files: tuple[list[WrittenFile], list[WrittenFile]]) -> None:
         """Every row in exactly one output, or nothing is committed."""
-        c = self.counts
-        written = sum(f.rows for f in files)
-        if c.processed + c.rejected != c.rows_in or written != c.rows_in:
+        written = sum(f.rows for f in files[0] + files[1])
+        if self.rows_processed + self.rows_rejected != self.rows_in or written != self.rows_in:
             raise RowCountMismatch(
-                f"internal error: {c.rows_in} rows in, {c.processed} processed + {c.rejected} "
-                f"rejected, {written} written; nothing was committed"
+                f"internal error: {self.rows_in} rows in, {self.rows_processed} processed + "
+                f"{self.rows_rejected} rejected, {written} written; nothing was committed"
             )
 
     def docs(self) -> str | None:
         """Publish the batch's Data Docs page; its URI for the manifest."""
         if not self.results:
             return None
-        facts = {
-            "batch_id": self.batch_id,
-            "source": self.source.uri or self.source.key,
-            "rows_in": self.counts.rows_in,
-            "rows_processed": self.counts.processed,
-            "rows_rejected": self.counts.rejected,
-        }
-        merged = merge_results(self.results, self.suite.name, facts)
+        facts = DocsFacts(
+            self.rows_in, self.rows_processed, self.rows_rejected, dict(self.reasons), self._uri
+        )
+        meta = {"batch_id": self.batch_id, "source": self._uri, "rows_in": self.rows_in}
+        meta.update(rows_processed=self.rows_processed, rows_rejected=self.rows_rejected)
+        merged = merge_results(self.results, self.suite.name, meta)
         key = publish_docs(
             merged,
             batch_id=self.batch_id,
             run_time=self.started,
             data_store=self.store,
             docs_store=self.docs_store,
+            facts=facts,
         )
         return self.docs_store.uri(key)
 
+    @property
+    def _uri(self) -> str:
+        return self.source.uri or self.source.key
+
     def manifest(
-        self,
-        processed: list[WrittenFile],
-        rejected: list[WrittenFile],
-        docs: str | None,
-        timings: tuple[float, float, float],
+        self, files: tuple[list[WrittenFile], list[WrittenFile]], docs: str | None, times: tuple[float, ...]
     ) -> Manifest:
-        c = self.counts
+        """The batch's record; ``times``: seconds from the start to validated, documented, now."""
+        (processed, rejected), (validated, documented, total) = files, times
+        timings = Timings(
+            hash_s=round(self.hashed, 3),
+            validate_s=round(validated - self.hashed, 3),
+            docs_s=round(documented - validated, 3),
+            write_s=round(total - documented, 3),
+            total_s=round(total, 3),
+        )
         return Manifest(
             batch_id=self.batch_id,
-            dataset=DATASET,
             source=self.source,
             sha256=self.scan.sha256,
             bytes=self.scan.size,
             status="processed",
-            rows_in=c.rows_in,
-            rows_processed=c.processed,
-            rows_rejected=c.rejected,
-            rejected_by_reason=dict(sorted(c.reasons.items())),
+            rows_in=self.rows_in,
+            rows_processed=self.rows_processed,
+            rows_rejected=self.rows_rejected,
+            rejected_by_reason=dict(sorted(self.reasons.items())),
             extra_columns=self.scan.header.extra,
-            blank_lines=c.blank,
+            blank_lines=self.blank,
             partitions=sorted({f.dt for f in processed}),
             processed_files=[f.key for f in processed],
             rejected_files=[f.key for f in rejected],
@@ -278,47 +245,45 @@ class Batch:
             docs=docs,
             started_at=self.started,
             finished_at=datetime.now(timezone.utc),
-            timings=_timings(self.clock.seconds(), *timings),
+            timings=timings,
         )
+
+
+def _duplicate(store: ObjectStore, existing: Manifest) -> Validated:
+    """The same bytes were committed before: make sure the batch is visible, write nothing else."""
+    if mark_committed(store, existing):  # a crash fell between manifest and marker
+        log.info("batch %s was committed but not yet visible; marked it visible", existing.batch_id)
+    else:
+        log.info("batch %s already processed; nothing written", existing.batch_id)
+    return Validated(existing, duplicate=True)
 
 
 def _failed(
     store: ObjectStore,
     source: SourceRef,
     path: Path,
-    clock: _Clock,
+    scan: FileScan | None,
+    started: datetime,
+    clock: float,
     exc: BatchRejected,
-    scan: FileScan | None = None,
 ) -> Validated:
     """The manifest of a file that cannot be processed as a whole, saying why."""
     sha256 = scan.sha256 if scan is not None else lake.sha256_file(path)
     batch_id = lake.batch_id_for(sha256)
     existing = read_manifest(store, batch_id)
     if existing is not None and existing.status == "processed":
-        mark_committed(store, existing)
-        return Validated(existing, duplicate=True)
+        return _duplicate(store, existing)
     manifest = Manifest(
         batch_id=batch_id,
-        dataset=DATASET,
         source=source,
         sha256=sha256,
         bytes=scan.size if scan is not None else path.stat().st_size,
         status="failed",
         error=str(exc),
-        started_at=clock.started,
+        started_at=started,
         finished_at=datetime.now(timezone.utc),
-        timings=Timings(total_s=round(clock.seconds(), 3)),
+        timings=Timings(total_s=round(time.perf_counter() - clock, 3)),
     )
     write_manifest(store, manifest)
     log.warning("batch %s failed: %s", batch_id, exc)
     return Validated(manifest)
-
-
-def _timings(total: float, hashed: float, validated: float, documented: float) -> Timings:
-    return Timings(
-        hash_s=round(hashed, 3),
-        validate_s=round(validated - hashed, 3),
-        docs_s=round(documented - validated, 3),
-        write_s=round(total - documented, 3),
-        total_s=round(total, 3),
-    )

@@ -48,12 +48,33 @@ class Records:
 
     width: int  # fields in a row: the header's
     keep: list[int]  # the field positions wanted
-    fields: list[list[str]] = field(default_factory=list)  # one list per kept column
-    lines: list[np.ndarray] = field(default_factory=list)
-    tables: list[pa.Table] = field(default_factory=list)  # parallel to ``lines`` for fast stretches
+    tables: list[pa.Table] = field(default_factory=list)  # rows, in file order
+    lines: list[np.ndarray] = field(default_factory=list)  # parallel to ``tables``
+    pending: list[list[str]] = field(default_factory=list)  # rows ``csv`` read, not yet in a table
+    pending_lines: list[int] = field(default_factory=list)
     malformed_lines: list[int] = field(default_factory=list)
     malformed_text: list[str] = field(default_factory=list)
     blank: int = 0
+
+    def add_table(self, table: pa.Table, lines: np.ndarray) -> None:
+        self.flush()
+        self.tables.append(table)
+        self.lines.append(lines)
+
+    def flush(self) -> None:
+        """The rows ``csv`` read since the last table, as one table (empty text is null)."""
+        if self.pending:
+            columns = zip(*self.pending)
+            self.tables.append(
+                pa.table(
+                    {
+                        f"f{i}": pa.array([v or None for v in c], pa.string())
+                        for i, c in zip(self.keep, columns)
+                    }
+                )
+            )
+            self.lines.append(np.array(self.pending_lines, dtype=np.int64))
+            self.pending, self.pending_lines = [], []
 
 
 @dataclass
@@ -107,7 +128,7 @@ def iter_blocks(
             buf = carry + data
             if not buf:
                 break
-            records = Records(width, keep, fields=[[] for _ in keep])
+            records = Records(width, keep)
             cut, line = _split(buf, final, line, records)
             carry = buf[cut:]
             if len(carry) > MAX_RECORD_BYTES:
@@ -197,8 +218,7 @@ def _fast(
         out.malformed_lines.append(int(numbers[i]))
         out.malformed_text.append(buf[begin + starts[i] : begin + content_end[i]].decode("utf-8"))
     if good.any():
-        out.tables.append(_parse_plain(part[:cut], starts, content_end, good, width, out.keep))
-        out.lines.append(numbers[good])
+        out.add_table(_parse_plain(part[:cut], starts, content_end, good, width, out.keep), numbers[good])
     return begin + cut, line + len(stops)
 
 
@@ -293,46 +313,20 @@ def _decide(record: list[str], raw: str, line: int, out: Records) -> None:
     if '"' not in body and not body.strip(" \t"):
         out.blank += 1
     elif len(record) == out.width and _RFC_RECORD.fullmatch(body):
-        for column, i in zip(out.fields, out.keep):
-            column.append(record[i])
-        out.lines.append(np.array([line], dtype=np.int64))
-        out.tables.append(pa.table({}))  # placeholder: values live in ``fields`` (see _assemble)
+        out.pending.append([record[i] for i in out.keep])
+        out.pending_lines.append(line)
     else:
         out.malformed_lines.append(line)
         out.malformed_text.append(body)
 
 
 def _assemble(records: Records, names: list[str]) -> Block:
-    """One table in file order from fast-path tables and slow-path values."""
-    parts: list[pa.Table] = []
-    lines: list[np.ndarray] = []
-    pending = 0  # slow-path rows (placeholders) not yet turned into a table
-    taken = 0
-
-    def flush() -> None:
-        nonlocal pending, taken
-        if pending:
-            columns = {
-                name: pa.array([v if v != "" else None for v in values[taken : taken + pending]], pa.string())
-                for name, values in zip(names, records.fields)
-            }
-            parts.append(pa.table(columns))
-            taken += pending
-            pending = 0
-
-    for table, numbers in zip(records.tables, records.lines):
-        if table.num_columns == 0:
-            pending += 1
-        else:
-            flush()
-            parts.append(table)
-        lines.append(numbers)
-    flush()
+    """One table in file order from fast-path tables and slow-path rows."""
+    records.flush()
     schema = pa.schema([(name, pa.string()) for name in names])
-    table = pa.concat_tables(parts) if parts else schema.empty_table()
     return Block(
-        table=table,
-        lines=np.concatenate(lines) if lines else np.empty(0, dtype=np.int64),
+        table=pa.concat_tables(records.tables) if records.tables else schema.empty_table(),
+        lines=np.concatenate(records.lines) if records.lines else np.empty(0, dtype=np.int64),
         malformed_lines=np.array(records.malformed_lines, dtype=np.int64),
         malformed_text=records.malformed_text,
         blank=records.blank,

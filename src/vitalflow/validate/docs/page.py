@@ -41,25 +41,6 @@ class DocsFacts:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     source: str | None = None  # the raw file's key or URI; only its file name is shown
 
-    @classmethod
-    def from_meta(cls, meta: dict[str, Any]) -> DocsFacts:
-        """What ``merge_results``' meta carries when the caller passes no facts."""
-
-        def number(key: str) -> int | None:
-            value = meta.get(key)
-            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-        reasons = meta.get("rejected_by_reason")
-        return cls(
-            rows_in=number("rows_in"),
-            rows_processed=number("rows_processed"),
-            rows_rejected=number("rows_rejected"),
-            rejected_by_reason={str(k): int(v) for k, v in reasons.items()}
-            if isinstance(reasons, dict)
-            else {},
-            source=str(meta["source"]) if meta.get("source") else None,
-        )
-
 
 def render_batch_page(
     result: ExpectationSuiteValidationResult, entry: IndexEntry, facts: DocsFacts, stylesheet: str
@@ -72,7 +53,6 @@ def render_batch_page(
     ordered = sorted(sections, key=lambda s: (s == ROW_SECTION, order.get(s, len(order)), s))
     meanings = {rule["reason"]: rule["text"] for rule in rules}
     meanings.setdefault("row:malformed", MALFORMED_MEANING)
-    counts = facts.rejected_by_reason or _reasons_from_results(rules)
     page = {
         **entry.view(),
         "suite_name": result.suite_name,
@@ -80,7 +60,7 @@ def render_batch_page(
         "rules_passed": sum(1 for r in rules if r["passed"]),
         "reasons": [
             {"code": code, "meaning": meanings.get(code, ""), "count": n}
-            for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            for code, n in sorted(facts.rejected_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         "sections": [
             {
@@ -94,15 +74,6 @@ def render_batch_page(
         ],
     }
     return render_template("docs/batch.html.j2", root="../", stylesheet=stylesheet, page=page)
-
-
-def _reasons_from_results(rules: list[dict[str, Any]]) -> dict[str, int]:
-    """Failures per reason code when the manifest's counts are not given (rows may be counted twice)."""
-    counts: Counter[str] = Counter()
-    for rule in rules:
-        if rule["failed"]:
-            counts[rule["reason"]] += int(rule["failed"])
-    return dict(counts)
 
 
 def _rule(evr: ExpectationValidationResult) -> dict[str, Any]:

@@ -30,13 +30,9 @@ def publish_docs(
     run_time: datetime,
     data_store: ObjectStore,
     docs_store: ObjectStore,
-    facts: DocsFacts | None = None,
+    facts: DocsFacts,
 ) -> str:
-    """Store the GE result, publish the batch page and index entry, refresh the index; return the page key.
-
-    ``facts`` are the manifest's counts; without them the page shows what ``result.meta`` holds.
-    """
-    facts = facts or DocsFacts.from_meta(dict(result.meta or {}))
+    """Store the GE result, publish the batch page and index entry, refresh the index; return the page key."""
     run_time = (run_time if run_time.tzinfo else run_time.replace(tzinfo=timezone.utc)).astimezone(
         timezone.utc
     )
