@@ -30,7 +30,8 @@ from vitalflow.validate.docs.page import DocsFacts
 from vitalflow.validate.docs.publish import publish_docs
 from vitalflow.validate.duplicates import Repeats
 from vitalflow.validate.memory import MemoryGuard, release_free_memory
-from vitalflow.validate.reader import FileScan, RawChunk, iter_chunks, scan_file
+from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
+from vitalflow.validate.records import RawChunk
 from vitalflow.validate.results import merge_results
 from vitalflow.validate.rows import CheckedRows, check_rows
 from vitalflow.validate.suite import HealthSuite

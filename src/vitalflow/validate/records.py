@@ -78,15 +78,19 @@ class Records:
 
 
 @dataclass
-class Block:
-    """What one block of the file holds: well-formed rows (strings, empty -> null) and the rest."""
+class RawChunk:
+    """Rows as the file spelled them (strings, empty -> null), with their physical line numbers.
 
-    table: pa.Table  # one string column per kept header position, named by ``names``
+    ``malformed_*`` are the records of the same stretch of the file that are not rows (their raw
+    text and first line); ``blank`` counts records with nothing but white space.
+    """
+
+    table: pa.Table  # one string column per wanted field
     lines: np.ndarray  # first physical line of each row
     malformed_lines: np.ndarray
     malformed_text: list[str]
-    blank: int
-    end: int = 0  # file offset up to which records are decided
+    blank: int = 0
+    end: int = 0  # file offset up to which records are decided (progress)
 
 
 def read_header(path: Path, has_bom: bool) -> tuple[list[str], int, int, bool]:
@@ -114,10 +118,15 @@ def read_header(path: Path, has_bom: bool) -> tuple[list[str], int, int, bool]:
 
 
 def iter_blocks(
-    path: Path, *, start: int, first_line: int, width: int, keep: list[int], block_bytes: int = BLOCK_BYTES
-) -> Iterator[Block]:
-    """Records after the header, a block of bytes at a time; ``keep`` are the field positions wanted."""
-    names = [f"f{i}" for i in keep]
+    path: Path,
+    *,
+    start: int,
+    first_line: int,
+    width: int,
+    keep: dict[str, int],
+    block_bytes: int = BLOCK_BYTES,
+) -> Iterator[RawChunk]:
+    """Records after the header, a block of bytes at a time; ``keep``: the wanted fields' positions."""
     line = first_line
     with path.open("rb") as fh:
         fh.seek(start)
@@ -128,7 +137,7 @@ def iter_blocks(
             buf = carry + data
             if not buf:
                 break
-            records = Records(width, keep)
+            records = Records(width, list(keep.values()))
             cut, line = _split(buf, final, line, records)
             carry = buf[cut:]
             if len(carry) > MAX_RECORD_BYTES:
@@ -136,7 +145,7 @@ def iter_blocks(
                     f"the record starting on line {line} is longer than {MAX_RECORD_BYTES >> 20} MiB "
                     "(an unclosed quote, or a line without line breaks); nothing was committed"
                 )
-            block = _assemble(records, names)
+            block = _assemble(records, list(keep))
             block.end = fh.tell() - len(carry)
             yield block
             if final:
@@ -320,12 +329,14 @@ def _decide(record: list[str], raw: str, line: int, out: Records) -> None:
         out.malformed_text.append(body)
 
 
-def _assemble(records: Records, names: list[str]) -> Block:
-    """One table in file order from fast-path tables and slow-path rows."""
+def _assemble(records: Records, names: list[str]) -> RawChunk:
+    """One table in file order from fast-path tables and slow-path rows, its columns named ``names``."""
     records.flush()
-    schema = pa.schema([(name, pa.string()) for name in names])
-    return Block(
-        table=pa.concat_tables(records.tables) if records.tables else schema.empty_table(),
+    tables = [table.rename_columns(names) for table in records.tables]
+    return RawChunk(
+        table=pa.concat_tables(tables)
+        if tables
+        else pa.schema([(n, pa.string()) for n in names]).empty_table(),
         lines=np.concatenate(records.lines) if records.lines else np.empty(0, dtype=np.int64),
         malformed_lines=np.array(records.malformed_lines, dtype=np.int64),
         malformed_text=records.malformed_text,

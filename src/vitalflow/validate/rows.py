@@ -13,7 +13,7 @@ import pandas as pd
 
 from vitalflow.validate import prepare
 from vitalflow.validate.duplicates import Repeats
-from vitalflow.validate.reader import RawChunk
+from vitalflow.validate.records import RawChunk
 from vitalflow.validate.suite import BatchRules, ChunkVerdict
 
 
