@@ -42,7 +42,7 @@ def _load_job():
     return module
 
 
-def test_job_validates_an_s3_object(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_job_validates_an_s3_object(aws_credentials: str, tmp_path: Path) -> None:
     moto = pytest.importorskip("moto")
     import awswrangler as wr
     import boto3
@@ -52,12 +52,6 @@ def test_job_validates_an_s3_object(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
     from vitalflow.lake import FILES_TABLES
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
     with moto.mock_aws():
         s3 = boto3.client("s3")
         for bucket in ("vf-data", "vf-docs"):
