@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 JOB = REPO / "jobs" / "validate_batch.py"
 NOT_IN_THE_JOB = ("matplotlib", "duckdb", "sqlglot", "rich", "aws_lambda_powertools")
@@ -43,9 +41,9 @@ def _load_job():
 
 
 def test_job_validates_an_s3_object(aws_credentials: str, tmp_path: Path) -> None:
-    moto = pytest.importorskip("moto")
     import awswrangler as wr
     import boto3
+    import moto
     import pyarrow.parquet as pq
 
     from conftest import csv_text, row
