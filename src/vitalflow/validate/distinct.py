@@ -65,10 +65,6 @@ MAX_KEYS = 50_000  # distinct keys a group remembers; beyond, GE checks its full
 MAX_KEY_COLUMNS = 3  # combined key codes must fit in 64 bits
 
 
-class _Disagreement(Exception):
-    """GE's counts on the distinct frame are not the ones this module would weight: fall back."""
-
-
 def row_wise(types: list[str]) -> bool:
     return all(kind in ROW_WISE for kind in types)
 
@@ -117,11 +113,11 @@ def check_group(
         _, first = np.unique(rows, return_index=True)  # each key's first row (every key has one)
         picked = frame.iloc[first[new]]
         picked.index = pd.RangeIndex(len(picked))
-        try:
-            ids[new] = _learn(memo, validate(picked), picked, [k for k, n in zip(keys, new) if n])
-        except _Disagreement:
+        learned = _learn(memo, validate(picked), picked, [k for k, n in zip(keys, new) if n])
+        if learned is None:  # GE's counts on the distinct rows are not the ones weights would give
             memo.stop_remembering()
             return validate(frame), None
+        ids[new] = learned
     weighted = _weighted(memo, ids[rows], lines)
     return weighted if weighted is not None else (validate(frame), None)
 
@@ -158,27 +154,33 @@ def _keys(columns: list[str], frame: pd.DataFrame) -> tuple[list[Any] | None, np
 
 def _learn(
     memo: GroupMemo, result: ExpectationSuiteValidationResult, picked: pd.DataFrame, keys: list[Any]
-) -> range:
-    """Record GE's answers for the new keys (the rows of ``picked``, in order); return their rows."""
+) -> range | None:
+    """Record GE's answers for the new keys (the rows of ``picked``, in order); return their rows.
+
+    None, recording nothing, where GE's result is not what weighting would give: its rules changed
+    order, or its counts of failing or left-out rows are not those of the rows it named.
+    """
     evrs = result.results
     if memo.template is not None and _order(memo.template) != _order(result):
-        raise _Disagreement
+        return None
     failed = np.zeros((len(keys), len(evrs)), dtype=bool)
     missing = np.zeros((len(keys), len(evrs)), dtype=bool)
-    start = len(memo.index)
-    memo.values = memo.values or [{} for _ in evrs]
+    found: list[np.ndarray] = []
     for i, evr in enumerate(evrs):
         details = evr.result or {}
-        found = np.array([int(n) for n in details.get("unexpected_index_list") or []], dtype=np.int64)
-        failed[found, i] = True
-        missing[:, i] = _missing(evr, picked)
-        if int(details.get("unexpected_count") or 0) != len(found):
-            raise _Disagreement
-        if "missing_count" in details and int(details.get("missing_count") or 0) != int(missing[:, i].sum()):
-            raise _Disagreement
-        listed = details.get("unexpected_list")  # GE lists the values of its first 200 failing rows
-        for row, value in zip(found.tolist(), listed if listed is not None else []):
-            memo.values[i][start + row] = value
+        found.append(np.array([int(n) for n in details.get("unexpected_index_list") or []], dtype=np.int64))
+        failed[found[i], i] = True
+        left_out = _missing(evr, picked)
+        if left_out is None or int(details.get("unexpected_count") or 0) != len(found[i]):
+            return None
+        if "missing_count" in details and int(details.get("missing_count") or 0) != int(left_out.sum()):
+            return None
+        missing[:, i] = left_out
+    start = len(memo.index)
+    memo.values = memo.values or [{} for _ in evrs]
+    for i, evr in enumerate(evrs):  # GE lists the values of its first 200 failing rows
+        listed = (evr.result or {}).get("unexpected_list") or []
+        memo.values[i].update((start + row, value) for row, value in zip(found[i].tolist(), listed))
     memo.failed = np.concatenate([memo.failed.reshape(-1, len(evrs)), failed])
     memo.missing = np.concatenate([memo.missing.reshape(-1, len(evrs)), missing])
     memo.index.update((key, start + n) for n, key in enumerate(keys))
@@ -194,8 +196,10 @@ def _order(result: ExpectationSuiteValidationResult) -> list[Any]:
     ]
 
 
-def _missing(evr: ExpectationValidationResult, frame: pd.DataFrame) -> np.ndarray:
-    """Rows GE leaves out of a rule (its ``missing_count``): nulls, or rows ``ignore_row_if`` names."""
+def _missing(evr: ExpectationValidationResult, frame: pd.DataFrame) -> np.ndarray | None:
+    """Rows GE leaves out of a rule (its ``missing_count``): nulls, or rows ``ignore_row_if`` names.
+
+    None for a rule whose columns are not known here."""
     config = evr.expectation_config
     kwargs = config.kwargs if config else {}
     if kwargs.get("column"):
@@ -216,7 +220,7 @@ def _missing(evr: ExpectationValidationResult, frame: pd.DataFrame) -> np.ndarra
         return np.zeros(len(frame), dtype=bool)
     names = list(kwargs.get("column_list") or [])
     if not names:
-        raise _Disagreement
+        return None
     nulls = np.column_stack([np.asarray(frame[n].isna(), dtype=bool) for n in names])
     how = kwargs.get("ignore_row_if") or "all_values_are_missing"
     if how == "all_values_are_missing":
