@@ -67,18 +67,18 @@ def capture_result(workdir: Path) -> Any:
     from vitalflow.generate import GeneratorOptions, generate
     from vitalflow.pipeline import ingest
     from vitalflow.runtime import local_runtime
-    from vitalflow.validate import docs
+    from vitalflow.validate.docs import publish
 
     runtime = local_runtime(Settings(home=workdir / "capture"))
     source = generate(GeneratorOptions(rows=5000, seed=3), workdir / "clinic.csv")
     captured: list[Any] = []
-    real = docs.publish_docs
+    real = publish.publish_docs
 
     def spy(result: Any, **kwargs: Any) -> str:
         captured.append(result)
         return real(result, **kwargs)
 
-    with mock.patch("vitalflow.validate.publish_docs", spy):
+    with mock.patch("vitalflow.validate.batch.publish_docs", spy):
         stages.validate(runtime, ingest(runtime, source))
     if not captured:
         raise SystemExit("the validation published no result")
@@ -89,20 +89,21 @@ def run(result: Any, history: str, batches: int, window: int, workdir: Path) -> 
     """Fill a store with ``batches - 1`` batches, then time, interleaved, a first batch in a fresh store
     and the next batch in the filled one (interleaving cancels drift in the machine's load)."""
     from vitalflow.local.object_store import LocalObjectStore
-    from vitalflow.validate import docs
+    from vitalflow.validate.docs.page import DocsFacts
+    from vitalflow.validate.docs.publish import publish_docs
 
     step = timedelta(minutes=45 if history == "steady" else 1)
     start = datetime(2026, 10, 1, tzinfo=timezone.utc)
 
     def publish(store: CountingStore, i: int, memory: bool = False) -> dict[str, float]:
-        facts = docs.DocsFacts(
+        facts = DocsFacts(
             rows_in=5000, rows_processed=4990, rows_rejected=10, source=f"raw/2026-10-01/clinic-{i}.csv"
         )
         if memory:
             tracemalloc.start()
         store.reset()
         began = time.perf_counter()
-        docs.publish_docs(
+        publish_docs(
             result,
             batch_id=f"{i:016x}",
             run_time=start + i * step,

@@ -1,11 +1,8 @@
 """Validation job vs pyarrow's CSV->Parquet on the same file, in one run: ratio, stages, peak RSS, rows/s.
 
-Each side runs in its own child process. The baseline's peak RSS is that child's ``ru_maxrss``; the
-job's is its own ``ru_maxrss`` plus each worker process's (``VITALFLOW_WORKERS``; each reports its
-own at the end), a bound on what the processes held together; ``tree peak`` is the largest sum of
-the process tree's resident sizes sampled every 20 ms. The job child times its stages by wrapping
-the validation functions; with workers, the row phase's stages are the workers' own time
-(``workers: ...``, in parallel with the job's), and ``waiting for workers`` is the job's idle time.
+Each side runs in its own child process. Peak RSS is that child's ``ru_maxrss``; ``tree peak`` is
+the largest sum of the process tree's resident sizes sampled every 20 ms. The job child times its
+stages by wrapping the validation functions.
 
 Cases (``--cases``):
   clean      generated readings, about 1% invalid
@@ -55,12 +52,10 @@ from vitalflow import stages
 from vitalflow.config import Settings
 from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
-import vitalflow.validate as V
+import vitalflow.validate.batch as V
+import vitalflow.validate.duplicates as D
 import vitalflow.validate.prepare as P
-import vitalflow.validate.reader as R
 import vitalflow.validate.suite as S
-import vitalflow.validate.parallel as W
-import resource
 stage = collections.Counter()
 stage["imports"] = time.perf_counter() - started
 
@@ -92,33 +87,21 @@ def timed_iter(owner, name, label):
 timed(V, "scan_file", "hash + encoding check")
 timed_iter(V, "iter_chunks", "record parsing")
 timed(P, "check_frame", "value parsing")
-timed(S.HealthSuite, "check_rows", "GE row rules")
-timed(S.HealthSuite, "check_final", "GE duplicate rule")
-timed(P.RepeatTracker, "mark", "duplicate tracking")
+timed(S.BatchRules, "check_rows", "GE row rules")
+timed(S.BatchRules, "check_final", "GE duplicate rule")
+timed(D.Repeats, "mark", "duplicate tracking")
 timed(P, "processed_table", "typed table + contract")
 timed(P, "rejected_table", "rejected table")
 timed(V.PartitionedWriter, "write", "parquet write")
 timed(V, "publish_docs", "data docs")
 timed(V, "publish", "commit")
-timed(W.Worker, "collect", "waiting for workers")
-workers = []
-close = W.WorkerPool.close
-def closing(self, clean):
-    close(self, clean)
-    workers.extend(self.stats)
-W.WorkerPool.close = closing
 runtime = local_runtime(Settings.from_env(home=Path(sys.argv[1]), chunk_rows=int(sys.argv[3])))
 result = stages.validate(runtime, ingest(runtime, Path(sys.argv[2])))
 m = result.manifest
 assert m.status == "processed", m.error
 stage["total"] = time.perf_counter() - started
-for w in workers:
-    for label in ("value parsing", "GE row rules"):
-        stage["workers: " + label] += w[label]
 print(json.dumps({"stages": stage, "rows_in": m.rows_in, "rejected": m.rows_rejected,
-                  "partitions": len(m.partitions), "files": len(m.processed_files),
-                  "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "worker_peak_rss_mb": [w["peak_rss_mb"] for w in workers]}))
+                  "partitions": len(m.partitions), "files": len(m.processed_files)}))
 """
 
 
@@ -166,13 +149,11 @@ def child(cmd: list[str], nofile: int | None = None) -> dict:
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "tree_peak_rss_mb": round(tree_peak[0], 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # with the workers' (waited for)
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
     }
     lines = out.decode().strip().splitlines()
     if lines:
         result.update(json.loads(lines[-1]))
-    if "self_peak_rss_mb" in result:  # the job: its own peak plus every worker's, a bound on the total
-        result["peak_rss_mb"] = round(result["self_peak_rss_mb"] + sum(result["worker_peak_rss_mb"]), 1)
     return result
 
 
@@ -248,11 +229,6 @@ def main() -> int:
             print(
                 f"{name:<26}{r['wall_s']:>9}{r['peak_rss_mb']:>13}{r['tree_peak_rss_mb']:>14}"
                 f"{args.rows / r['wall_s']:>12,.0f}"
-            )
-        if job["worker_peak_rss_mb"]:
-            print(
-                f"job peak RSS = its own {job['self_peak_rss_mb']:.0f} MB + workers' "
-                f"{', '.join(f'{w:.0f}' for w in job['worker_peak_rss_mb'])} MB"
             )
         print(
             f"ratio job/baseline: {results[case]['ratio']}; rejected {job['rejected']:,}; "

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh local lake per test, and one loaded GE suite per worker (loading is slow)."""
+"""Shared fixtures: a fresh local lake per test, one loaded GE suite per worker (loading is slow),
+fake AWS credentials for moto, a real GE result for the Data Docs tests, and headless Chromium."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from vitalflow.runtime import Runtime, local_runtime
 from vitalflow.validate.suite import HealthSuite
 
 REPO = Path(__file__).resolve().parent.parent
+AWS_REGION = "eu-west-1"
 GOOD_ROW = {
     "event_time": "2026-11-20T08:00:00Z",
     "user_id": "u-001",
@@ -30,6 +33,33 @@ GOOD_ROW = {
 @pytest.fixture(scope="session")
 def suite() -> HealthSuite:
     return HealthSuite(REPO / "expectations" / "health_vitals.json")
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Fake credentials and one region for moto, so no test can reach a real account; the region."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", AWS_REGION)
+    return AWS_REGION
+
+
+@pytest.fixture(scope="module")
+def real_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The GE result a real pipeline run hands to Data Docs, for a batch failing most kinds of rule."""
+    from docs_pages import capture_result, mixed_rows
+
+    result, _outcome, _runtime = capture_result(tmp_path_factory.mktemp("result"), mixed_rows())
+    return result
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    from browser import find_chromium
+
+    return find_chromium()
 
 
 @pytest.fixture

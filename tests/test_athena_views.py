@@ -12,16 +12,10 @@ from vitalflow.config import Settings
 
 
 @pytest.fixture
-def athena(monkeypatch: pytest.MonkeyPatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def athena(aws_credentials: str):
     with mock_aws():
         boto3.client("s3").create_bucket(
-            Bucket="vf-data", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+            Bucket="vf-data", CreateBucketConfiguration={"LocationConstraint": aws_credentials}
         )
         boto3.client("athena").create_work_group(
             Name="vf",

@@ -98,3 +98,32 @@ def test_every_command_is_documented_in_the_readme():
         assert re.search(rf"vitalflow[^\n`]* {name}\b", readme), (
             f"`vitalflow {name}` is not documented in README.md"
         )
+
+
+def _modules_after(code: str) -> set[str]:
+    """Top-level packages loaded once ``code`` ran in a fresh interpreter."""
+    script = f"import json, sys\n{code}\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads(proc.stdout.splitlines()[-1]))
+
+
+HEAVY = {"great_expectations", "pandas", "duckdb", "matplotlib", "sqlglot", "pyarrow", "numpy"}
+
+
+def test_starting_the_cli_imports_nothing_heavy():
+    """`vitalflow --help` must start fast: commands import what they need when they run."""
+    loaded = _modules_after("import vitalflow.cli\nvitalflow.cli.build_parser()")
+    assert "vitalflow" in loaded
+    assert not loaded & HEAVY, sorted(loaded & HEAVY)
+
+
+def test_commands_that_do_not_validate_do_not_import_great_expectations(tmp_path):
+    home = tmp_path / "lake"
+    (home / "docs").mkdir(parents=True)
+    query = f"from vitalflow import cli\ncli.main(['--home', {str(home)!r}, 'query', 'SELECT 1'])"
+    loaded = _modules_after(query)
+    assert "duckdb" in loaded
+    assert not loaded & {"great_expectations", "pandas", "matplotlib"}, sorted(loaded)
+    rebuild = f"from vitalflow import cli\ncli.main(['--home', {str(home)!r}, 'docs', 'rebuild'])"
+    assert not _modules_after(rebuild) & {"great_expectations", "pandas", "duckdb"}

@@ -175,3 +175,35 @@ def test_extra_columns_ignored_and_reported_any_order(runtime, write_csv):
 
     manifest = read_manifest(runtime.store, outcome.batch_id)
     assert manifest is not None and manifest.extra_columns == ["device"]
+
+
+NUMBER_TEXT = [
+    # (field changes, reasons): the rules judge the digits, never what a float rounds them to
+    ({"heart_rate": "250.0000000000000001"}, ["heart_rate:not_a_whole_number", "heart_rate:out_of_range"]),
+    ({"heart_rate": "19.999999999999999999"}, ["heart_rate:not_a_whole_number", "heart_rate:out_of_range"]),
+    ({"heart_rate": "72.00000000000000000001"}, ["heart_rate:not_a_whole_number"]),
+    ({"heart_rate": "9" * 40}, ["heart_rate:out_of_range"]),
+    ({"spo2": "100.0000000000000000000001"}, ["spo2:not_a_whole_number", "spo2:out_of_range"]),
+    ({"steps": "0.000000000000000000000000000001"}, ["steps:not_a_whole_number"]),
+    ({"temp_c": "45.00000000000000001"}, ["temp_c:too_precise", "temp_c:out_of_range"]),
+    ({"temp_c": "29.99999999999999999999"}, ["temp_c:too_precise", "temp_c:out_of_range"]),
+    ({"temp_c": "36.70000000000000001"}, ["temp_c:too_precise"]),
+    # exact comparisons between two fields too: 120.00000000000000000001 is above 120
+    ({"systolic_bp": "120.00000000000000000001", "diastolic_bp": "120"}, ["systolic_bp:not_a_whole_number"]),
+    ({"heart_rate": "0072", "steps": "-0", "temp_c": "36.6000000000000000"}, []),  # the same numbers
+    ({"spo2": "100.000000000000000000", "temp_c": "45.0000000000000000000"}, []),  # bounds, zeros after
+]
+
+
+def test_number_text_is_judged_as_written(runtime, write_csv):
+    """One batch, one row per case: each row's reasons, and what the accepted rows store."""
+    rows = [row(user_id=f"u-{i}", **changes) for i, (changes, _) in enumerate(NUMBER_TEXT)]
+    outcome = run_file(runtime, write_csv(rows))
+    processed, rejected = outputs(runtime, outcome.batch_id)
+    reasons = {r["source_line"]: r["reasons"] for r in rejected}
+    assert {line: reasons.get(line, []) for line in range(2, len(rows) + 2)} == {
+        line: expected for line, (_, expected) in enumerate(NUMBER_TEXT, start=2)
+    }
+    stored = {r["source_line"]: r for r in processed}
+    assert (stored[12]["heart_rate"], stored[12]["steps"], stored[12]["temp_c"]) == (72, 0, 36.6)
+    assert (stored[13]["spo2"], stored[13]["temp_c"]) == (100, 45.0)

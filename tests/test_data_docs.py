@@ -1,8 +1,4 @@
-"""Data Docs: one readable page per batch, an index that lists every batch, and retention.
-
-Helpers here (a real GE result captured from a real pipeline run, a direct publisher) are shared
-by the other ``test_data_docs_*`` modules.
-"""
+"""Data Docs: one readable page per batch, an index that lists every batch, and retention."""
 
 from __future__ import annotations
 
@@ -11,99 +7,20 @@ import email.policy
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from html.parser import HTMLParser
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from conftest import csv_text, row
+from conftest import row
+from docs_pages import T0, batch_ids_listed, mixed_rows, parse, publish
 from vitalflow import cli, lake, stages
 from vitalflow.config import Settings
+from vitalflow.contract import REQUIRED_COLUMNS
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
-from vitalflow.validate import docs
-
-T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
-
-
-def mixed_rows() -> list[dict[str, str]]:
-    """A batch failing one rule of most kinds: range, format, pair, calendar, duplicate, user id."""
-    rows = [row(user_id=f"u{i}", heart_rate="300" if i % 10 == 0 else "70") for i in range(45)]
-    rows += [
-        row(user_id="u-pair", systolic_bp="114", diastolic_bp="119"),
-        row(user_id="u-cal", event_time="2026-02-30T10:00:00Z"),
-        row(user_id="secret id 42"),
-        row(user_id="u-temp", temp_c="47.5"),
-        rows[1],  # a duplicate of line 3 (line 1 is the header)
-    ]
-    return rows
-
-
-def capture_result(tmp_path: Path, rows: list[dict[str, str]], name: str = "clinic-north.csv"):
-    """Run the real pipeline and keep the GE result it hands to publish_docs."""
-    runtime = local_runtime(Settings(home=tmp_path / "capture-lake", chunk_rows=7))
-    source = tmp_path / "capture-in" / name
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(csv_text(rows), encoding="utf-8")
-    captured = []
-    real = docs.publish_docs
-
-    def spy(result, **kwargs):
-        captured.append(result)
-        return real(result, **kwargs)
-
-    with mock.patch("vitalflow.validate.publish_docs", spy):
-        outcome = run_file(runtime, source)
-    assert captured, outcome
-    return captured[0], outcome, runtime
-
-
-@pytest.fixture(scope="module")
-def real_result(tmp_path_factory):
-    result, _outcome, _runtime = capture_result(tmp_path_factory.mktemp("result"), mixed_rows())
-    return result
-
-
-def publish(store, result, batch_id: str, when: datetime, *, name: str = "clinic.csv", rejected: int = 3):
-    facts = docs.DocsFacts(
-        rows_in=50,
-        rows_processed=50 - rejected,
-        rows_rejected=rejected,
-        rejected_by_reason={"heart_rate:out_of_range": 2, "row:malformed": 1} if rejected else {},
-        source=f"s3://vitalflow-data/raw/2026-11-20/{name}",
-    )
-    return docs.publish_docs(
-        result, batch_id=batch_id, run_time=when, data_store=store, docs_store=store, facts=facts
-    )
-
-
-class Tags(HTMLParser):
-    """Every start tag and attribute name of a page, and its visible text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[str] = []
-        self.attributes: set[str] = set()
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attributes.update(name for name, _ in attrs)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(html: str) -> Tags:
-    parser = Tags()
-    parser.feed(html)
-    return parser
-
-
-def batch_ids_listed(html: str) -> list[str]:
-    return re.findall(r'href="(?:\.\./)*validations/([0-9a-f]+)\.html"', html)
+from vitalflow.validate.docs import site
+from vitalflow.validate.docs.page import mask
 
 
 def test_one_page_per_batch_covering_all_chunks(tmp_path, write_csv):
@@ -148,10 +65,12 @@ def test_page_speaks_the_datasets_language(tmp_path, real_result):
         assert fact in head, fact
     # one section per real column, in the dataset's order, then whole-row rules
     sections = re.findall(r'<section class="column \w+" id="([^"]+)"', html)
-    assert sections[:8] == [f"column-{c}" for c in docs.REQUIRED_COLUMNS] and sections[-1] == "rows"
-    assert "systolic_bp is greater than diastolic_bp" in text  # the pair check, not 114.0119.0
-    assert "no repeat of an earlier valid reading with the same user_id, event_time" in text
-    assert "heart_rate is between 20 and 250" in text
+    assert sections[:8] == [f"column-{c}" for c in REQUIRED_COLUMNS] and sections[-1] == "rows"
+    # GE's own wording of each rule, with the dataset's column names
+    assert "Values in systolic_bp must always be greater than those in diastolic_bp." in text
+    assert "heart_rate values must be greater than or equal to 20 and less than or equal to 250." in text
+    assert "heart_rate is a whole number." in text  # the suite's description of a derived flag
+    assert "No repeat of an earlier valid reading with the same user_id and event_time." in text
     assert "row:malformed" in text and "heart_rate:out_of_range" in text
     heart = html[html.index('id="column-heart_rate"') : html.index('id="column-spo2"')]
     assert "lines 2, 12, 22, 32, 42" in heart and '<span class="mask">999</span> ×5' in heart
@@ -160,14 +79,14 @@ def test_page_speaks_the_datasets_language(tmp_path, real_result):
 
 
 def test_masks_keep_shape_not_text():
-    assert docs.mask("72.5") == "99.9"
-    assert docs.mask("<script>alert(1)</script>") == "*aaaaaa*aaaaa*9*…"
-    assert docs.mask([114.0, 119.0]) == "999 / 999"
-    assert docs.mask(None) == "(empty)"
+    assert mask("72.5") == "99.9"
+    assert mask("<script>alert(1)</script>") == "*aaaaaa*aaaaa*9*…"
+    assert mask([114.0, 119.0]) == "999 / 999"
+    assert mask(None) == "(empty)"
 
 
 def test_index_lists_the_newest_and_day_pages_list_every_batch(tmp_path, real_result, monkeypatch):
-    monkeypatch.setattr(docs, "INDEX_LIMIT", 5)
+    monkeypatch.setattr(site, "INDEX_LIMIT", 5)
     store = LocalObjectStore(tmp_path / "lake")
     ids = [f"{i:016x}" for i in range(8)]
     start = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from browser import FLAGS
 from conftest import REPO, csv_text, row
-from test_data_docs import mixed_rows
-from test_notify_chromium import FLAGS, chromium  # noqa: F401  (session fixture)
+from docs_pages import mixed_rows
 from vitalflow.config import Settings
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
@@ -107,7 +107,7 @@ def with_check(page: Path, script: str = "/check.js") -> Path:
     return checked
 
 
-def dom(chromium: str, profile: Path, url: str) -> dict[str, str]:  # noqa: F811
+def dom(chromium: str, profile: Path, url: str) -> dict[str, str]:
     out = subprocess.run(
         [chromium, *FLAGS, *OFFLINE, f"--user-data-dir={profile}", "--dump-dom", url],
         capture_output=True,
@@ -119,7 +119,7 @@ def dom(chromium: str, profile: Path, url: str) -> dict[str, str]:  # noqa: F811
     return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1)))
 
 
-def screenshot(chromium: str, profile: Path, url: str, name: str) -> None:  # noqa: F811
+def screenshot(chromium: str, profile: Path, url: str, name: str) -> None:
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     shot = artifacts / name
@@ -143,7 +143,7 @@ def screenshot(chromium: str, profile: Path, url: str, name: str) -> None:  # no
 
 
 @pytest.mark.slow
-def test_site_works_offline_under_a_strict_csp(chromium, site, tmp_path):  # noqa: F811
+def test_site_works_offline_under_a_strict_csp(chromium, site, tmp_path):
     docs, base, outcomes = site
     batch = outcomes[0].batch_id
     profile = tmp_path / "profile"

@@ -15,10 +15,10 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from test_data_docs import T0, batch_ids_listed, publish, real_result  # noqa: F401  (fixture)
+from docs_pages import T0, batch_ids_listed, publish
 from vitalflow.aws.s3_store import S3ObjectStore
 from vitalflow.local.object_store import LocalObjectStore
-from vitalflow.validate import docs
+from vitalflow.validate.docs import site
 
 
 class GatedStore:
@@ -50,7 +50,7 @@ def race(store, gated_key: str, result) -> None:
 
 
 @pytest.mark.parametrize("gated_key", ["docs/index.html", "docs/days/2026-11/2026-11-20.html"])
-def test_a_stale_page_write_does_not_lose_an_entry(tmp_path, real_result, gated_key):  # noqa: F811
+def test_a_stale_page_write_does_not_lose_an_entry(tmp_path, real_result, gated_key):
     store = LocalObjectStore(tmp_path / "lake")
     race(store, gated_key, real_result)
     for page in ("docs/index.html", "docs/days/2026-11/2026-11-20.html"):
@@ -58,9 +58,9 @@ def test_a_stale_page_write_does_not_lose_an_entry(tmp_path, real_result, gated_
         assert listed == ["00000000000000bb", "00000000000000aa"], page
 
 
-def test_the_race_loses_an_entry_with_a_single_write(tmp_path, real_result, monkeypatch):  # noqa: F811
+def test_the_race_loses_an_entry_with_a_single_write(tmp_path, real_result, monkeypatch):
     """The gate does reproduce last-writer-wins: without the verify step B is lost."""
-    monkeypatch.setattr(docs, "MAX_PAGE_WRITES", 1)
+    monkeypatch.setattr(site, "MAX_PAGE_WRITES", 1)
     store = LocalObjectStore(tmp_path / "lake")
     race(store, "docs/index.html", real_result)
     assert batch_ids_listed(store.get_bytes("docs/index.html").decode()) == ["00000000000000aa"]
@@ -82,7 +82,7 @@ def free_running(store, result, jobs: int, batches: int) -> list[str]:
         return [b for ids in pool.map(job, range(jobs)) for b in ids]
 
 
-def test_two_publishers_on_the_local_lake(tmp_path, real_result):  # noqa: F811
+def test_two_publishers_on_the_local_lake(tmp_path, real_result):
     store = LocalObjectStore(tmp_path / "lake")
     published = free_running(store, real_result, jobs=2, batches=12)
     assert sorted(batch_ids_listed(store.get_bytes("docs/index.html").decode())) == sorted(published)
@@ -91,12 +91,10 @@ def test_two_publishers_on_the_local_lake(tmp_path, real_result):  # noqa: F811
     )
 
 
-def test_two_publishers_on_s3(real_result, monkeypatch):  # noqa: F811
+def test_two_publishers_on_s3(real_result, aws_credentials):
     """Against moto's server over real HTTP: in-process mocking is not safe for concurrent requests."""
     from moto.server import ThreadedMotoServer
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
-        monkeypatch.setenv(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     try:

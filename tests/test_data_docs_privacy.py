@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from conftest import REPO, csv_text, row
-from test_data_docs import parse
+from docs_pages import parse
 from vitalflow.config import Settings
 from vitalflow.contract import REQUIRED_COLUMNS
 from vitalflow.pipeline import run_file

@@ -17,8 +17,8 @@ import pytest
 
 from vitalflow.generate import GeneratorOptions, generate
 from vitalflow.validate import distinct, prepare
-from vitalflow.validate.docs import merge_results
 from vitalflow.validate.reader import iter_chunks, scan_file
+from vitalflow.validate.results import merge_results
 from vitalflow.validate.suite import DEFAULT_SUITE, HealthSuite
 
 PARAMETERS = {"latest_event_time": "2026-12-02T00:00:00+00:00"}
@@ -71,11 +71,11 @@ def _chunks(path: Path, rows: int) -> list[Any]:
 
 
 def _run(suite_path: Path | None, chunks: list[Any]) -> tuple[list[dict[int, list[str]]], list[Any]]:
-    suite = HealthSuite(suite_path)
+    rules = HealthSuite(suite_path).rules_for(PARAMETERS)
     reasons, results = [], []
     for chunk in chunks:
-        verdict = suite.verdict()
-        suite.check_rows(prepare.check_frame(chunk.table, chunk.lines), verdict, PARAMETERS)
+        verdict = rules.verdict()
+        rules.check_rows(prepare.check_frame(chunk.table, chunk.lines), verdict)
         reasons.append(verdict.reasons)
         results.extend(verdict.results)
     return reasons, results
@@ -91,7 +91,7 @@ def _line(item: Any) -> int:
 
 
 def _facts(results: list[Any]) -> list[tuple[Any, ...]]:
-    """What Data Docs reads of each expectation result, in order."""
+    """What merging reads of each expectation result, in order (counts come from the merge)."""
     out = []
     for suite_result in results:
         for evr in suite_result.results:
@@ -107,7 +107,6 @@ def _facts(results: list[Any]) -> list[tuple[Any, ...]]:
                     None if details.get("missing_count") is None else int(details["missing_count"]),
                     [_line(i) for i in details.get("partial_unexpected_index_list") or []][:20],
                     json.dumps((details.get("unexpected_list") or [])[:20], default=str),
-                    json.dumps(details.get("partial_unexpected_counts") or [], default=str),
                 )
             )
     return out
@@ -166,17 +165,32 @@ def test_known_rows_are_not_validated_again(monkeypatch: pytest.MonkeyPatch, tmp
 
     monkeypatch.setattr(HealthSuite, "_validate", counting)
     frame = prepare.check_frame(chunk.table, chunk.lines)
+    rules = suite.rules_for(PARAMETERS)
     first, second = suite.verdict(), suite.verdict()
-    suite.check_rows(frame, first, PARAMETERS)
+    rules.check_rows(frame, first)
     assert len(calls) == len(suite._row_groups)
     assert sorted(calls)[0] < 10  # e.g. the one flag of "every field fits"
     calls.clear()
-    suite.check_rows(frame, second, PARAMETERS)
+    rules.check_rows(frame, second)
     assert calls == []  # every key known: the answers alone
     assert first.reasons == second.reasons
     calls.clear()
-    suite.check_rows(frame, suite.verdict(), {"latest_event_time": "2020-01-01T00:00:00+00:00"})
-    assert len(calls) >= len(suite._row_groups)  # other parameters, other answers: asked again
+    suite.rules_for(PARAMETERS).check_rows(frame, suite.verdict())
+    assert len(calls) == len(suite._row_groups)  # another batch knows nothing of this one's answers
+
+
+def test_each_batch_and_each_phase_starts_with_no_answers(tmp_path: Path) -> None:
+    """The memo lives and dies with the batch: two batches never share one, nor do the two phases."""
+    suite = HealthSuite()
+    first, second = suite.rules_for(PARAMETERS), suite.rules_for(PARAMETERS)
+    memos = [m for rules in (first, second) for _, m in rules.row_groups + rules.final_groups]
+    assert len({id(m) for m in memos}) == len(memos)
+    source = tmp_path / "vitals.csv"
+    generate(GeneratorOptions(rows=500, seed=5), source)
+    (chunk,) = _chunks(source, 10_000)
+    first.check_rows(prepare.check_frame(chunk.table, chunk.lines), first.verdict())
+    assert any(m.index for _, m in first.row_groups)
+    assert not any(m.index for _, m in second.row_groups + second.final_groups)
 
 
 def test_a_group_of_nearly_distinct_keys_stops_remembering(
@@ -188,18 +202,18 @@ def test_a_group_of_nearly_distinct_keys_stops_remembering(
     chunks = _chunks(source, 1_000)
     full_reasons, _ = _run(None, chunks)
     monkeypatch.setattr(distinct, "MAX_KEYS", 1_500)  # event times (one per row) overflow in chunk 2
-    suite = HealthSuite()
+    rules = HealthSuite().rules_for(PARAMETERS)
     reasons = []
     for chunk in chunks:
-        verdict = suite.verdict()
-        suite.check_rows(prepare.check_frame(chunk.table, chunk.lines), verdict, PARAMETERS)
+        verdict = rules.verdict()
+        rules.check_rows(prepare.check_frame(chunk.table, chunk.lines), verdict)
         reasons.append(verdict.reasons)
-    memos = suite._memos(suite._row_groups, PARAMETERS)
+    memos = [memo for _, memo in rules.row_groups]
     by_sources = {tuple(memo.key_columns): memo for memo in memos}
     assert by_sources[("event_time",)].direct
-    assert not len(by_sources[("event_time",)].answers.keys)  # let go of what it had learned
+    assert not by_sources[("event_time",)].index  # let go of what it had learned
     assert not by_sources[("heart_rate",)].direct
-    assert max(len(m.answers.keys) for m in memos if not m.direct) <= 1_500
+    assert max(len(m.index) for m in memos if not m.direct) <= 1_500
     assert reasons == full_reasons
 
 
@@ -222,3 +236,37 @@ def test_every_derived_column_follows_from_its_fields_text(tmp_path: Path) -> No
             frame[mine].astype(object).where(frame[mine].notna(), "<na>").groupby(text.to_numpy()).nunique()
         )
         assert (spread <= 1).all().all(), name
+
+
+def test_a_sampled_value_ge_never_listed_is_asked_for_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GE lists the values of 200 failing rows: a later chunk whose first failing rows hold keys
+    beyond those still shows GE's own values (the chunk is checked whole)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from vitalflow.contract import REQUIRED_COLUMNS
+
+    def chunk(heart_rates: list[str], first_line: int) -> Any:
+        n = len(heart_rates)
+        good = {"event_time": "2026-11-20T08:00:00Z", "user_id": "u-1", "spo2": "98", "steps": "1"}
+        good.update(temp_c="36.6", systolic_bp="118", diastolic_bp="76")
+        columns = {name: [good.get(name, "")] * n for name in REQUIRED_COLUMNS}
+        columns["heart_rate"] = heart_rates
+        lines = np.arange(first_line, first_line + n, dtype=np.int64)
+        return prepare.check_frame(pa.table(columns), lines), lines
+
+    chunks = [chunk([str(300 + i) for i in range(500)], 2), chunk(["799", "72", "300"], 600)]
+
+    def samples() -> list[Any]:
+        rules = HealthSuite().rules_for(PARAMETERS)
+        out = []
+        for frame, _ in chunks:
+            verdict = rules.verdict()
+            rules.check_rows(frame, verdict)
+            out.append(_facts(verdict.results))
+        return out
+
+    remembered = samples()
+    monkeypatch.setattr(distinct, "MAX_KEYS", 0)
+    assert remembered == samples()
+    assert any("799" in str(fact) for fact in remembered[1])  # the value only the second ask gave

@@ -15,15 +15,7 @@ from vitalflow.enrich.rules import RulesAnalyst
 from vitalflow.exceptions import AnalystError
 from vitalflow.local.result_store import SqliteResultStore
 
-
-@pytest.fixture(autouse=True)
-def aws_credentials(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+pytestmark = pytest.mark.usefixtures("aws_credentials")
 
 
 @pytest.fixture

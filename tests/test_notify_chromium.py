@@ -1,36 +1,20 @@
-"""The report as a mail reader would show it: rendered by headless Chromium, screenshot kept.
-
-The test setup installs Debian's chromium when it is missing (CI runs as root). Where it cannot be
-installed the test fails under CI and is skipped elsewhere.
-"""
+"""The report as a mail reader would show it: rendered by headless Chromium, screenshot kept."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from browser import FLAGS
 from conftest import REPO
 from vitalflow.config import Settings
 from vitalflow.generate import GeneratorOptions, generate
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 CHECK = """<script>
 window.addEventListener('load', () => {
   const images = Array.from(document.images);
@@ -39,23 +23,6 @@ window.addEventListener('load', () => {
   document.body.setAttribute('data-broken', String(broken));
 });
 </script>"""
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True, timeout=900
-        )
-        found = shutil.which("chromium")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI and could not be installed with apt-get")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return found
 
 
 @pytest.mark.slow

@@ -109,15 +109,9 @@ def test_outbox_writes_eml_and_browser_preview(tmp_path):
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(aws_credentials):
     with mock_aws():
-        yield
+        yield aws_credentials
 
 
 def test_sent_through_ses(aws):
@@ -127,7 +121,7 @@ def test_sent_through_ses(aws):
         rec, SesMailer(), sender="vf@example.org", recipients=["a@example.org"], docs_url=None
     )
     assert message_id
-    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    sent = ses_backends[DEFAULT_ACCOUNT_ID][aws].sent_messages
     assert len(sent) == 1
     raw = email.message_from_bytes(
         sent[0].raw_data.encode() if isinstance(sent[0].raw_data, str) else sent[0].raw_data,

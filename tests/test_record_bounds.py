@@ -23,13 +23,7 @@ def long_report(hours: int):
 
 
 @pytest.fixture
-def dynamo(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def dynamo(aws_credentials):
     with mock_aws():
         boto3.client("dynamodb").create_table(
             TableName="vf",

@@ -99,7 +99,7 @@ def parsed(path: Path, block_bytes: int) -> list[tuple[int, str, list[str] | Non
         start=size,
         first_line=header_lines + 1,
         width=WIDTH,
-        keep=list(range(WIDTH)),
+        keep={f"f{i}": i for i in range(WIDTH)},
         block_bytes=block_bytes,
     ):
         rows = block.table.to_pylist()

@@ -13,13 +13,7 @@ from vitalflow.local.result_store import SqliteResultStore
 
 
 @pytest.fixture
-def dynamo(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def dynamo(aws_credentials):
     with mock_aws():
         client = boto3.client("dynamodb")
         client.create_table(

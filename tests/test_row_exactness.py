@@ -313,31 +313,6 @@ def test_a_file_that_outgrows_the_memory_budget_fails_with_a_message(tmp_path, w
     assert not list((tmp_path / "lake").rglob("*.parquet"))
 
 
-def test_spilled_dates_keep_file_order_within_a_date(tmp_path, monkeypatch):
-    """The writer's spill merge: runs of several row groups, dates interleaved, order kept per date."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from vitalflow.validate import writer as writer_module
-
-    monkeypatch.setattr(writer_module, "open_file_budget", lambda: 2)
-    monkeypatch.setattr(writer_module._Spill, "ROWS", 3)
-    schema = pa.schema([("n", pa.int64())])
-    out = writer_module.PartitionedWriter(tmp_path, "processed", schema, "b")
-    n = 0
-    for chunk in range(4):
-        days = np.array([f"2026-01-{1 + (i * 7 + chunk) % 9:02d}" for i in range(20)])
-        out.write(pa.table({"n": np.arange(n, n + 20)}, schema=schema), days)
-        n += 20
-    files = out.close()
-    assert len({f.dt for f in files}) == 9 and len(files) == 9
-    rows = [pq.read_table(f.path).column("n").to_pylist() for f in files]
-    assert sorted(v for r in rows for v in r) == list(range(80))
-    assert all(r == sorted(r) for r in rows)
-    assert not list(tmp_path.glob(".spill-*"))
-
-
 def test_a_field_of_megabytes_is_one_rejected_row(runtime, write_csv):
     """A 4 MB user id must not make the rules allocate by the longest value (it once asked for TiB)."""
     rows = [row(), row(user_id="u" * 4_000_000), row(user_id="u-3", heart_rate="9" * 200), row(user_id="u-4")]

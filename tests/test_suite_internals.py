@@ -18,6 +18,8 @@ import pytest
 from vitalflow.validate import suite as suite_module
 from vitalflow.validate.suite import HealthSuite
 
+PARAMETERS = {"latest_event_time": "2030-01-01T00:00:00+00:00"}
+
 
 def test_pinned_version() -> None:
     import great_expectations as gx
@@ -36,7 +38,7 @@ def test_frames_are_not_fingerprinted(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     frame = _frame(["72", "abc"])
     suite = HealthSuite()
-    suite.check_rows(frame, suite.verdict(), {"latest_event_time": "2030-01-01T00:00:00+00:00"})
+    suite.rules_for(PARAMETERS).check_rows(frame, suite.verdict())
     assert calls == []
 
 
@@ -52,7 +54,7 @@ def test_one_batch_per_validation(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(PandasExecutionEngine, "get_batch_data_and_markers", counting)
-    suite.check_rows(_frame(["72"]), suite.verdict(), {"latest_event_time": "2030-01-01T00:00:00+00:00"})
+    suite.rules_for(PARAMETERS).check_rows(_frame(["72"]), suite.verdict())
     assert len(built) == len(suite._row_groups)
 
 
@@ -60,7 +62,7 @@ def test_failing_rows_are_reported_by_the_unnamed_index() -> None:
     suite = HealthSuite()
     verdict = suite.verdict()
     frame = _frame(["72", "abc", "300"], lines=[7, 9, 12])
-    suite.check_rows(frame, verdict, {"latest_event_time": "2030-01-01T00:00:00+00:00"})
+    suite.rules_for(PARAMETERS).check_rows(frame, verdict)
     assert dict(verdict.reasons) == {9: ["heart_rate:not_a_number"], 12: ["heart_rate:out_of_range"]}
 
 
@@ -70,7 +72,7 @@ def test_a_second_context_does_not_orphan_the_suite() -> None:
     first = HealthSuite()
     gx.get_context(mode="ephemeral")  # something else makes its own context current
     verdict = first.verdict()
-    first.check_rows(_frame(["abc"]), verdict, {"latest_event_time": "2030-01-01T00:00:00+00:00"})
+    first.rules_for(PARAMETERS).check_rows(_frame(["abc"]), verdict)
     assert dict(verdict.reasons) == {2: ["heart_rate:not_a_number"]}
     assert suite_module._context() is first._context
 

@@ -21,13 +21,7 @@ OBJ = UploadedObject(bucket="vf-data", key="raw/2026-11-22/clinic.csv", version_
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(aws_credentials):
     with mock_aws():
         boto3.client("dynamodb").create_table(
             TableName="vf-batches",

@@ -25,17 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"vitalflow.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"vitalflow.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
-    for (
-        sub
-    ) in subparsers.choices.values():  # `vitalflow run --home DIR ...` works as well as before the command
+    for name in COMMANDS:  # each module imports what its command needs when it runs, not here
+        importlib.import_module(f"vitalflow.commands.{name}").register(subparsers)
+    for sub in subparsers.choices.values():  # `vitalflow run --home DIR ...` works as well
         sub.add_argument("--home", type=Path, default=argparse.SUPPRESS, help="local lake folder")
     return parser
 

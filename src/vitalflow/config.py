@@ -34,9 +34,6 @@ class Settings:
     home: Path = Path("lake")  # local lake folder
     chunk_rows: int = 150_000  # rows validated at a time; bounds memory (bench: 10M rows, any mix, < 1 GB)
     memory_limit_mb: int = 0  # fail a batch cleanly above this resident size; 0: the cgroup limit, if any
-    # Processes validating one file: 1 = the job's own process only; N = it and N-1 worker processes
-    # running the row rules; 0 = auto, which is 1 (measured: workers no longer pay; parallel.processes_for).
-    workers: int = 0
     suite_path: Path | None = None  # defaults to the packaged expectations/health_vitals.json
     # AWS resources
     region: str | None = None
@@ -111,8 +108,6 @@ class Settings:
             raise ConfigurationError(f"VITALFLOW_ANALYST must be 'rules' or 'bedrock', not {self.analyst!r}")
         if self.chunk_rows < 1:
             raise ConfigurationError("VITALFLOW_CHUNK_ROWS must be a positive whole number")
-        if self.workers < 0:
-            raise ConfigurationError("VITALFLOW_WORKERS must be 0 (auto), 1 (no worker processes) or more")
 
     def require(self, *names: str) -> None:
         """Fail early, naming the variables, when an AWS adapter starts without its resources."""
@@ -130,7 +125,6 @@ def _parse(name: str, raw: str) -> Any:
             "bedrock_max_attempts",
             "notify_lease_s",
             "memory_limit_mb",
-            "workers",
             "glue_max_active_runs",
         ):
             return int(raw)

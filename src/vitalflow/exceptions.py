@@ -53,10 +53,6 @@ class ContractViolation(VitalflowError):
     """Processed rows broke the dataset contract: a bug in the suite or the job; nothing is committed."""
 
 
-class BatchLocked(VitalflowError):
-    """Another live process is working on the same batch."""
-
-
 class ObjectNotFound(VitalflowError):
     """An object the pipeline needs is not in the store."""
 
@@ -77,10 +73,6 @@ class ResultTooLarge(VitalflowError):
     """A batch record would not fit in one result item."""
 
 
-class ResultExists(VitalflowError):
-    """A batch record was already stored; replays must not overwrite it."""
-
-
 class NotificationInProgress(VitalflowError):
     """Another live invocation holds the batch's notify lease; the event is retried later."""
 
@@ -89,5 +81,17 @@ class MailError(VitalflowError):
     """The report could not be sent."""
 
 
-class WorkerCrashed(VitalflowError):
-    """A worker process running the row rules died; the batch is not committed."""
+class RowCountMismatch(VitalflowError):
+    """Internal safety net: the outputs do not add up to the input, so nothing is committed."""
+
+
+class StartInProgress(VitalflowError):
+    """Another invocation holds a fresh claim on this upload; the message is retried later."""
+
+
+class JobThrottled(VitalflowError):
+    """Glue will not start another run now; the message is retried later through SQS."""
+
+
+class EventPublishFailed(VitalflowError):
+    """EventBridge did not accept an event; raised so the caller's retry policy applies."""

@@ -51,10 +51,6 @@ def data_key(table: str, dt: str, batch_id: str, part: int = 0) -> str:
     return f"{table}/dt={dt}/{batch_id}{suffix}.parquet"
 
 
-def staging_prefix(batch_id: str) -> str:
-    return f"{STAGING}{batch_id}/"
-
-
 def batch_id_for(sha256: str) -> str:
     """Content-addressed: the same bytes are the same batch, whatever the file is called."""
     return sha256[:16]

@@ -7,7 +7,6 @@ process is killed, so a crashed run never blocks the next one.
 from __future__ import annotations
 
 import fcntl
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -84,7 +83,3 @@ def _last_report(runtime: Runtime, batch_id: str) -> str | None:
 
 def _sha256(path: Path) -> str:
     return lake.sha256_file(path)
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, dirs_exist_ok=True)

@@ -13,10 +13,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from vitalflow.models import Analysis, BatchRecord, BatchReport, Manifest
-
-if TYPE_CHECKING:  # the notify Lambda's package has no pyarrow
+if TYPE_CHECKING:  # the start_validation Lambda's package has no pydantic, the notify Lambda's no pyarrow
     import pyarrow as pa
+
+    from vitalflow.models import Analysis, BatchRecord, BatchReport, Manifest
 
 
 class ObjectStore(Protocol):
@@ -92,22 +92,12 @@ class Catalog(Protocol):
     def register(self, manifest: Manifest) -> None: ...
 
 
-class BatchState(Protocol):
-    """Which steps of a batch are done, recorded with conditional writes so each happens once.
+class Leases(Protocol):
+    """Steps taken once per key by processes that may die (DynamoDB on AWS, SQLite locally).
 
     A Glue run outlives any Lambda, and a local run can be killed, so the record lives outside
-    the process (DynamoDB on AWS, SQLite locally).
+    the process; ``vitalflow.leases.run_once`` is the one sequence that uses it.
     """
-
-    def claim(self, batch_id: str, step: str) -> bool:
-        """Mark ``step`` as taken; False when it already was (by this or another process)."""
-        ...
-
-    def release(self, batch_id: str, step: str) -> None:
-        """Undo a claim whose work failed, so a retry can take it."""
-        ...
-
-    def done(self, batch_id: str, step: str) -> bool: ...
 
     def lease(self, batch_id: str, step: str, seconds: int) -> str | None:
         """Take ``step`` unless held: None when taken; else the holder's recorded id ("" while it works).
@@ -120,6 +110,26 @@ class BatchState(Protocol):
     def record_run(self, batch_id: str, step: str, run_id: str) -> None:
         """Mark the leased step as done by ``run_id`` (a Glue run, a message id)."""
         ...
+
+    def release(self, batch_id: str, step: str) -> None:
+        """Undo a lease whose work failed, so a retry can take it."""
+        ...
+
+
+class BatchState(Leases, Protocol):
+    """Which steps of a batch are done, recorded with conditional writes so each happens once."""
+
+    def claim(self, batch_id: str, step: str) -> bool:
+        """Mark ``step`` as taken; False when it already was (by this or another process)."""
+        ...
+
+    def done(self, batch_id: str, step: str) -> bool: ...
+
+
+class JobRunner(Protocol):
+    """Starts the validation job for one uploaded object version (Glue on AWS); returns its run id."""
+
+    def start(self, bucket: str, key: str, version_id: str | None) -> str: ...
 
 
 class EventBus(Protocol):

@@ -7,7 +7,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -15,15 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from vitalflow import lake
 from vitalflow.exceptions import NotificationInProgress, VitalflowError
+from vitalflow.leases import run_once
 from vitalflow.manifests import read_manifest
 from vitalflow.models import BatchRecord, Manifest, SourceRef
 from vitalflow.runtime import Runtime
 
 if TYPE_CHECKING:
-    from vitalflow.validate import Validated
+    from vitalflow.validate.batch import Validated
     from vitalflow.validate.suite import HealthSuite
-
-log = logging.getLogger(__name__)
 
 BATCH_VALIDATED = "BatchValidated"
 BATCH_FAILED = "BatchFailed"
@@ -42,21 +40,15 @@ def validate(
     runtime: Runtime, source: SourceRef, progress: Callable[[int, int], None] | None = None
 ) -> Validated:
     """Stage 2: validate one raw object and announce the result on the event bus."""
-    from vitalflow.validate import validate_batch
+    from vitalflow.validate.batch import BatchOptions, validate_batch
 
     if source.received_at is None:  # the upload's time bounds the readings' dates (not the run's)
         received = runtime.store.modified_at(source.key, source.version_id)
         source = source.model_copy(update={"received_at": received})
+    settings = runtime.settings
+    options = BatchOptions(runtime.workdir, settings.chunk_rows, settings.memory_limit_mb, progress)
     result = validate_batch(
-        source,
-        runtime.store,
-        load_suite(runtime.settings.suite_path),
-        workdir=runtime.workdir,
-        chunk_rows=runtime.settings.chunk_rows,
-        memory_limit_mb=runtime.settings.memory_limit_mb,
-        workers=runtime.settings.workers,
-        docs_store=runtime.docs_store,
-        progress=progress,
+        source, runtime.store, load_suite(settings.suite_path), options, docs_store=runtime.docs_store
     )
     manifest = result.manifest
     # A duplicate is announced again: if registering or publishing failed after an earlier run
@@ -178,27 +170,11 @@ def docs_url(runtime: Runtime, manifest: Manifest) -> str | None:
 
 
 def _once(runtime: Runtime, batch_id: str, send: Callable[[], str]) -> str | None:
-    """Send once per batch; a send that was claimed but never recorded (a crash) is retried.
-
-    The claim is a lease until the message id is recorded, so a kill between claim and send
-    means the next run sends (at least one email); a kill between send and record is the one
-    window in which a second email is possible.
-    """
-    holder = runtime.state.lease(batch_id, NOTIFIED, runtime.settings.notify_lease_s)
-    if holder:
-        log.info("batch %s was already notified", batch_id)
-        return None
-    if holder is not None:
-        raise NotificationInProgress(
-            f"the report for batch {batch_id} is being sent by another invocation; retry later"
-        )
-    try:
-        sent = send()
-    except BaseException:
-        runtime.state.release(batch_id, NOTIFIED)  # let a retry send it
-        raise
-    runtime.state.record_run(batch_id, NOTIFIED, sent or "sent")
-    return sent
+    """Send once per batch (``leases.run_once``); a send claimed but never recorded (a crash) is retried."""
+    busy = NotificationInProgress(
+        f"the report for batch {batch_id} is being sent by another invocation; retry later"
+    )
+    return run_once(runtime.state, batch_id, NOTIFIED, runtime.settings.notify_lease_s, send, busy)
 
 
 def _manifest(runtime: Runtime, batch_id: str) -> Manifest:

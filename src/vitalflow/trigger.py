@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote_plus
 
 from vitalflow import lake
-from vitalflow.exceptions import VitalflowError
+from vitalflow.exceptions import StartInProgress
+from vitalflow.leases import run_once
+from vitalflow.ports import JobRunner, Leases
 
 log = logging.getLogger(__name__)
 STARTED = "started"
 # Longer than the start_validation Lambda's timeout (60 s), shorter than the queue's visibility
 # timeout (360 s): a live invocation is never overtaken, and the next delivery finds the lease stale.
 LEASE_SECONDS = 180
-
-
-class StartInProgress(VitalflowError):
-    """Another invocation holds a fresh claim on this upload; the message is retried later."""
 
 
 @dataclass(frozen=True)
@@ -39,22 +37,6 @@ class UploadedObject:
     @property
     def claim_id(self) -> str:
         return f"object#{self.bucket}/{self.key}#{self.version_id or self.etag}"
-
-
-class JobRunner(Protocol):
-    def start(self, bucket: str, key: str, version_id: str | None) -> str: ...
-
-
-class StartClaims(Protocol):
-    """Leases on starting a run (DynamoDB on AWS): see :class:`vitalflow.aws.batch_state.DynamoBatchState`."""
-
-    def lease(self, claim_id: str, step: str, seconds: int) -> str | None:
-        """Take the lease; None when taken, else the current holder's run id ("" while it starts)."""
-        ...
-
-    def record_run(self, claim_id: str, step: str, run_id: str) -> None: ...
-
-    def release(self, claim_id: str, step: str) -> None: ...
 
 
 def uploaded_objects(notification: dict[str, Any]) -> list[UploadedObject]:
@@ -79,25 +61,15 @@ def uploaded_objects(notification: dict[str, Any]) -> list[UploadedObject]:
 
 
 def start_validation(
-    obj: UploadedObject, claims: StartClaims, runner: JobRunner, *, lease_seconds: int = LEASE_SECONDS
+    obj: UploadedObject, claims: Leases, runner: JobRunner, *, lease_seconds: int = LEASE_SECONDS
 ) -> str | None:
     """Start the job once per object version; None when a run for this version exists already.
 
     Raises :class:`StartInProgress` while another invocation's lease is fresh, so the message is
     redelivered rather than dropped.
     """
-    holder = claims.lease(obj.claim_id, STARTED, lease_seconds)
-    if holder:
-        log.info("validation already started for this object version (run %s); skipping", holder)
-        return None
-    if holder is not None:
-        raise StartInProgress(
-            f"another invocation is starting validation of {obj.key}; retrying after its lease expires"
-        )
-    try:
-        run_id = runner.start(obj.bucket, obj.key, obj.version_id)
-    except BaseException:
-        claims.release(obj.claim_id, STARTED)
-        raise
-    claims.record_run(obj.claim_id, STARTED, run_id)
-    return run_id
+    busy = StartInProgress(
+        f"another invocation is starting validation of {obj.key}; retrying after its lease expires"
+    )
+    start = lambda: runner.start(obj.bucket, obj.key, obj.version_id)  # noqa: E731
+    return run_once(claims, obj.claim_id, STARTED, lease_seconds, start, busy)

@@ -74,19 +74,9 @@ def build_report(
     run = _runner(engine.for_report(manifest, ingest_day - timedelta(days=1)), params)
     overview = _summary(run, manifest, summaries)
     readings = _int(overview.get("readings"))
-    rejected = _int(overview.get("rejected"))
     anomalies = _int(overview.get("anomaly_readings"))
     return BatchReport(
-        overview=Overview(
-            batch_id=manifest.batch_id,
-            rows_in=manifest.rows_in,
-            rows_processed=readings,
-            rows_rejected=rejected,
-            reject_rate=float(overview.get("reject_rate") or 0.0),
-            users=_int(overview.get("users")),
-            first_event=_utc(overview.get("first_event")),
-            last_event=_utc(overview.get("last_event")),
-        ),
+        overview=_overview(manifest, overview),
         rules=[
             RuleStat(
                 rule=r["rule"],
@@ -119,17 +109,35 @@ def build_report(
         reject_reasons=[
             ReasonCount(reason=r["reason"], rows=_int(r["rows"])) for r in run("report/reject_reasons")
         ],
-        history=[
-            HistoryPoint(
-                batch_id=h["batch_id"],
-                ingested_at=_utc(h["ingested_at"]) or manifest.started_at,
-                readings=_int(h["readings"]),
-                anomaly_rate=float(h["anomaly_rate"] or 0.0),
-            )
-            for h in reversed(_history(engine, manifest, run, history_limit))
-        ],
+        history=_history_points(engine, manifest, run, history_limit),
         generated_at=datetime.now(timezone.utc),
     )
+
+
+def _overview(manifest: Manifest, overview: dict[str, Any]) -> Overview:
+    return Overview(
+        batch_id=manifest.batch_id,
+        rows_in=manifest.rows_in,
+        rows_processed=_int(overview.get("readings")),
+        rows_rejected=_int(overview.get("rejected")),
+        reject_rate=float(overview.get("reject_rate") or 0.0),
+        users=_int(overview.get("users")),
+        first_event=_utc(overview.get("first_event")),
+        last_event=_utc(overview.get("last_event")),
+    )
+
+
+def _history_points(engine: QueryEngine, manifest: Manifest, run: Any, limit: int) -> list[HistoryPoint]:
+    """Earlier batches' summaries, oldest first."""
+    return [
+        HistoryPoint(
+            batch_id=h["batch_id"],
+            ingested_at=_utc(h["ingested_at"]) or manifest.started_at,
+            readings=_int(h["readings"]),
+            anomaly_rate=float(h["anomaly_rate"] or 0.0),
+        )
+        for h in reversed(_history(engine, manifest, run, limit))
+    ]
 
 
 def summarize(manifest: Manifest, engine: QueryEngine, store: ObjectStore | None = None) -> dict[str, Any]:

@@ -6,13 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from vitalflow.exceptions import VitalflowError
+from vitalflow.exceptions import EventPublishFailed
 
 SOURCE = "vitalflow"
-
-
-class EventPublishFailed(VitalflowError):
-    """EventBridge did not accept an event; raised so the caller's retry policy applies."""
 
 
 class EventBridgeBus:

@@ -6,14 +6,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from vitalflow.exceptions import VitalflowError
+from vitalflow.exceptions import JobThrottled
 
 RETRYABLE = {"ConcurrentRunsExceededException", "ThrottlingException", "ResourceNumberLimitExceededException"}
 ACTIVE = {"STARTING", "RUNNING", "WAITING", "STOPPING"}
-
-
-class JobThrottled(VitalflowError):
-    """Glue will not start another run now; the message is retried later through SQS."""
 
 
 class GlueJobRunner:

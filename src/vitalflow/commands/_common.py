@@ -6,11 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from typing import TYPE_CHECKING
 
 from vitalflow.config import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -18,6 +19,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=False, highlight=False, soft_wrap=True)
 
 
@@ -27,6 +30,9 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], Non
     if not enabled or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

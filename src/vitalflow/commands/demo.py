@@ -7,9 +7,6 @@ import sys
 from pathlib import Path
 
 from vitalflow.commands._common import console, progress_bar, settings_from
-from vitalflow.generate import GeneratorOptions, default_start, generate
-from vitalflow.pipeline import lake_lock, run_file
-from vitalflow.runtime import local_runtime
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from vitalflow.generate import GeneratorOptions, default_start, generate
+    from vitalflow.pipeline import lake_lock, run_file
+    from vitalflow.runtime import local_runtime
+
     runtime = local_runtime(settings_from(args))
     home = runtime.home
     assert home is not None

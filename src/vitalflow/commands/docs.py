@@ -12,10 +12,12 @@ import argparse
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vitalflow.commands._common import console, settings_from
-from vitalflow.runtime import local_runtime
-from vitalflow.validate.docs import prune_docs, rebuild_site
+
+if TYPE_CHECKING:
+    from vitalflow.local.object_store import LocalObjectStore
 
 _UNITS = {"d": "days", "w": "weeks", "h": "hours"}
 
@@ -50,9 +52,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action.add_argument("--home", type=Path, default=argparse.SUPPRESS, help="local lake folder")
 
 
+def _lake(args: argparse.Namespace) -> LocalObjectStore:
+    """The local lake, which also holds the Data Docs site (no runtime: it would start DuckDB)."""
+    from vitalflow.local.object_store import LocalObjectStore
+
+    return LocalObjectStore(Path(settings_from(args).home).expanduser().resolve())
+
+
 def main_prune(args: argparse.Namespace) -> int:
-    runtime = local_runtime(settings_from(args))
-    report = prune_docs(runtime.store, runtime.docs_store, older_than=args.older_than, dry_run=args.dry_run)
+    from vitalflow.validate.docs.prune import prune_docs
+
+    store = _lake(args)
+    report = prune_docs(store, store, older_than=args.older_than, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     console().print(
         f"{verb} {len(report.batches)} batches validated before {report.cutoff:%Y-%m-%d %H:%M} UTC "
@@ -62,7 +73,8 @@ def main_prune(args: argparse.Namespace) -> int:
 
 
 def main_rebuild(args: argparse.Namespace) -> int:
-    runtime = local_runtime(settings_from(args))
-    days, shown = rebuild_site(runtime.docs_store)
+    from vitalflow.validate.docs.site import rebuild_site
+
+    days, shown = rebuild_site(_lake(args))
     console().print(f"rebuilt the pages of {days} days; the index lists {shown} batches")
     return 0

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from vitalflow.commands._common import console
-from vitalflow.generate import GeneratorOptions, default_start, generate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from vitalflow.generate import GeneratorOptions, default_start, generate
+
     if args.rows < 1:
         console().print("[red]--rows must be at least 1[/]")
         return 2

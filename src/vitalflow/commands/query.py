@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vitalflow.commands._common import console, settings_from
-from vitalflow.commands.output import print_table, write_csv, write_json_lines
 from vitalflow.exceptions import QueryError
-from vitalflow.local.object_store import LocalObjectStore
-from vitalflow.local.query_engine import DuckDBEngine
 
 DESCRIPTION = """\
 Read-only SQL (Athena dialect) over the local lake's committed batches, as Athena answers it on
@@ -58,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from vitalflow.commands.output import print_table, write_csv, write_json_lines
+    from vitalflow.local.object_store import LocalObjectStore
+    from vitalflow.local.query_engine import DuckDBEngine
+
     if bool(args.sql) == bool(args.file):
         raise QueryError("give either a SQL statement or --file, not both")
     sql = _read(args.file) if args.file else args.sql

@@ -1,4 +1,7 @@
-"""``vitalflow run PATH...``: every stage for each file, against the local lake."""
+"""``vitalflow run PATH...``: every stage for each file, against the local lake.
+
+Imports what a run needs (Great Expectations, pandas, DuckDB) when it runs, not when the CLI starts.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,14 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from vitalflow.commands._common import console, progress_bar, settings_from
 from vitalflow.exceptions import VitalflowError
-from vitalflow.models import BatchOutcome
-from vitalflow.notify.message import one_line
-from vitalflow.pipeline import lake_lock, run_file
-from vitalflow.runtime import Runtime, local_runtime
+
+if TYPE_CHECKING:
+    from vitalflow.models import BatchOutcome
+    from vitalflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from vitalflow.pipeline import lake_lock
+    from vitalflow.runtime import local_runtime
+
     runtime = local_runtime(settings_from(args))
     assert runtime.home is not None
     outcomes = []
@@ -52,6 +56,9 @@ def _run_one(
     runtime: Runtime, path: Path, progress: Callable[[int, int], None] | None, debug: bool
 ) -> BatchOutcome:
     """One file's outcome, whatever happens: a file that breaks the pipeline must not stop the others."""
+    from vitalflow.models import BatchOutcome
+    from vitalflow.pipeline import run_file
+
     try:
         return run_file(runtime, path, progress)
     except VitalflowError as exc:
@@ -69,6 +76,11 @@ def _run_one(
 
 
 def show(outcomes: list[BatchOutcome], home: Path) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from vitalflow.notify.message import one_line
+
     out = console()
     table = Table(title=f"vitalflow run - lake {home}", title_justify="left")
     for name in ("file", "batch", "status", "rows in", "processed", "rejected"):

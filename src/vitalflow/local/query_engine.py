@@ -39,8 +39,9 @@ from sqlglot.errors import SqlglotError
 
 from vitalflow import lake
 from vitalflow.aggregate.queries import ATHENA, SQL_DIR, load_all, parameters, translate, view_queries
-from vitalflow.commits import commit_table
+from vitalflow.commits import commit_columns
 from vitalflow.contract import (
+    COMMIT_SCHEMA,
     PARTITION_COLUMN,
     PROCESSED_SCHEMA,
     REJECTED_SCHEMA,
@@ -90,7 +91,6 @@ class DuckDBEngine:
         self._tmp = tempfile.mkdtemp(prefix="vitalflow-duckdb-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._keep: list[Any] = []  # arrow tables backing views must outlive the views
         self._seen: int | None = None
         load_all(sql_root)  # a statement that does not parse or translate fails here, not mid-report
 
@@ -143,14 +143,17 @@ class DuckDBEngine:
                 con.execute("SET threads = ?", [self.threads])
             con.execute("SET temp_directory = ?", [self._tmp])
             con.execute("SET allowed_paths = ?", [sorted(p for files in paths.values() for p in files)])
-            commits = commit_table(tables.commits)
-            con.from_arrow(commits).create_view(lake.COMMITS_TABLE, replace=True)
-            keep = [
-                commits,
-                self._view(con, lake.FILES_TABLES["processed"], paths["processed"], PROCESSED_SCHEMA),
-                self._view(con, lake.FILES_TABLES["rejected"], paths["rejected"], REJECTED_SCHEMA),
-                self._view(con, lake.SUMMARIES_TABLE, paths["summaries"], SUMMARY_SCHEMA),
-            ]
+            columns = _columns(COMMIT_SCHEMA)
+            con.execute(  # from Python values, not an Arrow table: building one would import pandas
+                f"CREATE TABLE {lake.COMMITS_TABLE} AS SELECT "
+                + ", ".join(
+                    f"unnest(${i + 1}::{kind}[]) AS {name}" for i, (name, kind) in enumerate(columns)
+                ),
+                list(commit_columns(tables.commits).values()),
+            )
+            self._view(con, lake.FILES_TABLES["processed"], paths["processed"], PROCESSED_SCHEMA)
+            self._view(con, lake.FILES_TABLES["rejected"], paths["rejected"], REJECTED_SCHEMA)
+            self._view(con, lake.SUMMARIES_TABLE, paths["summaries"], SUMMARY_SCHEMA)
             for query in view_queries(self.sql_root):
                 if query.duckdb:
                     con.execute(query.duckdb)
@@ -162,7 +165,6 @@ class DuckDBEngine:
         if self._con is not None:
             self._con.close()
         self._con = con
-        self._keep = [table for table in keep if table is not None]
 
     def _committed(self) -> Tables:
         """The files that valid manifests of processed batches list, and those batches' summaries."""
@@ -179,8 +181,7 @@ class DuckDBEngine:
         return Tables(processed=processed, rejected=rejected, summaries=summaries, commits=commits)
 
     @staticmethod
-    def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> Any:
-        empty = None
+    def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
         if files:
             # dt stays a string, as in the Glue table; filters on it still prune whole files
             relation = con.sql(
@@ -188,11 +189,11 @@ class DuckDBEngine:
                 "$files, hive_partitioning = true, hive_types = {'dt': 'VARCHAR'})",
                 params={"files": sorted(files)},
             )
-        else:
-            empty = schema.append(pa.field(PARTITION_COLUMN, pa.string())).empty_table()
-            relation = con.from_arrow(empty)
-        relation.create_view(name, replace=True)
-        return empty
+            relation.create_view(name, replace=True)
+        else:  # no file yet: the table's columns, no rows
+            columns = [*_columns(schema), (PARTITION_COLUMN, "VARCHAR")]
+            typed = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in columns)
+            con.execute(f"CREATE VIEW {name} AS SELECT {typed} WHERE false")
 
     def _manifests_version(self) -> int:
         if self._fixed is not None:
@@ -235,6 +236,21 @@ class DuckDBEngine:
         if self._con is not None:
             self._con.close()
         self._cleanup()
+
+
+_DUCKDB_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+    pa.list_(pa.string()): "VARCHAR[]",
+}
+
+
+def _columns(schema: pa.Schema) -> list[tuple[str, str]]:
+    """A lake schema's columns with their DuckDB types."""
+    return [(f.name, _DUCKDB_TYPES[f.type]) for f in schema]
 
 
 def _is_partition_file(key: str) -> bool:

@@ -7,7 +7,8 @@ question of each row by itself (a *row-wise* rule: ``expect_column_values_to_be_
 rates has a few hundred distinct values in a file of millions of rows. Each chunk, the group's
 distinct keys are looked up in what this batch already knows; GE validates only a frame of the
 keys it has not seen, and the chunk's result is built from the answers per key, weighted by how
-many rows hold each key: the same failing lines, counts and samples GE gives for the full frame.
+many rows hold each key: the same failing lines, counts and samples (the values of the first
+``SAMPLE`` failing rows) GE gives for the full frame.
 
 A group falls back to GE on the chunk's full frame (as without this module) when a rule is not
 row-wise, when its keys are nearly all distinct (event times: memory would grow with the file),
@@ -17,19 +18,18 @@ or when GE's own counts on the distinct frame disagree with how the weights are 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from great_expectations.core.expectation_validation_result import (
     ExpectationSuiteValidationResult,
     ExpectationValidationResult,
 )
+
+from vitalflow.validate.results import SAMPLE, suite_result
 
 # Rules whose answer for a row depends on that row's values only (GE 1.8.1's map expectations,
 # minus those comparing rows with each other, e.g. uniqueness or increasing values).
@@ -62,14 +62,7 @@ ROW_WISE = frozenset(
     }
 )
 MAX_KEYS = 50_000  # distinct keys a group remembers; beyond, GE checks its full frames
-MAX_KEY_COLUMNS = 3  # combined key ids must fit in 64 bits (MAX_KEYS ** 3 does)
-_SAMPLE = 20
-_MAX_LISTED = 200  # GE's MAX_RESULT_RECORDS: the failing values a result lists
-_MAX_REFILLS = 25
-
-
-class _Disagreement(Exception):
-    """GE's counts on the distinct frame are not the ones this module would weight: fall back."""
+MAX_KEY_COLUMNS = 3  # combined key codes must fit in 64 bits
 
 
 def row_wise(types: list[str]) -> bool:
@@ -77,73 +70,25 @@ def row_wise(types: list[str]) -> bool:
 
 
 @dataclass
-class _Vocabulary:
-    """Stable ids, across chunks, for the values of one key column."""
-
-    values: pa.Array | None = None
-
-    def ids(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        """(id of each distinct value, index of each row's value among them)."""
-        encoded = pc.dictionary_encode(column, null_encoding="encode")
-        dictionary = encoded.dictionary
-        rows = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        if self.values is None or len(self.values) == 0:
-            known = np.full(len(dictionary), -1, dtype=np.int64)
-        else:
-            found = pc.index_in(dictionary, value_set=self.values, skip_nulls=False)
-            known = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        new = known < 0
-        if new.any():
-            start = 0 if self.values is None else len(self.values)
-            known[new] = start + np.arange(int(new.sum()))
-            fresh = dictionary.filter(pa.array(new))
-            self.values = fresh if self.values is None else pa.concat_arrays([self.values, fresh])
-        return known, rows
-
-
-@dataclass
-class _Answers:
-    """What GE answered for each known key of a group, one column per result (in GE's order)."""
-
-    keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # sorted
-    failed: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=bool))
-    missing: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=bool))
-    values: list[dict[int, Any]] = field(default_factory=list)  # per result: key -> GE's unexpected value
-    template: ExpectationSuiteValidationResult | None = None
-
-    def add(self, keys: np.ndarray, failed: np.ndarray, missing: np.ndarray) -> None:
-        merged = np.concatenate([self.keys, keys])
-        order = np.argsort(merged, kind="stable")
-        self.keys = merged[order]
-        width = failed.shape[1]
-        old_failed = self.failed if self.failed.size else np.zeros((0, width), dtype=bool)
-        old_missing = self.missing if self.missing.size else np.zeros((0, width), dtype=bool)
-        self.failed = np.concatenate([old_failed, failed])[order]
-        self.missing = np.concatenate([old_missing, missing])[order]
-
-
-@dataclass
 class GroupMemo:
-    """One rule group's answers for one batch (its suite and parameters)."""
+    """One rule group's answers for one batch (its suite and parameters), one row per distinct key."""
 
     key_columns: list[str]
-    vocabularies: list[_Vocabulary]
-    answers: _Answers = field(default_factory=_Answers)
     direct: bool = False  # GE checks this group's full frames from now on
-
-    def stop_remembering(self) -> None:
-        """From now on GE checks this group's full frames; what it remembered is let go."""
-        self.direct = True
-        self.answers = _Answers()
-        self.vocabularies = [_Vocabulary() for _ in self.key_columns]
+    index: dict[Any, int] = field(default_factory=dict)  # key -> its row in the arrays below
+    failed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # key x result
+    missing: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    values: list[dict[int, Any]] = field(default_factory=list)  # per result: key row -> GE's value
+    template: ExpectationSuiteValidationResult | None = None
 
     @classmethod
     def for_columns(cls, key_columns: list[str]) -> GroupMemo:
-        return cls(
-            key_columns=key_columns,
-            vocabularies=[_Vocabulary() for _ in key_columns],
-            direct=not key_columns or len(key_columns) > MAX_KEY_COLUMNS,
-        )
+        return cls(key_columns=key_columns, direct=not key_columns or len(key_columns) > MAX_KEY_COLUMNS)
+
+    def stop_remembering(self) -> None:
+        """From now on GE checks this group's full frames; what it remembered is let go."""
+        self.direct, self.index, self.values, self.template = True, {}, [], None
+        self.failed = self.missing = np.zeros((0, 0), dtype=bool)
 
 
 Validate = Callable[[pd.DataFrame], ExpectationSuiteValidationResult]
@@ -158,126 +103,89 @@ def check_group(
     """
     if memo.direct or not len(frame):
         return validate(frame), None
-    keys, rows = _keys(memo, frame)
-    if keys is None:
+    keys, rows = _keys(memo.key_columns, frame)
+    ids = np.array([memo.index.get(key, -1) for key in keys] if keys is not None else [], dtype=np.int64)
+    new = ids < 0
+    if keys is None or len(memo.index) + int(new.sum()) > MAX_KEYS:
         memo.stop_remembering()
         return validate(frame), None
-    answers = memo.answers
-    position = np.minimum(np.searchsorted(answers.keys, keys), max(len(answers.keys) - 1, 0))
-    new = np.ones(len(keys), dtype=bool) if not len(answers.keys) else answers.keys[position] != keys
     if new.any():
-        if len(answers.keys) + int(new.sum()) > MAX_KEYS:
-            memo.stop_remembering()
-            return validate(frame), None
         _, first = np.unique(rows, return_index=True)  # each key's first row (every key has one)
         picked = frame.iloc[first[new]]
         picked.index = pd.RangeIndex(len(picked))
-        result = validate(picked)
-        try:
-            _learn(answers, result, picked, keys[new], validate)
-        except _Disagreement:
+        learned = _learn(memo, validate(picked), picked, [k for k, n in zip(keys, new) if n])
+        if learned is None:  # GE's counts on the distinct rows are not the ones weights would give
             memo.stop_remembering()
             return validate(frame), None
-        position = np.searchsorted(answers.keys, keys)
-    return _weighted(answers, keys, position, rows, lines)
+        ids[new] = learned
+    weighted = _weighted(memo, ids[rows], lines)
+    return weighted if weighted is not None else (validate(frame), None)
 
 
-def _keys(memo: GroupMemo, frame: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
-    """Each distinct key of the chunk (ids, combined over the key columns) and each row's index among them."""
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
-    for name, vocabulary in zip(memo.key_columns, memo.vocabularies):
+def _keys(columns: list[str], frame: pd.DataFrame) -> tuple[list[Any] | None, np.ndarray]:
+    """The chunk's distinct keys (a value, or a tuple of values; None for missing) and each row's.
+
+    None when a key column is not in the frame or the keys are nearly all distinct.
+    """
+    codes = np.zeros(len(frame), dtype=np.int64)
+    uniques: list[list[Any]] = []
+    for name in columns:
         if name not in frame.columns:
-            return None, np.empty(0, dtype=np.int64)
-        parts.append(vocabulary.ids(_arrow(frame[name])))
-        if vocabulary.values is not None and len(vocabulary.values) > MAX_KEYS:
-            return None, np.empty(0, dtype=np.int64)
-    if len(parts) == 1:  # the dictionary's entries are the distinct keys already
-        return parts[0]
-    combined = np.zeros(len(frame), dtype=np.int64)
-    for ids, rows in parts:
-        combined = combined * MAX_KEYS + ids[rows]
-    rows, keys = pd.factorize(combined)
-    return np.asarray(keys, dtype=np.int64), np.asarray(rows, dtype=np.int64)
-
-
-def _arrow(series: pd.Series) -> pa.Array:
-    array = pa.array(series.array) if isinstance(series.dtype, pd.StringDtype) else pa.array(series)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array
+            return None, codes
+        part, found = pd.factorize(frame[name], use_na_sentinel=False)
+        if len(found) > MAX_KEYS:
+            return None, codes
+        codes = codes * len(found) + part
+        uniques.append([None if pd.isna(v) else v for v in found])
+    rows, combined = pd.factorize(codes)
+    if len(combined) > MAX_KEYS:
+        return None, codes
+    if len(uniques) == 1:
+        return [uniques[0][c] for c in combined], rows
+    keys = []
+    for code in combined.tolist():
+        key = []
+        for values in reversed(uniques):
+            code, at = divmod(code, len(values))
+            key.append(values[at])
+        keys.append(tuple(reversed(key)))
+    return keys, rows
 
 
 def _learn(
-    answers: _Answers,
-    result: ExpectationSuiteValidationResult,
-    picked: pd.DataFrame,
-    keys: np.ndarray,
-    validate: Validate,
-) -> None:
-    """Record GE's answers for the new keys (the rows of ``picked``, in order)."""
+    memo: GroupMemo, result: ExpectationSuiteValidationResult, picked: pd.DataFrame, keys: list[Any]
+) -> range | None:
+    """Record GE's answers for the new keys (the rows of ``picked``, in order); return their rows.
+
+    None, recording nothing, where GE's result is not what weighting would give: its rules changed
+    order, or its counts of failing or left-out rows are not those of the rows it named.
+    """
     evrs = result.results
-    if answers.template is not None and _order(answers.template) != _order(result):
-        raise _Disagreement
+    if memo.template is not None and _order(memo.template) != _order(result):
+        return None
     failed = np.zeros((len(keys), len(evrs)), dtype=bool)
     missing = np.zeros((len(keys), len(evrs)), dtype=bool)
-    if not answers.values:
-        answers.values = [{} for _ in evrs]
-    lacking: list[np.ndarray] = []
+    found: list[np.ndarray] = []
     for i, evr in enumerate(evrs):
         details = evr.result or {}
-        found = _found(details)
-        failed[found, i] = True
-        missing[:, i] = _missing(evr, picked)
-        if int(details.get("unexpected_count") or 0) != len(found):
-            raise _Disagreement
-        if "missing_count" in details and int(details.get("missing_count") or 0) != int(missing[:, i].sum()):
-            raise _Disagreement
-        lacking.append(_take_values(answers.values[i], details, found, keys))
-    _fill_values(answers, picked, keys, lacking, validate)
-    answers.add(keys, failed, missing)
-    answers.template = result
-
-
-def _found(details: dict[str, Any]) -> np.ndarray:
-    """The failing rows GE named, as positions in the frame it was given (its index is a range)."""
-    return np.array([int(n) for n in details.get("unexpected_index_list") or []], dtype=np.int64)
-
-
-def _take_values(
-    values: dict[int, Any], details: dict[str, Any], found: np.ndarray, keys: np.ndarray
-) -> np.ndarray:
-    """Store GE's value of each failing key it listed; return the failing rows it left out.
-
-    GE lists the values of the first ``MAX_RESULT_RECORDS`` (200) failing rows only.
-    """
-    listed = details.get("unexpected_list")
-    if listed is None:
-        return np.empty(0, dtype=np.int64)
-    if len(listed) > len(found):
-        raise _Disagreement
-    for row, value in zip(found.tolist(), listed):
-        values[int(keys[row])] = value
-    return found[len(listed) :]
-
-
-def _fill_values(
-    answers: _Answers, picked: pd.DataFrame, keys: np.ndarray, lacking: list[np.ndarray], validate: Validate
-) -> None:
-    """Ask GE again, 200 failing keys at a time, for the values its first answer left out."""
-    for _ in range(_MAX_REFILLS):
-        i = max(range(len(lacking)), key=lambda j: len(lacking[j]), default=0)
-        if not lacking or not len(lacking[i]):
-            return
-        rows = lacking[i][:_MAX_LISTED]
-        subset = picked.iloc[rows]
-        subset.index = pd.RangeIndex(len(subset))
-        again = validate(subset)
-        for j, evr in enumerate(again.results):
-            details = evr.result or {}
-            found = _found(details)
-            _take_values(answers.values[j], details, found, keys[rows])
-            lacking[j] = lacking[j][~np.isin(keys[lacking[j]], list(answers.values[j]))]
-    raise _Disagreement  # thousands of distinct failing values in one chunk: GE checks it whole
+        found.append(np.array([int(n) for n in details.get("unexpected_index_list") or []], dtype=np.int64))
+        failed[found[i], i] = True
+        left_out = _missing(evr, picked)
+        if left_out is None or int(details.get("unexpected_count") or 0) != len(found[i]):
+            return None
+        if "missing_count" in details and int(details.get("missing_count") or 0) != int(left_out.sum()):
+            return None
+        missing[:, i] = left_out
+    start = len(memo.index)
+    memo.values = memo.values or [{} for _ in evrs]
+    for i, evr in enumerate(evrs):  # GE lists the values of its first 200 failing rows
+        listed = (evr.result or {}).get("unexpected_list") or []
+        memo.values[i].update((start + row, value) for row, value in zip(found[i].tolist(), listed))
+    memo.failed = np.concatenate([memo.failed.reshape(-1, len(evrs)), failed])
+    memo.missing = np.concatenate([memo.missing.reshape(-1, len(evrs)), missing])
+    memo.index.update((key, start + n) for n, key in enumerate(keys))
+    memo.template = result
+    return range(start, start + len(keys))
 
 
 def _order(result: ExpectationSuiteValidationResult) -> list[Any]:
@@ -288,8 +196,10 @@ def _order(result: ExpectationSuiteValidationResult) -> list[Any]:
     ]
 
 
-def _missing(evr: ExpectationValidationResult, frame: pd.DataFrame) -> np.ndarray:
-    """Rows GE leaves out of a rule (its ``missing_count``): nulls, or rows ``ignore_row_if`` names."""
+def _missing(evr: ExpectationValidationResult, frame: pd.DataFrame) -> np.ndarray | None:
+    """Rows GE leaves out of a rule (its ``missing_count``): nulls, or rows ``ignore_row_if`` names.
+
+    None for a rule whose columns are not known here."""
     config = evr.expectation_config
     kwargs = config.kwargs if config else {}
     if kwargs.get("column"):
@@ -310,7 +220,7 @@ def _missing(evr: ExpectationValidationResult, frame: pd.DataFrame) -> np.ndarra
         return np.zeros(len(frame), dtype=bool)
     names = list(kwargs.get("column_list") or [])
     if not names:
-        raise _Disagreement
+        return None
     nulls = np.column_stack([np.asarray(frame[n].isna(), dtype=bool) for n in names])
     how = kwargs.get("ignore_row_if") or "all_values_are_missing"
     if how == "all_values_are_missing":
@@ -321,68 +231,41 @@ def _missing(evr: ExpectationValidationResult, frame: pd.DataFrame) -> np.ndarra
 
 
 def _weighted(
-    answers: _Answers, keys: np.ndarray, position: np.ndarray, rows: np.ndarray, lines: np.ndarray
-) -> tuple[ExpectationSuiteValidationResult, list[np.ndarray]]:
-    """The chunk's result from the answers per key, each key counted as often as rows hold it."""
-    template = answers.template
+    memo: GroupMemo, ids: np.ndarray, lines: np.ndarray
+) -> tuple[ExpectationSuiteValidationResult, list[np.ndarray]] | None:
+    """The chunk's result from the answers per key (``ids``: each row's key); None when a sampled
+    failing row's value was never listed by GE (it lists 200 values at a time): GE checks the chunk."""
+    template = memo.template
     assert template is not None  # a key is only known once GE answered for it
-    weights = np.bincount(rows, minlength=len(keys))
-    failed, missing = answers.failed[position], answers.missing[position]
-    total = len(rows)
     results: list[ExpectationValidationResult] = []
     failing_lines: list[np.ndarray] = []
     for i, model in enumerate(template.results):
-        unexpected = int(weights[failed[:, i]].sum())
-        absent = int(weights[missing[:, i]].sum())
-        where = failed[rows, i] if unexpected else np.zeros(total, dtype=bool)
+        where = memo.failed[ids, i]
+        absent = int(memo.missing[ids, i].sum())
         failing = lines[where]
-        failing_lines.append(failing)
-        first_keys = keys[rows[np.flatnonzero(where)[:_MAX_LISTED]]]
-        details = _details(model, total, absent, unexpected, failing, first_keys, answers.values[i])
-        success = _success(model, total - absent, unexpected)
+        sample = ids[np.flatnonzero(where)[:SAMPLE]].tolist()
+        if "unexpected_list" in (model.result or {}) and not all(k in memo.values[i] for k in sample):
+            return None
+        details = _details(model, len(ids), absent, failing, [memo.values[i].get(k) for k in sample])
         results.append(
             ExpectationValidationResult(
-                success=success,
+                success=_success(model, len(ids) - absent, len(failing)),
                 expectation_config=model.expectation_config,
                 result=details,
                 exception_info=model.exception_info,
                 meta=model.meta,
             )
         )
-    passed = sum(1 for r in results if r.success)
-    return (
-        ExpectationSuiteValidationResult(
-            success=passed == len(results),
-            results=results,
-            suite_name=template.suite_name,
-            statistics={
-                "evaluated_expectations": len(results),
-                "successful_expectations": passed,
-                "unsuccessful_expectations": len(results) - passed,
-                "success_percent": 100.0 * passed / len(results) if results else None,
-            },
-            meta=template.meta,
-        ),
-        failing_lines,
-    )
+        failing_lines.append(failing)
+    return suite_result(results, template.suite_name, dict(template.meta)), failing_lines
 
 
 def _details(
-    model: ExpectationValidationResult,
-    total: int,
-    absent: int,
-    unexpected: int,
-    failing: np.ndarray,
-    first_keys: np.ndarray,
-    values: dict[int, Any],
+    model: ExpectationValidationResult, total: int, absent: int, failing: np.ndarray, listed: list[Any]
 ) -> dict[str, Any]:
-    """GE's result fields for the whole chunk, as GE gives them for the full frame.
-
-    GE lists the values of the first 200 failing rows and counts the most common among those;
-    the failing lines themselves go to the verdict as an array, so only a sample is kept here.
-    """
+    """GE's result fields for the whole chunk, as GE gives them for the full frame (samples only)."""
     shape = model.result or {}
-    considered = total - absent
+    considered, unexpected = total - absent, len(failing)
     details: dict[str, Any] = {
         "element_count": total,
         "unexpected_count": unexpected,
@@ -393,28 +276,13 @@ def _details(
         details["missing_percent"] = 100.0 * absent / total if total else None
         details["unexpected_percent_total"] = 100.0 * unexpected / total if total else None
         details["unexpected_percent_nonmissing"] = details["unexpected_percent"]
-    index = [int(n) for n in failing[:_SAMPLE]]
+    index = [int(n) for n in failing[:SAMPLE]]
     details["partial_unexpected_index_list"] = index
     details["unexpected_index_list"] = index
     if "unexpected_list" in shape:
-        listed = [values[int(k)] for k in first_keys]
         details["unexpected_list"] = listed
-        details["partial_unexpected_list"] = listed[:_SAMPLE]
-        if "partial_unexpected_counts" in shape:
-            details["partial_unexpected_counts"] = _top_counts(listed)
+        details["partial_unexpected_list"] = listed
     return details
-
-
-def _top_counts(listed: list[Any]) -> list[dict[str, Any]]:
-    """GE's ``partial_unexpected_counts``: the most common of the listed values, ties as GE orders them."""
-    try:
-        counts = Counter(tuple(v.values()) if isinstance(v, dict) else v for v in listed)
-        return [
-            {"value": value, "count": count}
-            for value, count in sorted(counts.most_common(_SAMPLE), key=lambda x: (-x[1], x[0]))
-        ]
-    except TypeError:
-        return [{"error": "partial_exception_counts requires a hashable type"}]
 
 
 def _success(model: ExpectationValidationResult, considered: int, unexpected: int) -> bool:

@@ -33,10 +33,10 @@ def budget_mb(configured: int) -> int:
     return 0
 
 
-def resident_mb(pid: int | None = None) -> int:
-    """A process's resident set size now (this one by default; Linux; 0 where /proc is missing)."""
+def resident_mb() -> int:
+    """This process's resident set size now (Linux; 0 where /proc is missing)."""
     try:
-        pages = int(Path(f"/proc/{pid or 'self'}/statm").read_text().split()[1])
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
     except (OSError, ValueError, IndexError):
         return 0
     return pages * os.sysconf("SC_PAGE_SIZE") >> 20
@@ -66,37 +66,18 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
-def map_large_allocations(threshold: int = 1 << 20) -> None:
-    """Allocate blocks of ``threshold`` bytes and more with mmap, so freeing one gives it back (glibc).
-
-    glibc raises its mmap threshold to the largest block freed (up to 32 MB), after which a
-    chunk's column-sized buffers come from the heap and stay resident once freed: about 90 MB
-    more at the job's peak with workers (measured at 2 million rows). Process-wide; set only by
-    processes that run workers, and by the workers.
-    """
-    libc = _libc()
-    if libc is not None:
-        libc.mallopt(-3, threshold)  # M_MMAP_THRESHOLD
-
-
 class MemoryGuard:
     def __init__(self, limit_mb: int, chunk_rows: int) -> None:
         self.limit_mb = budget_mb(limit_mb)
         self.chunk_rows = chunk_rows
 
-    def check(self, rows_done: int, workers: tuple[int, ...] = ()) -> None:
-        """Raise OutOfMemoryBudget when this process and its ``workers`` (pids) outgrow the budget."""
-        if not self.limit_mb:
-            return
-        used = resident_mb() + sum(resident_mb(pid) for pid in workers)
+    def check(self, rows_done: int) -> None:
+        """Raise OutOfMemoryBudget when this process outgrows the budget."""
+        used = resident_mb() if self.limit_mb else 0
         if used > SHARE * self.limit_mb:
-            where = f" and its {len(workers)} worker process(es)" if workers else ""
-            lower = "Lower VITALFLOW_CHUNK_ROWS"
-            if workers:
-                lower = "Set VITALFLOW_WORKERS=1 (no worker processes), lower VITALFLOW_CHUNK_ROWS"
             raise OutOfMemoryBudget(
-                f"the validation job{where} used {used} MB of its {self.limit_mb} MB after {rows_done:,} "
-                f"rows and stopped before running out; nothing was committed. {lower} (now "
-                f"{self.chunk_rows:,}), or run large files on the glueetl job type "
-                "(glue_job_type in Terraform)."
+                f"the validation job used {used} MB of its {self.limit_mb} MB after {rows_done:,} rows and "
+                f"stopped before running out; nothing was committed. Lower VITALFLOW_CHUNK_ROWS (now "
+                f"{self.chunk_rows:,}), or run large files on the glueetl job type (glue_job_type in "
+                "Terraform)."
             )

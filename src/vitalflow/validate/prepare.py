@@ -1,9 +1,10 @@
 """Turn raw text rows into the frame the suite checks, and checked rows into typed Parquet tables.
 
 The frame carries the trimmed text of each field (for format rules) and what
-``vitalflow.validate.values`` makes of it: ``<col>__is_number``, ``<col>__num``,
-``<col>__is_whole``, ``event_time__is_timestamp`` and ``event_time__ts``. The boolean columns are
-null where the field is missing, so one failure gets one reason. The typed table is built from the
+``vitalflow.validate.values`` makes of it: ``<col>__is_number``, ``<col>__num``, ``<col>__is_whole``
+(whole-number columns), ``<col>__is_exact`` (float columns: a whole number in any range the
+contract allows is exact already), ``event_time__is_timestamp`` and ``event_time__ts``. The boolean
+columns are null where the field is missing, so one failure gets one reason. The typed table is built from the
 very arrays the rules checked, and checked once more against the contract before it is written.
 """
 
@@ -29,11 +30,7 @@ from vitalflow.contract import (
 )
 from vitalflow.exceptions import ContractViolation
 from vitalflow.validate import values
-from vitalflow.validate.suite import INDEX_COLUMN
-
-REPEAT_COLUMN = "__repeat"
-FITS_COLUMN = "__fields_fit"  # False where a field is longer than any valid value
-INT32_MAX = 2**31 - 1
+from vitalflow.validate.columns import FITS_COLUMN, INDEX_COLUMN
 
 
 def trimmed(table: pa.Table) -> pa.Table:
@@ -62,28 +59,20 @@ def check_frame(raw: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     frame.index = pd.Index(lines)  # unnamed on purpose: GE reports failing rows by this index
     for name in NUMERIC_COLUMNS:
         text = clean.column(name)
-        present = _present(text)
-        number = values.parse_numbers(text)
-        frame[f"{name}__is_number"] = _tristate(~np.isnan(number), present)
-        frame[f"{name}__num"] = number
+        numbers = values.parse_numbers(text)
+        frame[f"{name}__is_number"] = _tristate(numbers.is_number, _present(text))
+        frame[f"{name}__num"] = numbers.value
         if name in INTEGER_COLUMNS:
-            frame[f"{name}__is_whole"] = _tristate(values.whole(number), ~np.isnan(number))
+            frame[f"{name}__is_whole"] = _tristate(numbers.is_whole, numbers.is_number)
+        else:
+            frame[f"{name}__is_exact"] = _tristate(numbers.is_exact, numbers.is_number)
     text = clean.column("event_time")
     stamps = values.parse_timestamps(text)
     frame["event_time__is_timestamp"] = _tristate(~np.isnat(stamps), _present(text))
     frame["event_time__ts"] = pd.Series(stamps, index=frame.index, copy=False).dt.tz_localize("UTC")
     frame[FITS_COLUMN] = fits
     frame[INDEX_COLUMN] = lines
-    frame[REPEAT_COLUMN] = False
     return frame
-
-
-def kept_columns(key: list[str]) -> list[str]:
-    """What the duplicate check and :func:`processed_table` read of the rows that passed the row rules."""
-    names = ["event_time__ts", "user_id"]
-    names += [f"{name}__num" for name in (*INTEGER_COLUMNS, *FLOAT_COLUMNS)]
-    names += ["event_time__ts" if name == "event_time" else name for name in key]
-    return list(dict.fromkeys([*names, INDEX_COLUMN, REPEAT_COLUMN]))
 
 
 def _present(text: pa.ChunkedArray) -> np.ndarray:
@@ -93,75 +82,6 @@ def _present(text: pa.ChunkedArray) -> np.ndarray:
 def _tristate(ok: np.ndarray, applies: np.ndarray) -> pd.arrays.BooleanArray:
     """True/False where the rule applies, null (skipped by the rule) elsewhere."""
     return pd.arrays.BooleanArray(np.asarray(ok, dtype=bool), ~np.asarray(applies, dtype=bool))
-
-
-class RepeatTracker:
-    """Remembers the (user_id, event_time) keys of accepted rows across the whole file.
-
-    Keys are kept as 64-bit hashes (8 bytes a row), which keeps memory bounded for files far
-    larger than a chunk; the chance of two different readings colliding in a 10-million-row file
-    is about 3 in a million. The hashes live in sorted runs that merge like a binary counter (a
-    run merges with the one before it once it is at least half its size), so the work per row
-    stays logarithmic instead of re-sorting everything seen for every chunk; probes are sorted
-    so each lookup walks memory in order.
-    """
-
-    def __init__(self) -> None:
-        self._runs: list[np.ndarray] = []
-
-    def mark(self, frame: pd.DataFrame, candidates: np.ndarray, key: list[str]) -> None:
-        """Set ``__repeat`` on candidate rows whose key was already taken, and record the new keys."""
-        if not candidates.any() or not key:
-            return
-        hashes = _key_hashes(frame, candidates, key)
-        repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
-        if self._runs:
-            order = np.argsort(hashes, kind="stable")
-            probes = hashes[order]
-            found = np.zeros(len(hashes), dtype=bool)
-            for run in self._runs:
-                position = np.minimum(np.searchsorted(run, probes), len(run) - 1)
-                found |= run[position] == probes
-            seen = np.empty(len(hashes), dtype=bool)
-            seen[order] = found
-            repeat |= seen
-        frame.loc[candidates, REPEAT_COLUMN] = repeat
-        fresh = np.sort(hashes[~repeat])
-        if len(fresh):
-            self._runs.append(fresh)
-        while len(self._runs) > 1 and len(self._runs[-1]) * 2 >= len(self._runs[-2]):
-            newer = self._runs.pop()
-            older = self._runs.pop()
-            merged = np.concatenate([older, newer])
-            merged.sort(kind="stable")  # two sorted runs: a linear merge
-            self._runs.append(merged)
-
-
-def _key_hashes(frame: pd.DataFrame, rows: np.ndarray, key: list[str]) -> np.ndarray:
-    """A 64-bit hash of each row's key: event times by value, text hashed once per distinct value."""
-    combined = np.zeros(int(rows.sum()), dtype=np.uint64)
-    for name in key:
-        if name == "event_time":
-            stamps = frame["event_time__ts"].dt.tz_convert(None).to_numpy()[rows]
-            part = stamps.astype("datetime64[us]").view(np.int64).astype(np.uint64)
-        else:
-            encoded = pc.dictionary_encode(pa.array(frame[name]).filter(pa.array(rows)))
-            if isinstance(encoded, pa.ChunkedArray):
-                encoded = encoded.combine_chunks()
-            uniques = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-            hashed = np.append(pd.util.hash_array(uniques).astype(np.uint64), np.uint64(0))  # -1: missing
-            part = hashed[codes]
-        combined = _mix(combined ^ _mix(part))
-    return combined
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: spreads every input bit over the whole word."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
 
 
 def processed_table(

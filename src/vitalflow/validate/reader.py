@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,10 @@ import pyarrow as pa
 from vitalflow.contract import REQUIRED_COLUMNS
 from vitalflow.exceptions import BadEncoding, BatchRejected, Compressed, EmptyFile, MissingColumns, NotCsv
 from vitalflow.validate import records
+from vitalflow.validate.records import RawChunk
 
 _BLOCK = 8 << 20
+_NO_LINES = np.empty(0, dtype=np.int64)
 _BOM = b"\xef\xbb\xbf"
 # Longest prefixes first: UTF-32 LE starts with the UTF-16 LE mark.
 _MAGIC: tuple[tuple[bytes, type[BatchRejected], str], ...] = (
@@ -60,22 +62,6 @@ class FileScan:
     size: int
     has_bom: bool
     header: Header
-
-
-@dataclass
-class RawChunk:
-    """Rows as the file spelled them (strings, empty -> null), with their physical line numbers.
-
-    ``malformed_*`` are the records of the same stretch of the file that are not rows (their raw
-    text and first line); ``blank`` counts records with nothing but white space.
-    """
-
-    table: pa.Table
-    lines: np.ndarray
-    malformed_lines: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    malformed_text: list[str] = field(default_factory=list)
-    blank: int = 0
-    end: int = 0  # bytes of the file read so far, for progress
 
 
 def scan_file(path: Path) -> FileScan:
@@ -169,55 +155,36 @@ def _parse_header(fields: list[str], lines: int, size: int) -> Header:
 
 
 def iter_chunks(path: Path, scan: FileScan, chunk_rows: int) -> Iterator[RawChunk]:
-    """Stream the records after the header in chunks of about ``chunk_rows`` rows, in file order."""
-    columns = scan.header.columns
-    keep = [columns.index(name) for name in REQUIRED_COLUMNS]
+    """The records after the header in chunks of ``chunk_rows`` rows (the last fewer), in file order."""
+    keep = {name: scan.header.columns.index(name) for name in REQUIRED_COLUMNS}
     start = scan.header.size + (len(_BOM) if scan.has_bom else 0)
-    pending: list[records.Block] = []
-    pending_rows = 0
+    pending: list[RawChunk] = []
     for block in records.iter_blocks(
-        path, start=start, first_line=scan.header.lines + 1, width=len(columns), keep=keep
+        path, start=start, first_line=scan.header.lines + 1, width=len(scan.header.columns), keep=keep
     ):
         pending.append(block)
-        pending_rows += block.table.num_rows
-        while pending_rows >= chunk_rows:
-            chunk = _chunk(pending)
-            yield _head(chunk, chunk_rows)
-            rest = _tail(chunk, chunk_rows)
-            pending, pending_rows = [rest], rest.table.num_rows
-    if pending:
-        chunk = _chunk(pending)
-        if chunk.table.num_rows or len(chunk.malformed_lines) or chunk.blank:
-            yield chunk
+        while sum(b.table.num_rows for b in pending) >= chunk_rows:
+            chunk = _joined(pending)
+            yield RawChunk(
+                chunk.table.slice(0, chunk_rows),
+                chunk.lines[:chunk_rows],
+                chunk.malformed_lines,
+                chunk.malformed_text,
+                chunk.blank,
+                chunk.end,
+            )
+            rest = RawChunk(
+                chunk.table.slice(chunk_rows), chunk.lines[chunk_rows:], _NO_LINES, [], 0, chunk.end
+            )
+            pending = [rest]
+    last = _joined(pending) if pending else None
+    if last is not None and (last.table.num_rows or len(last.malformed_lines) or last.blank):
+        yield last
 
 
-def _head(chunk: RawChunk, rows: int) -> RawChunk:
-    """The first ``rows`` rows, with all the chunk's malformed records and blank count."""
+def _joined(blocks: list[RawChunk]) -> RawChunk:
     return RawChunk(
-        table=chunk.table.slice(0, rows),
-        lines=chunk.lines[:rows],
-        malformed_lines=chunk.malformed_lines,
-        malformed_text=chunk.malformed_text,
-        blank=chunk.blank,
-        end=chunk.end,
-    )
-
-
-def _tail(chunk: RawChunk, rows: int) -> records.Block:
-    return records.Block(
-        table=chunk.table.slice(rows).rename_columns([f"f{i}" for i in range(chunk.table.num_columns)]),
-        lines=chunk.lines[rows:],
-        malformed_lines=np.empty(0, dtype=np.int64),
-        malformed_text=[],
-        blank=0,
-        end=chunk.end,
-    )
-
-
-def _chunk(blocks: list[records.Block]) -> RawChunk:
-    table = pa.concat_tables([b.table.rename_columns(list(REQUIRED_COLUMNS)) for b in blocks])
-    return RawChunk(
-        table=table,
+        table=pa.concat_tables([b.table for b in blocks]),
         lines=np.concatenate([b.lines for b in blocks]),
         malformed_lines=np.concatenate([b.malformed_lines for b in blocks]),
         malformed_text=[text for b in blocks for text in b.malformed_text],

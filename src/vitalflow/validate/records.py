@@ -44,26 +44,53 @@ csv.field_size_limit(MAX_RECORD_BYTES + 1)
 
 @dataclass
 class Records:
-    """Decided records of one stretch of the file, in file order."""
+    """Decided records of one stretch of the file, in file order, and what a row must look like."""
 
-    fields: list[list[str]] = field(default_factory=list)  # one list per kept column
-    lines: list[np.ndarray] = field(default_factory=list)
-    tables: list[pa.Table] = field(default_factory=list)  # parallel to ``lines`` for fast stretches
+    width: int  # fields in a row: the header's
+    keep: list[int]  # the field positions wanted
+    tables: list[pa.Table] = field(default_factory=list)  # rows, in file order
+    lines: list[np.ndarray] = field(default_factory=list)  # parallel to ``tables``
+    pending: list[list[str]] = field(default_factory=list)  # rows ``csv`` read, not yet in a table
+    pending_lines: list[int] = field(default_factory=list)
     malformed_lines: list[int] = field(default_factory=list)
     malformed_text: list[str] = field(default_factory=list)
     blank: int = 0
 
+    def add_table(self, table: pa.Table, lines: np.ndarray) -> None:
+        self.flush()
+        self.tables.append(table)
+        self.lines.append(lines)
+
+    def flush(self) -> None:
+        """The rows ``csv`` read since the last table, as one table (empty text is null)."""
+        if self.pending:
+            columns = zip(*self.pending)
+            self.tables.append(
+                pa.table(
+                    {
+                        f"f{i}": pa.array([v or None for v in c], pa.string())
+                        for i, c in zip(self.keep, columns)
+                    }
+                )
+            )
+            self.lines.append(np.array(self.pending_lines, dtype=np.int64))
+            self.pending, self.pending_lines = [], []
+
 
 @dataclass
-class Block:
-    """What one block of the file holds: well-formed rows (strings, empty -> null) and the rest."""
+class RawChunk:
+    """Rows as the file spelled them (strings, empty -> null), with their physical line numbers.
 
-    table: pa.Table  # one string column per kept header position, named by ``names``
+    ``malformed_*`` are the records of the same stretch of the file that are not rows (their raw
+    text and first line); ``blank`` counts records with nothing but white space.
+    """
+
+    table: pa.Table  # one string column per wanted field
     lines: np.ndarray  # first physical line of each row
     malformed_lines: np.ndarray
     malformed_text: list[str]
-    blank: int
-    end: int = 0  # file offset up to which records are decided
+    blank: int = 0
+    end: int = 0  # file offset up to which records are decided (progress)
 
 
 def read_header(path: Path, has_bom: bool) -> tuple[list[str], int, int, bool]:
@@ -91,10 +118,15 @@ def read_header(path: Path, has_bom: bool) -> tuple[list[str], int, int, bool]:
 
 
 def iter_blocks(
-    path: Path, *, start: int, first_line: int, width: int, keep: list[int], block_bytes: int = BLOCK_BYTES
-) -> Iterator[Block]:
-    """Records after the header, a block of bytes at a time; ``keep`` are the field positions wanted."""
-    names = [f"f{i}" for i in keep]
+    path: Path,
+    *,
+    start: int,
+    first_line: int,
+    width: int,
+    keep: dict[str, int],
+    block_bytes: int = BLOCK_BYTES,
+) -> Iterator[RawChunk]:
+    """Records after the header, a block of bytes at a time; ``keep``: the wanted fields' positions."""
     line = first_line
     with path.open("rb") as fh:
         fh.seek(start)
@@ -105,37 +137,37 @@ def iter_blocks(
             buf = carry + data
             if not buf:
                 break
-            records = Records(fields=[[] for _ in keep])
-            cut, line = _split(buf, final, line, width, keep, records)
+            records = Records(width, list(keep.values()))
+            cut, line = _split(buf, final, line, records)
             carry = buf[cut:]
             if len(carry) > MAX_RECORD_BYTES:
                 raise RowTooLong(
                     f"the record starting on line {line} is longer than {MAX_RECORD_BYTES >> 20} MiB "
                     "(an unclosed quote, or a line without line breaks); nothing was committed"
                 )
-            block = _assemble(records, names)
+            block = _assemble(records, list(keep))
             block.end = fh.tell() - len(carry)
             yield block
             if final:
                 break
 
 
-def _split(buf: bytes, final: bool, line: int, width: int, keep: list[int], out: Records) -> tuple[int, int]:
+def _split(buf: bytes, final: bool, line: int, out: Records) -> tuple[int, int]:
     """Decide the records of ``buf`` that are complete; return where undecided bytes start, next line."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     quotes = np.flatnonzero(arr == _QUOTE)
     if not len(quotes):
-        return _fast(buf, arr, 0, len(buf), final, line, width, keep, out)
+        return _fast(buf, arr, 0, len(buf), final, line, out)
     # Quote-free lines before the first quote's line take the fast path too.
     first_q = int(quotes[0])
     head_end = _line_start(arr, first_q)
     pos = 0
     if head_end > 0:
-        pos, line = _fast(buf, arr, 0, head_end, True, line, width, keep, out)
-    pos, line, complete = _slow(buf, pos, int(quotes[-1]), final, line, width, keep, out)
+        pos, line = _fast(buf, arr, 0, head_end, True, line, out)
+    pos, line, complete = _slow(buf, pos, int(quotes[-1]), final, line, out)
     if not complete:
         return pos, line
-    return _fast(buf, arr, pos, len(buf), final, line, width, keep, out)
+    return _fast(buf, arr, pos, len(buf), final, line, out)
 
 
 def _line_start(arr: np.ndarray, at: int) -> int:
@@ -151,11 +183,10 @@ def _fast(
     end: int,
     final: bool,
     line: int,
-    width: int,
-    keep: list[int],
     out: Records,
 ) -> tuple[int, int]:
     """Quote-free bytes: lines are records, commas are separators. Returns (cut, next line)."""
+    width = out.width
     part = arr[begin:end]
     n = len(part)
     if n == 0:
@@ -196,8 +227,7 @@ def _fast(
         out.malformed_lines.append(int(numbers[i]))
         out.malformed_text.append(buf[begin + starts[i] : begin + content_end[i]].decode("utf-8"))
     if good.any():
-        out.tables.append(_parse_plain(part[:cut], starts, content_end, good, width, keep))
-        out.lines.append(numbers[good])
+        out.add_table(_parse_plain(part[:cut], starts, content_end, good, width, out.keep), numbers[good])
     return begin + cut, line + len(stops)
 
 
@@ -256,7 +286,7 @@ def _parse_plain(
 
 
 def _slow(
-    buf: bytes, begin: int, last_quote: int, final: bool, line: int, width: int, keep: list[int], out: Records
+    buf: bytes, begin: int, last_quote: int, final: bool, line: int, out: Records
 ) -> tuple[int, int, bool]:
     """Records with quotes, read by ``csv``; stops after the record holding ``last_quote``.
 
@@ -281,57 +311,33 @@ def _slow(
         size = len(raw.encode("utf-8"))
         if not final and pos + size >= limit:
             return pos, line, False  # reached the end of what was read: the record may go on
-        _decide(record, raw, line, width, keep, out)
+        _decide(record, raw, line, out)
         line += _count_lines(raw)
         pos += size
     return pos, line, True
 
 
-def _decide(record: list[str], raw: str, line: int, width: int, keep: list[int], out: Records) -> None:
+def _decide(record: list[str], raw: str, line: int, out: Records) -> None:
     body = _strip_terminator(raw)
     if '"' not in body and not body.strip(" \t"):
         out.blank += 1
-    elif len(record) == width and _RFC_RECORD.fullmatch(body):
-        for column, i in zip(out.fields, keep):
-            column.append(record[i])
-        out.lines.append(np.array([line], dtype=np.int64))
-        out.tables.append(pa.table({}))  # placeholder: values live in ``fields`` (see _assemble)
+    elif len(record) == out.width and _RFC_RECORD.fullmatch(body):
+        out.pending.append([record[i] for i in out.keep])
+        out.pending_lines.append(line)
     else:
         out.malformed_lines.append(line)
         out.malformed_text.append(body)
 
 
-def _assemble(records: Records, names: list[str]) -> Block:
-    """One table in file order from fast-path tables and slow-path values."""
-    parts: list[pa.Table] = []
-    lines: list[np.ndarray] = []
-    pending = 0  # slow-path rows (placeholders) not yet turned into a table
-    taken = 0
-
-    def flush() -> None:
-        nonlocal pending, taken
-        if pending:
-            columns = {
-                name: pa.array([v if v != "" else None for v in values[taken : taken + pending]], pa.string())
-                for name, values in zip(names, records.fields)
-            }
-            parts.append(pa.table(columns))
-            taken += pending
-            pending = 0
-
-    for table, numbers in zip(records.tables, records.lines):
-        if table.num_columns == 0:
-            pending += 1
-        else:
-            flush()
-            parts.append(table)
-        lines.append(numbers)
-    flush()
-    schema = pa.schema([(name, pa.string()) for name in names])
-    table = pa.concat_tables(parts) if parts else schema.empty_table()
-    return Block(
-        table=table,
-        lines=np.concatenate(lines) if lines else np.empty(0, dtype=np.int64),
+def _assemble(records: Records, names: list[str]) -> RawChunk:
+    """One table in file order from fast-path tables and slow-path rows, its columns named ``names``."""
+    records.flush()
+    tables = [table.rename_columns(names) for table in records.tables]
+    return RawChunk(
+        table=pa.concat_tables(tables)
+        if tables
+        else pa.schema([(n, pa.string()) for n in names]).empty_table(),
+        lines=np.concatenate(records.lines) if records.lines else np.empty(0, dtype=np.int64),
         malformed_lines=np.array(records.malformed_lines, dtype=np.int64),
         malformed_text=records.malformed_text,
         blank=records.blank,

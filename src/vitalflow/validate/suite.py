@@ -1,10 +1,9 @@
 """Load the Great Expectations suite and turn its results into per-row reject reasons.
 
 The suite file is the single source of truth for what makes a row valid: every expectation carries
-``meta.reason`` (the code a rejected row gets) and, for the duplicate rule, ``meta.phase`` =
-``after_row_checks`` because a row only claims its (user_id, event_time) key once it passed every
-other check. GE 1.x returns row-level results only when told which column identifies a row
-(``unexpected_index_column_names``), so the prepared frame carries the source line number.
+``meta.reason`` (the code a rejected row gets); those with ``meta.phase`` = ``after_row_checks`` (the
+duplicate rule) run once a chunk's rows passed every other rule. Each rule group is validated on a
+frame indexed by source line number, so GE names failing rows by line.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from vitalflow.exceptions import SuiteError
+from vitalflow.validate.columns import INDEX_COLUMN, source_field
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry from a health-data job
 
@@ -43,22 +43,13 @@ from great_expectations.expectations.expectation_configuration import (
 from great_expectations.validator.v1_validator import Validator as V1Validator
 
 from vitalflow.validate import distinct  # imports GE too: after the telemetry switch above
+from vitalflow.validate.results import SAMPLE, keep_samples
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 # GE hashes every in-memory frame below this size to fingerprint the batch: a full pass over each
 # chunk, for a marker vitalflow never reads. Pinned GE 1.8.1; tests/test_suite_internals.py checks it.
 pandas_execution_engine.HASH_THRESHOLD = 0
 
-INDEX_COLUMN = "__line"
-SAMPLE = 20
-_ROW_LISTS = (
-    "unexpected_index_list",
-    "unexpected_list",
-    "partial_unexpected_list",
-    "partial_unexpected_index_list",
-    "partial_unexpected_counts",
-    "unexpected_rows",
-)
 AFTER_ROW_CHECKS = "after_row_checks"
 DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "resources" / "health_vitals.json"
 
@@ -97,15 +88,7 @@ class ChunkVerdict:
             if len(lines):
                 self._lines.append(lines)
                 self._ranks.append(np.full(len(lines), ranks[position], dtype=np.int32))
-            for name in _ROW_LISTS:  # keep a sample only: memory must not grow with rejected rows
-                if isinstance(details.get(name), list):
-                    details[name] = details[name][:SAMPLE]
-            for name in ("unexpected_index_list", "partial_unexpected_index_list"):
-                if details.get(name):  # the shape GE gives for a named index column: {"__line": n}
-                    details[name] = [
-                        item if isinstance(item, dict) else {INDEX_COLUMN: int(item)}
-                        for item in details[name]
-                    ]
+            keep_samples(details)
         self.results.append(result)
 
     def failed(self, lines: np.ndarray) -> np.ndarray:
@@ -149,10 +132,15 @@ class _Group:
         keys = sorted(self.sources) if self.sources is not None and self.row_wise else []
         return distinct.GroupMemo.for_columns(keys)
 
+    def columns(self, frame: pd.DataFrame) -> list[str]:
+        if self.sources is None:
+            return list(frame.columns)
+        return [c for c in frame.columns if _source(c) in self.sources]
+
 
 def _source(column: str) -> str:
-    """``heart_rate__num`` -> ``heart_rate``; ``__repeat`` stays itself."""
-    return column if column.startswith("__") else column.split("__", 1)[0]
+    """The field a column derives from; a column of the whole row (``__repeat``) is its own source."""
+    return source_field(column) or column
 
 
 def _sources(kwargs: dict[str, Any]) -> set[str]:
@@ -165,7 +153,7 @@ def _context() -> Any:
     """One ephemeral GE context per process, shared by every suite loaded in it.
 
     GE 1.x resolves a batch definition's data source through the process's current project
-    context (pinned version 1.8.1: tests/test_suite_errors.py covers it), so each validation
+    context (pinned version 1.8.1: tests/test_suite_internals.py covers it), so each validation
     makes this context current first. In-memory stores and no docs site: validating chunks must
     not touch the disk.
     """
@@ -189,13 +177,11 @@ class HealthSuite:
         self.name: str = spec.get("name", "")
         if not self.name or not spec.get("expectations"):
             raise SuiteError(f"{self.path} has no name or no expectations")
-        self.spec = spec
         configs = [self._config(e) for e in spec["expectations"]]
-        self.row_configs = [c for c in configs if c.meta.get("phase") != AFTER_ROW_CHECKS]
-        self.final_configs = [c for c in configs if c.meta.get("phase") == AFTER_ROW_CHECKS]
-        dup = [c for c in self.final_configs if c.meta.get("key")]
-        self.duplicate_key: list[str] = list(dup[0].meta["key"]) if dup else []
-        self.reasons = sorted({c.meta["reason"] for c in configs})
+        row_configs = [c for c in configs if c.meta.get("phase") != AFTER_ROW_CHECKS]
+        final_configs = [c for c in configs if c.meta.get("phase") == AFTER_ROW_CHECKS]
+        keys = [c.meta["key"] for c in final_configs if c.meta.get("key")]
+        self.duplicate_key: list[str] = list(keys[0]) if keys else []
         # A row's reasons are listed in suite order: rank = the reason's first place in the suite.
         self.reason_order: list[str] = list(dict.fromkeys(c.meta["reason"] for c in configs))
         self._rank = {reason: rank for rank, reason in enumerate(self.reason_order)}
@@ -203,12 +189,15 @@ class HealthSuite:
         source = f"vitalflow-{next(_SOURCES)}"  # several suites may live in one process
         asset = self._context.data_sources.add_pandas(source).add_dataframe_asset("chunk")
         self._batch_definition = asset.add_batch_definition_whole_dataframe("whole_chunk")
-        self._row_groups = self._groups(self.row_configs)
-        self._final_groups = self._groups(self.final_configs, ".after_row_checks")
-        self._memo: dict[int, tuple[str, list[distinct.GroupMemo]]] = {}  # id(groups) -> (parameters, memos)
+        self._row_groups = self._groups(row_configs)
+        self._final_groups = self._groups(final_configs, ".after_row_checks")
 
     def verdict(self) -> ChunkVerdict:
         return ChunkVerdict(reason_names=self.reason_order)
+
+    def rules_for(self, parameters: dict[str, Any]) -> BatchRules:
+        """The suite's rules for one batch: fresh memos that live and die with it."""
+        return BatchRules(self, parameters)
 
     @staticmethod
     def _config(entry: dict[str, Any]) -> ExpectationConfiguration:
@@ -216,7 +205,9 @@ class HealthSuite:
         if not meta.get("reason"):
             raise SuiteError(f"expectation {entry.get('type')} {entry.get('kwargs')} has no meta.reason")
         try:
-            return ExpectationConfiguration(type=entry["type"], kwargs=entry["kwargs"], meta=meta)
+            return ExpectationConfiguration(
+                type=entry["type"], kwargs=entry["kwargs"], meta=meta, description=entry.get("description")
+            )
         except Exception as exc:
             raise SuiteError(f"invalid expectation {entry.get('type')}: {exc}") from None
 
@@ -241,51 +232,27 @@ class HealthSuite:
             )
         return out
 
-    @property
-    def raw_columns(self) -> set[str]:
-        """Columns the suite reads that are not derived (for a contract consistency check)."""
-        names: set[str] = set()
-        for config in self.row_configs:
-            for key in ("column", "column_A", "column_B"):
-                value = config.kwargs.get(key)
-                if value and "__" not in value:
-                    names.add(value)
-        return names
-
-    def _run(
+    def run(
         self,
         frame: pd.DataFrame,
-        groups: list[_Group],
+        groups: list[tuple[_Group, distinct.GroupMemo]],
         parameters: dict[str, Any] | None,
         verdict: ChunkVerdict,
     ) -> None:
+        """Validate ``frame`` (indexed by line number) group by group into ``verdict``."""
         # GE finds a batch's data source through the process's current context; another part of
         # the program (or a library) may have made a different one current since.
         project_manager.set_project(self._context)
         lines = np.asarray(frame.index, dtype=np.int64)
-        for group, memo in zip(groups, self._memos(groups, parameters)):
-            columns = (
-                list(frame.columns)
-                if group.sources is None
-                else [c for c in frame.columns if _source(c) in group.sources]
-            )
+        for group, memo in groups:
 
             def validate(data: pd.DataFrame, suite: ExpectationSuite = group.suite) -> Any:
                 result = self._validate(data, suite, parameters)
-                self._reasons(result)  # a rule that cannot be evaluated fails here, whatever the rows
+                self._ranks(result)  # a rule that cannot be evaluated fails here, whatever the rows
                 return result
 
-            result, failing = distinct.check_group(memo, frame[columns], lines, validate)
-            verdict.add(result, self._reasons(result), failing)
-
-    def _memos(self, groups: list[_Group], parameters: dict[str, Any] | None) -> list[distinct.GroupMemo]:
-        """The groups' answers per distinct row, kept while the parameters (the batch's) stay the same."""
-        key = json.dumps(parameters or {}, sort_keys=True, default=str)
-        memos = self._memo.get(id(groups))
-        if memos is None or memos[0] != key:
-            memos = (key, [group.memo() for group in groups])
-            self._memo[id(groups)] = memos
-        return memos[1]
+            result, failing = distinct.check_group(memo, frame[group.columns(frame)], lines, validate)
+            verdict.add(result, self._ranks(result), failing)
 
     def _validate(
         self, frame: pd.DataFrame, suite: ExpectationSuite, parameters: dict[str, Any] | None
@@ -306,8 +273,9 @@ class HealthSuite:
             warnings.simplefilter("ignore", DeprecationWarning)
             return validator.validate_expectation_suite(suite, expectation_parameters=parameters or {})
 
-    def _reasons(self, result: ExpectationSuiteValidationResult) -> list[int]:
-        reasons = []
+    def _ranks(self, result: ExpectationSuiteValidationResult) -> list[int]:
+        """Each result's reason rank; a rule GE could not evaluate fails the batch, naming the rule."""
+        ranks = []
         for evr in result.results:
             config = evr.expectation_config
             if config is None or not config.meta:
@@ -320,25 +288,33 @@ class HealthSuite:
                     f"expectation {config.type} {_describe(config.kwargs)} in {self.path.name} could not be "
                     f"evaluated: {error}. Fix the suite; no batch can be committed until then."
                 )
-            reasons.append(self._rank[config.meta["reason"]])
-        return reasons
+            ranks.append(self._rank[config.meta["reason"]])
+        return ranks
 
-    def check_rows(
-        self, frame: pd.DataFrame, verdict: ChunkVerdict, parameters: dict[str, Any] | None = None
-    ) -> None:
-        self._run(frame, self._row_groups, parameters, verdict)
+
+class BatchRules:
+    """The suite's rules for one batch: its parameters, and what GE answered per distinct row so far.
+
+    The answers (``distinct``) hold for this batch's parameters only, so they belong to the batch:
+    a new batch, and each phase of it, starts with none.
+    """
+
+    def __init__(self, suite: HealthSuite, parameters: dict[str, Any]) -> None:
+        self.suite = suite
+        self.parameters = parameters
+        self.row_groups = [(group, group.memo()) for group in suite._row_groups]
+        self.final_groups = [(group, group.memo()) for group in suite._final_groups]
+
+    def verdict(self) -> ChunkVerdict:
+        return self.suite.verdict()
+
+    def check_rows(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
+        """The rules every row answers on its own (all but the after-row-checks phase)."""
+        self.suite.run(frame, self.row_groups, self.parameters, verdict)
 
     def check_final(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
-        self._run(frame, self._final_groups, None, verdict)
-
-    def final_columns(self, columns: list[str]) -> list[str]:
-        """The columns of a checked frame that the after-row-checks rules read, in frame order."""
-        if any(group.sources is None for group in self._final_groups):
-            return list(columns)
-        wanted: set[str] = set()
-        for group in self._final_groups:
-            wanted |= group.sources or set()
-        return [c for c in columns if _source(c) in wanted]
+        """The after-row-checks rules (the duplicate rule), once ``__repeat`` is set."""
+        self.suite.run(frame, self.final_groups, None, verdict)
 
 
 def _evaluation_error(info: Any) -> str | None:

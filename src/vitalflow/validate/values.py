@@ -6,7 +6,11 @@ Parquet: there is no second parser that could read ``٧٢`` or ``1e2`` different
 
 * A number is ASCII decimal notation: optional sign, digits with an optional fraction (``72``,
   ``+72``, ``72.``, ``.5``, ``007``). No exponent (``1e2``), no digits of other scripts (``٧٢``,
-  ``７２``), no ``inf``/``nan``, no thousands separators.
+  ``７２``), no ``inf``/``nan``, no thousands separators. Rules judge the number the *text* says,
+  never a rounded one: ``250.0000000000000001`` is not whole and above 250. It is stored as a
+  float64 (an int32 once whole), which holds every number of up to 15 significant digits exactly
+  (read back, ``36.7`` is ``36.7``); where the float cannot hold the text's value, the rules see
+  that value as an exact ``Decimal`` and ``is_exact`` is False.
 * A timestamp is ISO-8601 date and time: ``YYYY-MM-DD``, ``T``/``t`` or a space, ``HH:MM``,
   optional ``:SS`` and a fraction of any length (rounded to the microsecond), optional ``Z``/``z``
   or ``±HH``, ``±HHMM``, ``±HH:MM`` (no offset means UTC). It must exist in the calendar: no
@@ -18,11 +22,17 @@ column of heart rates has a few hundred distinct values however many rows it has
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
+WHOLE = r"^[+-]?(?:[0-9]+(?:\.0*)?|\.0+)$"  # a number whose fraction, if any, is all zeros
+EXACT_DIGITS = 15  # significant digits a float64 always holds (DBL_DIG): such text reads back the same
 TIMESTAMP = (
     r"^(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[Tt ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2})"
     r"(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]+))?)?"
@@ -32,20 +42,56 @@ MAX_OFFSET_MINUTES = 18 * 60
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def parse_numbers(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Float64 values of a string column; NaN where the text is missing or not a number."""
+@dataclass
+class Numbers:
+    """What the text of each row says as a number (missing or not a number: NaN and False)."""
+
+    value: np.ndarray  # float64, or objects where a float cannot hold some text exactly (a Decimal there)
+    is_number: np.ndarray
+    is_whole: np.ndarray  # judged on the text: ``72.000`` is whole, ``72.0000000000000000001`` is not
+    is_exact: np.ndarray  # the stored float64 reads back as the text's value
+
+
+def parse_numbers(column: pa.Array | pa.ChunkedArray) -> Numbers:
+    """Each distinct text parsed once; rows take their text's answers."""
     encoded = pc.dictionary_encode(_combined(column))
     words = encoded.dictionary
     ok = pc.fill_null(pc.match_substring_regex(words, NUMBER), False)
     parsed = pc.cast(pc.if_else(ok, words, pa.scalar(None, pa.string())), pa.float64())
-    values = parsed.to_numpy(zero_copy_only=False)
-    return _expand(values, encoded.indices, np.nan)
+    floats = parsed.to_numpy(zero_copy_only=False)
+    is_number = mask(ok)
+    value, is_exact = _exact(words, floats, is_number)
+    return Numbers(
+        value=_expand(value, encoded.indices, np.nan),
+        is_number=_expand(is_number, encoded.indices, False),
+        is_whole=_expand(mask(pc.match_substring_regex(words, WHOLE)), encoded.indices, False),
+        is_exact=_expand(is_exact, encoded.indices, False),
+    )
 
 
-def whole(values: np.ndarray) -> np.ndarray:
-    """True where a parsed number has no fraction (``72.0`` is whole); False for NaN."""
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(values) & (np.floor(values) == values)
+def _exact(words: pa.Array, floats: np.ndarray, is_number: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values for the rules, and whether each float64 holds its text exactly.
+
+    Text of up to EXACT_DIGITS significant digits always does; longer text is checked against the
+    shortest form of its float (``repr``), and where that is another number the rules get the
+    text's own value as a Decimal. Python runs only for that rare text.
+    """
+    digits = pc.replace_substring_regex(pc.replace_substring_regex(words, r"[+.-]", ""), r"^0+", "")
+    short = mask(pc.less_equal(pc.utf8_length(digits), EXACT_DIGITS))
+    is_exact = is_number & short
+    inexact: dict[int, Decimal] = {}
+    for i in np.flatnonzero(is_number & ~short).tolist():
+        text, stored = Decimal(words[i].as_py()), float(floats[i])
+        if math.isfinite(stored) and Decimal(repr(stored)) == text:
+            is_exact[i] = True
+        else:
+            inexact[i] = text
+    if not inexact:
+        return floats, is_exact
+    value = floats.astype(object)
+    for i, text in inexact.items():
+        value[i] = text
+    return value, is_exact
 
 
 # The shape nearly every device writes: fixed positions, no offset. Parsed by slicing, which is
@@ -172,7 +218,8 @@ def _combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
-def _expand(values: np.ndarray, indices: pa.Array, missing: float) -> np.ndarray:
+def _expand(values: np.ndarray, indices: pa.Array, missing: float | bool) -> np.ndarray:
+    """Per-row values from per-word ones; ``missing`` where the row has no text."""
     idx = indices.to_numpy(zero_copy_only=False)
     if indices.null_count:
         mask = np.asarray(pc.is_null(indices).to_numpy(zero_copy_only=False), dtype=bool)

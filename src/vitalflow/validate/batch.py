@@ -1,0 +1,290 @@
+"""Stage 2, validate: split a raw CSV into processed and rejected Parquet, with a manifest and Data Docs.
+
+Every data row of the file lands in exactly one output; the counts are checked before the batch is
+committed. A file that cannot be read as a whole ends as a failed batch whose manifest says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vitalflow import lake
+from vitalflow.contract import LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.exceptions import BatchRejected, EmptyFile, RowCountMismatch
+from vitalflow.manifests import read_manifest, write_manifest
+from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
+from vitalflow.ports import ObjectStore
+from vitalflow.validate import prepare
+from vitalflow.validate.commit import mark_committed, publish
+from vitalflow.validate.docs.page import DocsFacts
+from vitalflow.validate.docs.publish import publish_docs
+from vitalflow.validate.duplicates import Repeats
+from vitalflow.validate.memory import MemoryGuard, release_free_memory
+from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
+from vitalflow.validate.records import RawChunk
+from vitalflow.validate.results import merge_results
+from vitalflow.validate.rows import CheckedRows, check_rows
+from vitalflow.validate.suite import HealthSuite
+from vitalflow.validate.writer import PartitionedWriter, WrittenFile
+
+if TYPE_CHECKING:
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+
+log = logging.getLogger(__name__)
+
+MALFORMED = "row:malformed"
+
+
+@dataclass(frozen=True)
+class Validated:
+    manifest: Manifest
+    duplicate: bool = False  # the same bytes were already processed; nothing was written
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    workdir: Path  # scratch space: the batch's files until they are published
+    chunk_rows: int = 150_000  # rows validated at a time (VITALFLOW_CHUNK_ROWS)
+    memory_limit_mb: int = 0  # VITALFLOW_MEMORY_LIMIT_MB; 0: the cgroup limit, if any
+    progress: Callable[[int, int], None] | None = None  # (bytes read, file size) after each chunk
+
+
+def validate_batch(
+    source: SourceRef,
+    store: ObjectStore,
+    suite: HealthSuite,
+    options: BatchOptions,
+    docs_store: ObjectStore | None = None,
+) -> Validated:
+    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
+    started, clock = datetime.now(timezone.utc), time.perf_counter()
+    with store.local_copy(source.key, source.version_id) as path:
+        scan: FileScan | None = None
+        try:
+            scan = scan_file(path)
+            existing = read_manifest(store, lake.batch_id_for(scan.sha256))
+            if existing is not None and existing.status == "processed":
+                return _duplicate(store, existing)
+            batch = Batch(source, store, docs_store or store, suite, scan, options, started)
+            batch.hashed = time.perf_counter() - clock
+            return Validated(batch.run(path, clock))
+        except BatchRejected as exc:
+            return _failed(store, source, path, scan, started, clock, exc)
+
+
+class Batch:
+    """One file being validated: its chunks go through the row phase into two writers, then the
+    counts are checked, the Data Docs page published and the outputs committed, in that order."""
+
+    def __init__(
+        self,
+        source: SourceRef,
+        store: ObjectStore,
+        docs_store: ObjectStore,
+        suite: HealthSuite,
+        scan: FileScan,
+        options: BatchOptions,
+        started: datetime,
+    ) -> None:
+        self.source, self.store, self.docs_store, self.suite = source, store, docs_store, suite
+        self.scan, self.options, self.started = scan, options, started
+        self.batch_id = lake.batch_id_for(scan.sha256)
+        self.dir = options.workdir / self.batch_id
+        self.hashed = 0.0
+        # A reading may be dated up to a day after its upload: the rules' one parameter.
+        received = source.received_at or started
+        self.latest_event = (received + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)).astimezone(
+            timezone.utc
+        )
+        self.processed = PartitionedWriter(self.dir, "processed", PROCESSED_SCHEMA, self.batch_id)
+        self.rejected = PartitionedWriter(self.dir, "rejected", REJECTED_SCHEMA, self.batch_id)
+        self.rows_in = self.rows_processed = self.rows_rejected = self.blank = 0
+        self.reasons: Counter[str] = Counter()
+        self.results: list[ExpectationSuiteValidationResult] = []  # every chunk's, merged for Data Docs
+
+    def run(self, path: Path, clock: float) -> Manifest:
+        shutil.rmtree(self.dir, ignore_errors=True)  # leftovers of a crashed attempt
+        self.dir.mkdir(parents=True)
+        try:
+            files = self.chunks(path)
+            self.check_counts(files)
+            validated = time.perf_counter() - clock
+            docs = self.docs()
+            documented = time.perf_counter() - clock
+            manifest = self.manifest(files, docs, (validated, documented, time.perf_counter() - clock))
+            publish(self.store, self.batch_id, files[0] + files[1], manifest)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        log.info(
+            "batch %s processed: %d rows in, %d rejected", self.batch_id, self.rows_in, self.rows_rejected
+        )
+        return manifest
+
+    def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
+        """Every chunk through the row phase into the processed and rejected writers, in file order."""
+        rules = self.suite.rules_for({"latest_event_time": self.latest_event.isoformat()})
+        repeats = Repeats(self.suite.duplicate_key)
+        guard = MemoryGuard(self.options.memory_limit_mb, self.options.chunk_rows)
+        try:
+            for chunk in iter_chunks(path, self.scan, self.options.chunk_rows):
+                if chunk.table.num_rows:
+                    self._route(chunk, check_rows(chunk, rules, repeats))
+                    release_free_memory()  # the chunk's frames are gone: their pages too, before the next
+                self._malformed(chunk)
+                guard.check(self.rows_in)
+                if self.options.progress:
+                    self.options.progress(chunk.end, self.scan.size)
+            if self.rows_in == 0:
+                raise EmptyFile("the file has a header but no data rows")
+            return self.processed.close(), self.rejected.close()
+        except BaseException:
+            self.processed.abort()
+            self.rejected.abort()
+            raise
+
+    def _route(self, chunk: RawChunk, checked: CheckedRows) -> None:
+        """A chunk's rows to the writers: typed rows that passed, raw text and reasons of the rest."""
+        good, days = prepare.processed_table(
+            checked.frame, ~checked.failed, self.batch_id, self.started, self.latest_event
+        )
+        self.processed.write(good, days)
+        positions = np.flatnonzero(checked.failed)
+        reasons, counts = checked.verdict.reasons_of(chunk.lines[positions])
+        table = prepare.rejected_table(
+            chunk.table, chunk.lines, reasons, positions, self.batch_id, self.started
+        )
+        self.rejected.write(table, f"{self.started:%Y-%m-%d}")
+        self.results.extend(checked.verdict.results)
+        self.reasons.update(counts)
+        self.rows_processed += good.num_rows
+        self.rows_rejected += len(positions)
+        self.rows_in += chunk.table.num_rows
+
+    def _malformed(self, chunk: RawChunk) -> None:
+        """Records that are not rows: rejected as they are, with their raw text."""
+        n = len(chunk.malformed_lines)
+        self.blank += chunk.blank
+        if n:
+            lines, texts = chunk.malformed_lines, chunk.malformed_text
+            table = prepare.malformed_table(lines, texts, MALFORMED, self.batch_id, self.started)
+            self.rejected.write(table, f"{self.started:%Y-%m-%d}")
+            self.reasons[MALFORMED] += n
+            self.rows_rejected += n
+            self.rows_in += n
+
+    def check_counts(self, files: tuple[list[WrittenFile], list[WrittenFile]]) -> None:
+        """Every row in exactly one output, or nothing is committed."""
+        written = sum(f.rows for f in files[0] + files[1])
+        if self.rows_processed + self.rows_rejected != self.rows_in or written != self.rows_in:
+            raise RowCountMismatch(
+                f"internal error: {self.rows_in} rows in, {self.rows_processed} processed + "
+                f"{self.rows_rejected} rejected, {written} written; nothing was committed"
+            )
+
+    def docs(self) -> str | None:
+        """Publish the batch's Data Docs page; its URI for the manifest."""
+        if not self.results:
+            return None
+        facts = DocsFacts(
+            self.rows_in, self.rows_processed, self.rows_rejected, dict(self.reasons), self._uri
+        )
+        meta = {"batch_id": self.batch_id, "source": self._uri, "rows_in": self.rows_in}
+        meta.update(rows_processed=self.rows_processed, rows_rejected=self.rows_rejected)
+        merged = merge_results(self.results, self.suite.name, meta)
+        key = publish_docs(
+            merged,
+            batch_id=self.batch_id,
+            run_time=self.started,
+            data_store=self.store,
+            docs_store=self.docs_store,
+            facts=facts,
+        )
+        return self.docs_store.uri(key)
+
+    @property
+    def _uri(self) -> str:
+        return self.source.uri or self.source.key
+
+    def manifest(
+        self, files: tuple[list[WrittenFile], list[WrittenFile]], docs: str | None, times: tuple[float, ...]
+    ) -> Manifest:
+        """The batch's record; ``times``: seconds from the start to validated, documented, now."""
+        (processed, rejected), (validated, documented, total) = files, times
+        timings = Timings(
+            hash_s=round(self.hashed, 3),
+            validate_s=round(validated - self.hashed, 3),
+            docs_s=round(documented - validated, 3),
+            write_s=round(total - documented, 3),
+            total_s=round(total, 3),
+        )
+        return Manifest(
+            batch_id=self.batch_id,
+            source=self.source,
+            sha256=self.scan.sha256,
+            bytes=self.scan.size,
+            status="processed",
+            rows_in=self.rows_in,
+            rows_processed=self.rows_processed,
+            rows_rejected=self.rows_rejected,
+            rejected_by_reason=dict(sorted(self.reasons.items())),
+            extra_columns=self.scan.header.extra,
+            blank_lines=self.blank,
+            partitions=sorted({f.dt for f in processed}),
+            processed_files=[f.key for f in processed],
+            rejected_files=[f.key for f in rejected],
+            suite=SuiteInfo(name=self.suite.name, sha256=self.suite.sha256),
+            docs=docs,
+            started_at=self.started,
+            finished_at=datetime.now(timezone.utc),
+            timings=timings,
+        )
+
+
+def _duplicate(store: ObjectStore, existing: Manifest) -> Validated:
+    """The same bytes were committed before: make sure the batch is visible, write nothing else."""
+    if mark_committed(store, existing):  # a crash fell between manifest and marker
+        log.info("batch %s was committed but not yet visible; marked it visible", existing.batch_id)
+    else:
+        log.info("batch %s already processed; nothing written", existing.batch_id)
+    return Validated(existing, duplicate=True)
+
+
+def _failed(
+    store: ObjectStore,
+    source: SourceRef,
+    path: Path,
+    scan: FileScan | None,
+    started: datetime,
+    clock: float,
+    exc: BatchRejected,
+) -> Validated:
+    """The manifest of a file that cannot be processed as a whole, saying why."""
+    sha256 = scan.sha256 if scan is not None else lake.sha256_file(path)
+    batch_id = lake.batch_id_for(sha256)
+    existing = read_manifest(store, batch_id)
+    if existing is not None and existing.status == "processed":
+        return _duplicate(store, existing)
+    manifest = Manifest(
+        batch_id=batch_id,
+        source=source,
+        sha256=sha256,
+        bytes=scan.size if scan is not None else path.stat().st_size,
+        status="failed",
+        error=str(exc),
+        started_at=started,
+        finished_at=datetime.now(timezone.utc),
+        timings=Timings(total_s=round(time.perf_counter() - clock, 3)),
+    )
+    write_manifest(store, manifest)
+    log.warning("batch %s failed: %s", batch_id, exc)
+    return Validated(manifest)
