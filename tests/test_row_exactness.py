@@ -35,34 +35,36 @@ def reasons_by_line(rejected: list[dict]) -> dict[int, list[str]]:
     return {r["source_line"]: r["reasons"] for r in rejected}
 
 
-@pytest.mark.parametrize(
-    ("changes", "reason"),
-    [
-        ({"heart_rate": "٧٢"}, "heart_rate:not_a_number"),  # Arabic-Indic digits
-        ({"heart_rate": "７２"}, "heart_rate:not_a_number"),  # full-width digits
-        ({"temp_c": "３６.６"}, "temp_c:not_a_number"),
-        ({"spo2": "9８"}, "spo2:not_a_number"),
-        ({"steps": "1e2"}, "steps:not_a_number"),
-        ({"temp_c": "inf"}, "temp_c:not_a_number"),
-        ({"temp_c": "nan"}, "temp_c:not_a_number"),
-        ({"heart_rate": "0x48"}, "heart_rate:not_a_number"),
-        ({"heart_rate": "72.0000001"}, "heart_rate:not_a_whole_number"),
-        ({"heart_rate": "99999999999999999999"}, "heart_rate:out_of_range"),
-        ({"event_time": "2026-11-20T24:00:00Z"}, "event_time:invalid_timestamp"),
-        ({"event_time": "2016-12-31T23:59:60Z"}, "event_time:invalid_timestamp"),
-        ({"event_time": "2026-11-20T08:00:00+19:00"}, "event_time:invalid_timestamp"),
-        ({"event_time": "٢٠٢٦-11-20T08:00:00Z"}, "event_time:invalid_timestamp"),
-        ({"event_time": "0001-01-01T00:00:00Z"}, "event_time:out_of_range"),
-        ({"event_time": "9999-12-31T23:59:59Z"}, "event_time:out_of_range"),
-        ({"event_time": "1999-12-31T23:59:59Z"}, "event_time:out_of_range"),
-    ],
-)
-def test_values_the_parser_cannot_store_exactly_are_rejected(runtime, write_csv, changes, reason):
-    outcome = run_file(runtime, write_csv([row(), row(user_id="u-2", **changes)]))
+UNSTORABLE = [
+    ({"heart_rate": "٧٢"}, "heart_rate:not_a_number"),  # Arabic-Indic digits
+    ({"heart_rate": "７２"}, "heart_rate:not_a_number"),  # full-width digits
+    ({"temp_c": "３６.６"}, "temp_c:not_a_number"),
+    ({"spo2": "9８"}, "spo2:not_a_number"),
+    ({"steps": "1e2"}, "steps:not_a_number"),
+    ({"temp_c": "inf"}, "temp_c:not_a_number"),
+    ({"temp_c": "nan"}, "temp_c:not_a_number"),
+    ({"heart_rate": "0x48"}, "heart_rate:not_a_number"),
+    ({"heart_rate": "72.0000001"}, "heart_rate:not_a_whole_number"),
+    ({"heart_rate": "99999999999999999999"}, "heart_rate:out_of_range"),
+    ({"event_time": "2026-11-20T24:00:00Z"}, "event_time:invalid_timestamp"),
+    ({"event_time": "2016-12-31T23:59:60Z"}, "event_time:invalid_timestamp"),
+    ({"event_time": "2026-11-20T08:00:00+19:00"}, "event_time:invalid_timestamp"),
+    ({"event_time": "٢٠٢٦-11-20T08:00:00Z"}, "event_time:invalid_timestamp"),
+    ({"event_time": "0001-01-01T00:00:00Z"}, "event_time:out_of_range"),
+    ({"event_time": "9999-12-31T23:59:59Z"}, "event_time:out_of_range"),
+    ({"event_time": "1999-12-31T23:59:59Z"}, "event_time:out_of_range"),
+]
+
+
+def test_values_the_parser_cannot_store_exactly_are_rejected(runtime, write_csv):
+    cases = UNSTORABLE
+    """Every case in one batch, after one good row (a rejected row claims no key)."""
+    rows = [row()] + [row(user_id=f"u-{i}", **changes) for i, (changes, _) in enumerate(cases)]
+    outcome = run_file(runtime, write_csv(rows))
     assert outcome.status == "processed", outcome.error
     processed, rejected = outputs(runtime, outcome.batch_id)
     assert [r["source_line"] for r in processed] == [2]
-    assert reasons_by_line(rejected) == {3: [reason]}
+    assert reasons_by_line(rejected) == {line: [reason] for line, (_, reason) in enumerate(cases, start=3)}
     assert processed[0]["heart_rate"] == 72 and processed[0]["temp_c"] == 36.7
 
 
@@ -76,22 +78,25 @@ def test_readings_dated_more_than_a_day_after_upload_are_rejected(runtime, write
     assert reasons_by_line(rejected) == {3: ["event_time:out_of_range"]}
 
 
-@pytest.mark.parametrize(
-    ("text", "stored"),
-    [
-        ("2026-11-20T08:00:00.1234567Z", datetime(2026, 11, 20, 8, 0, 0, 123457, timezone.utc)),
-        ("2026-11-20T08:00:00.123456789Z", datetime(2026, 11, 20, 8, 0, 0, 123457, timezone.utc)),
-        ("2026-11-20T08:00:00.9999996Z", datetime(2026, 11, 20, 8, 0, 1, tzinfo=timezone.utc)),
-        ("2026-11-20t08:00:00z", datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)),
-        ("2026-11-20 09:30+0130", datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)),
-        ("2024-02-29T08:00:00-05", datetime(2024, 2, 29, 13, 0, tzinfo=timezone.utc)),
-    ],
-)
-def test_timestamps_are_stored_as_written(runtime, write_csv, text, stored):
-    outcome = run_file(runtime, write_csv([row(event_time=text)]))
+STORED_TIMES = [
+    ("2026-11-20T08:00:00.1234567Z", datetime(2026, 11, 20, 8, 0, 0, 123457, timezone.utc)),
+    ("2026-11-20T08:00:00.123456789Z", datetime(2026, 11, 20, 8, 0, 0, 123457, timezone.utc)),
+    ("2026-11-20T08:00:00.9999996Z", datetime(2026, 11, 20, 8, 0, 1, tzinfo=timezone.utc)),
+    ("2026-11-20t08:00:00z", datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)),
+    ("2026-11-20 09:30+0130", datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)),
+    ("2024-02-29T08:00:00-05", datetime(2024, 2, 29, 13, 0, tzinfo=timezone.utc)),
+]
+
+
+def test_timestamps_are_stored_as_written(runtime, write_csv):
+    cases = STORED_TIMES
+    rows = [row(user_id=f"u-{i}", event_time=text) for i, (text, _) in enumerate(cases)]
+    outcome = run_file(runtime, write_csv(rows))
     processed, rejected = outputs(runtime, outcome.batch_id)
     assert not rejected, rejected
-    assert processed[0]["event_time"] == stored
+    assert {r["source_line"]: r["event_time"] for r in processed} == {
+        line: stored for line, (_, stored) in enumerate(cases, start=2)
+    }
 
 
 def test_same_instant_written_with_two_offsets_is_a_duplicate(runtime, write_csv):
