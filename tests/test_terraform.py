@@ -120,7 +120,13 @@ def test_commit_and_summary_tables_match_their_parquet_schemas():
     from vitalflow.contract import COMMIT_SCHEMA, SUMMARY_SCHEMA
 
     main = (TF / "main.tf").read_text()
-    athena = {"timestamp[us, tz=UTC]": "timestamp", "string": "string", "int64": "bigint", "double": "double"}
+    athena = {
+        "timestamp[us, tz=UTC]": "timestamp",
+        "string": "string",
+        "int64": "bigint",
+        "double": "double",
+        "list<item: string>": "array<string>",
+    }
     for local, schema in (("commit_cols", COMMIT_SCHEMA), ("summary_cols", SUMMARY_SCHEMA)):
         line = main.split(f"{local} ", 1)[1].split("\n", 1)[0]
         declared = re.findall(r'"(\w+):([\w<>]+)"', line)

@@ -9,6 +9,7 @@ SELECT
 FROM batch_summaries
 WHERE
     dt BETWEEN :history_from AND :history_to
+    AND coalesce(status, 'processed') = 'processed'
     AND batch_id <> :batch_id
     AND ingested_at < :ingested_at
 ORDER BY ingested_at DESC, batch_id

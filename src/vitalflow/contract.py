@@ -93,6 +93,9 @@ COMMIT_SCHEMA = pa.schema(
     ]
 )
 
+# The anomaly rules of sql/views/flagged_files.sql, each a boolean column there.
+ANOMALY_RULES: tuple[str, ...] = ("low_spo2", "abnormal_heart_rate", "fever", "high_blood_pressure")
+
 # One row per analysed batch (``sql/report/batch_summary.sql``), partitioned by ingestion date:
 # what later reports read for their history instead of earlier batches' readings.
 SUMMARY_SCHEMA = pa.schema(
@@ -106,6 +109,11 @@ SUMMARY_SCHEMA = pa.schema(
         pa.field("anomaly_readings", pa.int64()),
         pa.field("rejected", pa.int64()),
         pa.field("reject_rate", pa.float64()),
+        # What the daily digest monitors per source (``sql/digest``): readings per anomaly rule, the
+        # batch's distinct reject reasons, and its status (a file failed as a whole gets a row too).
+        *(pa.field(rule, pa.int64()) for rule in ANOMALY_RULES),
+        pa.field("reject_reasons", pa.list_(pa.string())),
+        pa.field("status", pa.string()),
     ]
 )
 

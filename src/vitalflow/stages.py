@@ -17,6 +17,7 @@ from vitalflow.exceptions import NotificationInProgress, VitalflowError
 from vitalflow.leases import run_once
 from vitalflow.manifests import read_manifest
 from vitalflow.models import BatchRecord, Manifest, SourceRef
+from vitalflow.quality_event import DATA_QUALITY_EVALUATED, data_quality_detail
 from vitalflow.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ def validate(
     # committed the batch, this is what gets it analysed and emailed (later stages are idempotent).
     if manifest.status == "processed" and runtime.catalog is not None:
         runtime.catalog.register(manifest)
+    if manifest.status == "failed":  # the digest counts failed files per source from their rows
+        from vitalflow.summaries import write_failed_summary  # pyarrow: the job and CLI only
+
+        write_failed_summary(runtime.store, manifest)
+    runtime.bus.put(DATA_QUALITY_EVALUATED, data_quality_detail(runtime.store, manifest))
     runtime.bus.put(
         BATCH_VALIDATED if manifest.status == "processed" else BATCH_FAILED,
         {**_summary(manifest), "replay": result.duplicate},

@@ -10,15 +10,11 @@ first day and after years of batches.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pyarrow as pa
-
-from vitalflow import lake
 from vitalflow.aggregate.queries import load_all
-from vitalflow.contract import SUMMARY_SCHEMA, one_row_parquet
+from vitalflow.contract import ANOMALY_RULES
 from vitalflow.exceptions import QueryError
 from vitalflow.models import (
     BatchReport,
@@ -31,8 +27,12 @@ from vitalflow.models import (
     UserAnomalies,
 )
 from vitalflow.ports import ObjectStore, QueryEngine
+from vitalflow.summaries import as_int as _int
+from vitalflow.summaries import ingest_day as _ingest_day
+from vitalflow.summaries import utc as _utc
+from vitalflow.summaries import write_summary
 
-RULES = ("low_spo2", "abnormal_heart_rate", "fever", "high_blood_pressure")
+RULES = ANOMALY_RULES
 HISTORY_DAYS = 90  # how far back the trend comparison looks at most
 
 
@@ -162,22 +162,6 @@ def _missing(value: Any) -> bool:
         return True
 
 
-def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]) -> str:
-    """Store the batch's summary row (``batch_summary.sql``) as one Parquet object; returns its key."""
-    values = {
-        "batch_id": manifest.batch_id,
-        "ingested_at": _utc(row.get("ingested_at")) or manifest.started_at,
-        "first_event": _utc(row.get("first_event")),
-        "last_event": _utc(row.get("last_event")),
-        "reject_rate": None if row.get("reject_rate") is None else float(row["reject_rate"]),
-        **{name: _int(row.get(name)) for name in ("readings", "users", "anomaly_readings", "rejected")},
-    }
-    key = lake.summary_key(_ingest_day(manifest).isoformat(), manifest.batch_id)
-    table = pa.Table.from_pylist([values], schema=SUMMARY_SCHEMA)
-    store.put_bytes(key, one_row_parquet(table), "application/vnd.apache.parquet")
-    return key
-
-
 def _history(engine: QueryEngine, manifest: Manifest, run: Any, limit: int) -> list[dict[str, Any]]:
     """The newest earlier batches: the summaries of the last day, and when that day holds too few,
     of as many days as the rate found suggests (twice over), up to ``HISTORY_DAYS``.
@@ -195,10 +179,6 @@ def _history(engine: QueryEngine, manifest: Manifest, run: Any, limit: int) -> l
     return list(wider("report/batch_history", history_from=since.isoformat()))
 
 
-def _ingest_day(manifest: Manifest) -> date:
-    return manifest.started_at.astimezone(timezone.utc).date()
-
-
 def _runner(engine: QueryEngine, params: Mapping[str, Any]) -> Any:
     queries = load_all()
 
@@ -212,20 +192,3 @@ def _runner(engine: QueryEngine, params: Mapping[str, Any]) -> Any:
 
 def _dt_of(key: str) -> str:
     return key.split("dt=", 1)[1].split("/", 1)[0]
-
-
-def _int(value: Any) -> int:
-    if value is None:
-        return 0
-    return int(value) if not isinstance(value, Decimal) else int(value.to_integral_value())
-
-
-def _utc(value: Any) -> datetime | None:
-    """Athena returns naive UTC timestamps, DuckDB aware ones: make both aware."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    raise QueryError(f"expected a timestamp, got {value!r}")

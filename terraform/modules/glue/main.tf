@@ -138,7 +138,7 @@ data "aws_iam_policy_document" "job" {
   statement {
     sid       = "WriteLake"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [for p in ["processed", "rejected", "manifests", "commits", "_staging", "gx"] : "arn:aws:s3:::${var.data_bucket}/${p}/*"]
+    resources = [for p in ["processed", "rejected", "manifests", "commits", "summaries", "_staging", "gx"] : "arn:aws:s3:::${var.data_bucket}/${p}/*"]
   }
   statement {
     sid       = "ListLake"
