@@ -68,6 +68,16 @@ class Settings:
     # guarantees one process at a time, so an unrecorded claim is always a crashed run's.
     notify_lease_s: int = 900
     ses_configuration_set: str = ""  # SES configuration set whose bounces/complaints reach SNS
+    # Fan-out: each analysed batch and each digest, with message attributes subscribers filter on
+    fanout_topic_arn: str = ""
+    # The daily digest's monitors (sql/digest): a source's day against its own earlier days
+    digest_window_days: int = 14  # the history a day is compared with
+    digest_min_history_days: int = 7  # fewer earlier days with data: "learning", never an anomaly
+    digest_k: float = 3.0  # bounds: median +/- k * 1.4826 * MAD (k reads like a z-score)
+    digest_min_spread: float = 0.1  # bounds never narrower than this fraction of the median
+    digest_cadence_factor: float = 3.0  # overdue: silent for this many of the source's usual gaps
+    digest_max_silence_hours: float = 72.0  # overdue whatever the cadence; 0: no fixed maximum
+    digest_freshness_days: int = 30  # how far back a source's last batch is looked for
 
     @classmethod
     def from_env(
@@ -108,6 +118,10 @@ class Settings:
             raise ConfigurationError(f"VITALFLOW_ANALYST must be 'rules' or 'bedrock', not {self.analyst!r}")
         if self.chunk_rows < 1:
             raise ConfigurationError("VITALFLOW_CHUNK_ROWS must be a positive whole number")
+        if self.digest_min_history_days < 1 or self.digest_window_days < self.digest_min_history_days:
+            raise ConfigurationError(
+                "VITALFLOW_DIGEST_WINDOW_DAYS must be at least VITALFLOW_DIGEST_MIN_HISTORY_DAYS (>= 1)"
+            )
 
     def require(self, *names: str) -> None:
         """Fail early, naming the variables, when an AWS adapter starts without its resources."""
@@ -126,9 +140,18 @@ def _parse(name: str, raw: str) -> Any:
             "notify_lease_s",
             "memory_limit_mb",
             "glue_max_active_runs",
+            "digest_window_days",
+            "digest_min_history_days",
+            "digest_freshness_days",
         ):
             return int(raw)
-        if name == "bedrock_timeout_s":
+        if name in (
+            "bedrock_timeout_s",
+            "digest_k",
+            "digest_min_spread",
+            "digest_cadence_factor",
+            "digest_max_silence_hours",
+        ):
             return float(raw)
         if name == "mail_to":
             return tuple(a.strip() for a in raw.split(",") if a.strip())

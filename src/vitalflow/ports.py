@@ -65,6 +65,12 @@ class QueryEngine(Protocol):
         """
         ...
 
+    def for_summaries(self, since: date, until: date) -> QueryEngine:
+        """An engine for the daily digest: the summaries of ingestion days ``since`` to ``until``,
+        over which the digest's queries (bound to those days) answer exactly as over the whole lake.
+        """
+        ...
+
 
 class Analyst(Protocol):
     def analyze(self, report: BatchReport, *, deadline: float | None = None) -> Analysis:
@@ -134,3 +140,15 @@ class JobRunner(Protocol):
 
 class EventBus(Protocol):
     def put(self, detail_type: str, detail: Mapping[str, Any]) -> None: ...
+
+
+class Publisher(Protocol):
+    """Fan-out to subscribers (SNS on AWS, a JSON-lines file locally).
+
+    ``attributes`` become SNS message attributes (strings), which subscriptions' filter policies
+    match, so a subscriber gets only e.g. high-risk batches of one source.
+    """
+
+    def publish(self, subject: str, message: Mapping[str, Any], attributes: Mapping[str, str]) -> str:
+        """Publish one message; return its id."""
+        ...

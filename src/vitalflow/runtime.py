@@ -19,6 +19,7 @@ from vitalflow.ports import (
     EventBus,
     Mailer,
     ObjectStore,
+    Publisher,
     QueryEngine,
     ResultStore,
 )
@@ -39,6 +40,7 @@ class Runtime:
     state: BatchState
     home: Path | None = None  # the local lake folder, when there is one
     catalog: Catalog | None = None  # partition registration, where the query engine needs it
+    publisher: Publisher | None = None  # fan-out to subscribers (SNS); None: not configured
 
 
 def analyst_for(settings: Settings, boto3_session: Any = None) -> Analyst:
@@ -52,6 +54,7 @@ def analyst_for(settings: Settings, boto3_session: Any = None) -> Analyst:
 def local_runtime(settings: Settings) -> Runtime:
     from vitalflow.local.batch_state import SqliteBatchState
     from vitalflow.local.event_bus import LocalEventBus
+    from vitalflow.local.fanout import LocalPublisher
     from vitalflow.local.object_store import LocalObjectStore
     from vitalflow.local.outbox import OutboxMailer
     from vitalflow.local.query_engine import DuckDBEngine  # DuckDB: local runs only
@@ -75,6 +78,7 @@ def local_runtime(settings: Settings) -> Runtime:
         mailer=OutboxMailer(home / lake.OUTBOX),
         state=SqliteBatchState(home / "results" / "vitalflow.db"),
         home=home,
+        publisher=LocalPublisher(home / "events" / "fanout.jsonl"),
     )
 
 

@@ -51,6 +51,10 @@ class AthenaEngine:
         """The same engine: the report's own predicates (batch, dt) bound what Athena scans."""
         return self
 
+    def for_summaries(self, since: date, until: date) -> AthenaEngine:
+        """Itself: the digest's predicates on ``dt`` prune Athena's partitions."""
+        return self
+
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         if not self._views_ready:
             self.ensure_views()

@@ -18,6 +18,7 @@ from vitalflow.aws.dynamodb_store import DynamoResultStore
 from vitalflow.aws.event_bus import EventBridgeBus
 from vitalflow.aws.s3_store import S3ObjectStore
 from vitalflow.aws.ses import SesMailer
+from vitalflow.aws.sns import SnsPublisher
 from vitalflow.config import Settings
 from vitalflow.enrich.rules import RulesAnalyst
 from vitalflow.runtime import Runtime, analyst_for
@@ -48,6 +49,10 @@ class LazyAthenaEngine:
         """Itself: the report's own predicates (batch, dt) bound what Athena scans."""
         return self
 
+    def for_summaries(self, since: date, until: date) -> LazyAthenaEngine:
+        """Itself: the digest's predicates on ``dt`` prune Athena's partitions."""
+        return self
+
 
 def aws_runtime(settings: Settings, boto3_session: Any = None) -> Runtime:
     import boto3
@@ -68,4 +73,12 @@ def aws_runtime(settings: Settings, boto3_session: Any = None) -> Runtime:
         mailer=SesMailer(boto3_session=session, configuration_set=settings.ses_configuration_set or None),
         state=DynamoBatchState(settings.table_name, boto3_session=session),
         catalog=GlueCatalog(settings, boto3_session=session),
+        publisher=_publisher(settings, session),
     )
+
+
+def _publisher(settings: Settings, session: Any) -> SnsPublisher | None:
+    """The fan-out topic, where the deployment has one (Terraform sets it for analyze and digest)."""
+    if not settings.fanout_topic_arn:
+        return None
+    return SnsPublisher(settings.fanout_topic_arn, boto3_session=session)

@@ -109,20 +109,29 @@ class DuckDBEngine:
         the whole lake; the engine just never lists or opens anything else.
         """
         until = manifest.started_at.astimezone(timezone.utc).date()
+        tables = Tables(
+            processed=list(manifest.processed_files),
+            rejected=list(manifest.rejected_files),
+            summaries=self._summary_keys(since, until),
+            commits=[manifest],
+        )
+        return DuckDBEngine(self.store, sql_root=self.sql_root, threads=self.threads, tables=tables)
+
+    def for_summaries(self, since: date, until: date) -> DuckDBEngine:
+        """An engine over the summaries of ingestion days ``since`` to ``until`` and nothing else:
+        the digest lists a few partitions, never the lake or its manifests."""
+        tables = Tables(summaries=self._summary_keys(since, until))
+        return DuckDBEngine(self.store, sql_root=self.sql_root, threads=self.threads, tables=tables)
+
+    def _summary_keys(self, since: date, until: date) -> list[str]:
+        """The summary objects of ingestion days ``since`` to ``until``, one listing per day."""
         days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
-        summaries = [
+        return [
             key
             for day in days
             for key in self.store.list_keys(f"{lake.SUMMARIES}dt={day.isoformat()}/")
             if key.endswith(".parquet")
         ]
-        tables = Tables(
-            processed=list(manifest.processed_files),
-            rejected=list(manifest.rejected_files),
-            summaries=summaries,
-            commits=[manifest],
-        )
-        return DuckDBEngine(self.store, sql_root=self.sql_root, threads=self.threads, tables=tables)
 
     def refresh(self) -> None:
         """A new locked connection whose tables cover the committed lake, plus ``sql/views``."""

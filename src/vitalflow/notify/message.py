@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from vitalflow.digest.model import Digest
 from vitalflow.models import BatchRecord, Manifest
 from vitalflow.notify.chart import hourly_chart
-from vitalflow.notify.render import render_failure, render_report
+from vitalflow.notify.render import render_digest, render_failure, render_report
 
 
 def report_message(
@@ -38,6 +39,18 @@ def failure_message(manifest: Manifest, *, sender: str, recipients: Sequence[str
     name = (manifest.source.key.rsplit("/", 1)[-1] or manifest.batch_id)[:80]
     message = _envelope(sender, recipients, f"vitalflow: file {name} could not be processed")
     message["X-Vitalflow-Batch"] = manifest.batch_id
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def digest_message(digest: Digest, *, sender: str, recipients: Sequence[str]) -> EmailMessage:
+    """The daily digest; the trend charts are HTML bars, so the message needs no image."""
+    text, html = render_digest(digest)
+    found = len(digest.findings)
+    summary = f"{found} finding(s) need attention" if found else "nothing unusual"
+    message = _envelope(sender, recipients, f"vitalflow digest {digest.day.isoformat()}: {summary}")
+    message["X-Vitalflow-Batch"] = f"digest-{digest.day.isoformat()}"  # the outbox names files by it
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
@@ -83,8 +96,8 @@ def job_failure_message(
         "committed is announced again, then analysed and emailed. Nothing is processed or emailed twice.\n"
         "A run that waited in Glue's queue for more than 15 minutes (a burst above the job's capacity)\n"
         "ends FAILED the same way. To rerun it:\n\n"
-        f"  aws glue start-job-run --job-name {job_name} --arguments \"$(aws glue get-job-run \\\n"
-        f"    --job-name {job_name} --run-id {run_id} --query JobRun.Arguments)\"\n"
+        f'  aws glue start-job-run --job-name {job_name} --arguments "$(aws glue get-job-run \\\n'
+        f'    --job-name {job_name} --run-id {run_id} --query JobRun.Arguments)"\n'
     )
     message.set_content(text)
     message.add_alternative(f"<html><body><pre>{html.escape(text)}</pre></body></html>", subtype="html")

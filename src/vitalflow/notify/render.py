@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from vitalflow.digest.model import Digest
 from vitalflow.models import BatchRecord, Manifest
 from vitalflow.spreadsheet import inert
 
@@ -35,7 +36,36 @@ def _environment(autoescape: bool) -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(inert=inert, pct=pct, when=when, thousands=lambda n: f"{int(n):,}")
+    env.filters.update(
+        pct_or_dash=pct_or_dash, thousands_or_dash=thousands_or_dash, metric=metric, spark=spark
+    )
     return env
+
+
+def pct_or_dash(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def thousands_or_dash(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def metric(value: float | None, check: Any) -> str:
+    """A digest check's value: a rate as a percentage, a row count as a number."""
+    return pct_or_dash(value) if check.is_rate else thousands_or_dash(value)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(points: list[Any]) -> str:
+    """The reject rate per day as a text sparkline (a day without batches is a space)."""
+    rates = [p.reject_rate for p in points]
+    top = max((r for r in rates if r is not None), default=0.0)
+    return "".join(
+        " " if r is None else SPARKS[min(len(SPARKS) - 1, int(len(SPARKS) * r / top)) if top else 0]
+        for r in rates
+    )
 
 
 HTML = _environment(autoescape=True)
@@ -62,6 +92,14 @@ def report_context(record: BatchRecord, docs_url: str | None, chart_cid: str | N
 def render_report(record: BatchRecord, docs_url: str | None, chart_cid: str | None) -> tuple[str, str]:
     context = report_context(record, docs_url, chart_cid)
     return TEXT.get_template("report.txt.j2").render(context), HTML.get_template("report.html.j2").render(
+        context
+    )
+
+
+def render_digest(digest: Digest) -> tuple[str, str]:
+    """The digest's text and HTML: what needs attention first, then each source."""
+    context = {"digest": digest, "findings": digest.findings}
+    return TEXT.get_template("digest.txt.j2").render(context), HTML.get_template("digest.html.j2").render(
         context
     )
 
