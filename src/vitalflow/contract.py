@@ -90,6 +90,7 @@ COMMIT_SCHEMA = pa.schema(
         pa.field("committed_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("rows_processed", pa.int64(), nullable=False),
         pa.field("rows_rejected", pa.int64(), nullable=False),
+        pa.field("source", pa.string()),  # the uploader's feed (vitalflow.sources); last: older files lack it
     ]
 )
 
@@ -106,6 +107,7 @@ SUMMARY_SCHEMA = pa.schema(
         pa.field("anomaly_readings", pa.int64()),
         pa.field("rejected", pa.int64()),
         pa.field("reject_rate", pa.float64()),
+        pa.field("source", pa.string()),  # the uploader's feed (vitalflow.sources); last: older files lack it
     ]
 )
 

@@ -170,6 +170,7 @@ def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]
         "first_event": _utc(row.get("first_event")),
         "last_event": _utc(row.get("last_event")),
         "reject_rate": None if row.get("reject_rate") is None else float(row["reject_rate"]),
+        "source": manifest.source.name,
         **{name: _int(row.get(name)) for name in ("readings", "users", "anomaly_readings", "rejected")},
     }
     key = lake.summary_key(_ingest_day(manifest).isoformat(), manifest.batch_id)
