@@ -15,7 +15,6 @@ from vitalflow.contract import SUMMARY_SCHEMA, one_row_parquet
 
 DAY = date(2026, 11, 30)  # the digest's day: the last of the ninety
 HOURS = (1, 7, 13, 19)  # each source's upload times, every six hours
-# Until the source field lands in contract.SUMMARY_SCHEMA (issue 21), the rows carry it themselves.
 SCHEMA = (
     SUMMARY_SCHEMA
     if "source" in SUMMARY_SCHEMA.names

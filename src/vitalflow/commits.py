@@ -20,6 +20,7 @@ def commit_columns(manifests: Iterable[Manifest]) -> dict[str, list[Any]]:
         "committed_at": [m.finished_at or m.started_at for m in found],
         "rows_processed": [m.rows_processed for m in found],
         "rows_rejected": [m.rows_rejected for m in found],
+        "source": [m.source.name for m in found],
     }
 
 

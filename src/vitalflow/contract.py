@@ -90,6 +90,7 @@ COMMIT_SCHEMA = pa.schema(
         pa.field("committed_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("rows_processed", pa.int64(), nullable=False),
         pa.field("rows_rejected", pa.int64(), nullable=False),
+        pa.field("source", pa.string()),  # the uploader's feed (vitalflow.sources); older files lack it
     ]
 )
 
@@ -109,6 +110,7 @@ SUMMARY_SCHEMA = pa.schema(
         pa.field("anomaly_readings", pa.int64()),
         pa.field("rejected", pa.int64()),
         pa.field("reject_rate", pa.float64()),
+        pa.field("source", pa.string()),  # the uploader's feed (vitalflow.sources); older files lack it
         # What the daily digest monitors per source (``sql/digest``): readings per anomaly rule, the
         # batch's distinct reject reasons, and its status (a file failed as a whole gets a row too).
         *(pa.field(rule, pa.int64()) for rule in ANOMALY_RULES),

@@ -95,3 +95,7 @@ class JobThrottled(VitalflowError):
 
 class EventPublishFailed(VitalflowError):
     """EventBridge did not accept an event; raised so the caller's retry policy applies."""
+
+
+class BadSourceName(VitalflowError):
+    """A source name given on the command line is empty, too long or not printable."""

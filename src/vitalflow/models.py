@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vitalflow import sources
 
 BatchStatus = Literal["processed", "duplicate", "failed"]
 
@@ -25,6 +27,15 @@ class SourceRef(Frozen):
     version_id: str | None = None
     uri: str = ""  # display form: file path or s3://bucket/key
     received_at: datetime | None = None  # upload time: readings may not be dated more than a day after it
+    name: str = ""  # the uploader's feed (vitalflow.sources); derived from the key when not given
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_from_key(cls, data: object) -> object:
+        """Manifests written before sources existed, and AWS uploads, get the key's source."""
+        if isinstance(data, dict) and not data.get("name") and isinstance(data.get("key"), str):
+            return {**data, "name": sources.from_key(data["key"])}
+        return data
 
 
 class SuiteInfo(Frozen):

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from vitalflow import lake, stages
+from vitalflow import lake, sources, stages
 from vitalflow.exceptions import VitalflowError
 from vitalflow.models import BatchOutcome, SourceRef
 from vitalflow.runtime import Runtime
@@ -29,8 +29,11 @@ def lake_lock(home: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def ingest(runtime: Runtime, path: Path) -> SourceRef:
-    """Copy a local file into raw/ (as an upload to S3 would), keeping earlier uploads intact."""
+def ingest(runtime: Runtime, path: Path, source: str | None = None) -> SourceRef:
+    """Copy a local file into raw/ (as an upload to S3 would), keeping earlier uploads intact.
+
+    ``source`` names the feed; by default it comes from the file's name (``vitalflow.sources``).
+    """
     if not path.is_file():
         raise VitalflowError(f"no such file: {path}")
     key = lake.raw_key(path.name, datetime.now(timezone.utc))
@@ -45,18 +48,23 @@ def ingest(runtime: Runtime, path: Path) -> SourceRef:
     received = datetime.now(timezone.utc)
     if runtime.home is not None:  # a rerun keeps the first upload's time, as S3's LastModified does
         received = datetime.fromtimestamp((runtime.home / key).stat().st_mtime, timezone.utc)
-    return SourceRef(key=key, uri=str(path.resolve()), received_at=received)
+    name = sources.given(source) if source is not None else sources.from_file_name(path.name)
+    return SourceRef(key=key, uri=str(path.resolve()), received_at=received, name=name)
 
 
 def run_file(
-    runtime: Runtime, path: Path, progress: Callable[[int, int], None] | None = None
+    runtime: Runtime,
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    source: str | None = None,
 ) -> BatchOutcome:
     """Every stage for one file; a user error becomes a failed outcome with its message."""
     try:
-        source = ingest(runtime, path)
+        ref = ingest(runtime, path, source)
     except VitalflowError as exc:
         return BatchOutcome(batch_id="", source=str(path), status="failed", error=str(exc))
-    validated = stages.validate(runtime, source, progress)
+    validated = stages.validate(runtime, ref, progress)
     manifest = validated.manifest
     outcome = BatchOutcome.from_manifest(manifest, status="duplicate" if validated.duplicate else None)
     outcome = outcome.model_copy(update={"source": str(path)})

@@ -35,6 +35,7 @@ def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]
         **{name: as_int(row.get(name)) for name in COUNTS},
         "reject_reasons": sorted(manifest.rejected_by_reason),
         "status": manifest.status,
+        "source": manifest.source.name,
     }
     key = lake.summary_key(ingest_day(manifest).isoformat(), manifest.batch_id)
     table = pa.Table.from_pylist([values], schema=SUMMARY_SCHEMA)

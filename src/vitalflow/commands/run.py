@@ -30,20 +30,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV files to process")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file, nothing else")
+    parser.add_argument(
+        "--source",
+        metavar="NAME",
+        help="the feed these files come from (default: each file's name without extension and date)",
+    )
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from vitalflow import sources
     from vitalflow.pipeline import lake_lock
     from vitalflow.runtime import local_runtime
 
+    source = sources.given(args.source) if args.source is not None else None  # a bad name: before any work
     runtime = local_runtime(settings_from(args))
     assert runtime.home is not None
     outcomes = []
     with lake_lock(runtime.home):
         for path in args.paths:
             with progress_bar(not args.json, path.name) as progress:
-                outcome = _run_one(runtime, path, progress, args.debug)
+                outcome = _run_one(runtime, path, progress, args.debug, source)
             outcomes.append(outcome)
             if args.json:
                 print(json.dumps(outcome.model_dump(mode="json")), flush=True)
@@ -53,14 +60,18 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run_one(
-    runtime: Runtime, path: Path, progress: Callable[[int, int], None] | None, debug: bool
+    runtime: Runtime,
+    path: Path,
+    progress: Callable[[int, int], None] | None,
+    debug: bool,
+    source: str | None = None,
 ) -> BatchOutcome:
     """One file's outcome, whatever happens: a file that breaks the pipeline must not stop the others."""
     from vitalflow.models import BatchOutcome
     from vitalflow.pipeline import run_file
 
     try:
-        return run_file(runtime, path, progress)
+        return run_file(runtime, path, progress, source=source)
     except VitalflowError as exc:
         return BatchOutcome(batch_id="", source=str(path), status="failed", error=str(exc))
     except Exception as exc:

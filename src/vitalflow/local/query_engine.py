@@ -192,10 +192,12 @@ class DuckDBEngine:
     @staticmethod
     def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
         if files:
-            # dt stays a string, as in the Glue table; filters on it still prune whole files
+            # dt stays a string, as in the Glue table; filters on it still prune whole files.
+            # Summaries written before a column was added lack it: read by name, as Athena does.
+            by_name = "true" if name == lake.SUMMARIES_TABLE else "false"
             relation = con.sql(
-                "SELECT * FROM read_parquet("
-                "$files, hive_partitioning = true, hive_types = {'dt': 'VARCHAR'})",
+                "SELECT * FROM read_parquet($files, hive_partitioning = true, "
+                f"hive_types = {{'dt': 'VARCHAR'}}, union_by_name = {by_name})",
                 params={"files": sorted(files)},
             )
             relation.create_view(name, replace=True)
