@@ -8,6 +8,8 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ from vitalflow.quality_event import DATA_QUALITY_EVALUATED, data_quality_detail
 from vitalflow.runtime import Runtime
 
 if TYPE_CHECKING:
+    from vitalflow.digest import Digest
     from vitalflow.validate.batch import Validated
     from vitalflow.validate.suite import HealthSuite
 
@@ -28,6 +31,7 @@ BATCH_VALIDATED = "BatchValidated"
 BATCH_FAILED = "BatchFailed"
 BATCH_ANALYZED = "BatchAnalyzed"
 NOTIFIED = "notified"
+PUBLISHED = "published"
 
 
 @lru_cache(maxsize=4)
@@ -77,6 +81,7 @@ def analyze(runtime: Runtime, batch_id: str, *, deadline: float | None = None) -
     existing = runtime.results.get(batch_id)
     if existing is not None:  # a replay: announce again (the first announcement may have been lost)
         runtime.bus.put(BATCH_ANALYZED, {**_analyzed(existing), "replay": True})
+        _fan_out_batch(runtime, existing)
         return existing
     manifest = _manifest(runtime, batch_id)
     from vitalflow.aggregate import build_report  # sqlglot: not needed by the validation job
@@ -85,7 +90,73 @@ def analyze(runtime: Runtime, batch_id: str, *, deadline: float | None = None) -
     report = build_report(manifest, runtime.engine, summaries=runtime.store)
     record = enrich(manifest, report, runtime.analyst, runtime.fallback, runtime.results, deadline=deadline)
     runtime.bus.put(BATCH_ANALYZED, _analyzed(record))
+    _fan_out_batch(runtime, record)
     return record
+
+
+def _fan_out_batch(runtime: Runtime, record: BatchRecord) -> None:
+    """Publish the analysed batch to subscribers once (a replay finds it published)."""
+    attributes = {
+        "kind": "batch",
+        "source": record.manifest.source.name or "unknown",
+        "risk_level": record.analysis.risk_level,
+        "has_anomalies": "true" if record.report.anomaly_readings else "false",
+    }
+    subject = f"vitalflow batch {record.batch_id}: {record.analysis.risk_level} risk"
+    _publish_once(runtime, record.batch_id, subject, _analyzed(record), attributes)
+
+
+def digest(runtime: Runtime, day: date) -> DigestOutcome:
+    """The daily digest of ``day``: emailed and published once per day, however often it runs.
+
+    The findings are computed on every run (a rerun prints them); the email and the fan-out
+    message each happen once, keyed by the date, so a replayed schedule sends nothing twice.
+    """
+    from vitalflow.digest import MonitorOptions, evaluate  # sqlglot: not needed by the other stages
+    from vitalflow.notify.message import digest_message
+
+    settings = runtime.settings
+    found = evaluate(runtime.engine, day, MonitorOptions.from_settings(settings))
+    key = f"digest#{day.isoformat()}"
+    message = digest_message(found, sender=settings.mail_from, recipients=settings.mail_to)
+    busy = NotificationInProgress(f"the digest of {day.isoformat()} is being sent by another invocation")
+    sent = run_once(
+        runtime.state, key, NOTIFIED, settings.notify_lease_s, lambda: runtime.mailer.send(message), busy
+    )
+    attributes = {
+        "kind": "digest",
+        "source": "all",
+        "risk_level": found.risk_level,
+        "has_anomalies": "true" if found.has_anomalies else "false",
+    }
+    body = {"day": day.isoformat(), "findings": [f.model_dump() for f in found.findings]}
+    published = _publish_once(runtime, key, str(message["Subject"]), body, attributes)
+    return DigestOutcome(digest=found, sent=sent, published=published)
+
+
+def _publish_once(
+    runtime: Runtime, key: str, subject: str, body: dict[str, Any], attributes: dict[str, str]
+) -> str | None:
+    """Publish to the fan-out topic once per key; None when published before or there is no topic."""
+    publisher = runtime.publisher
+    if publisher is None:
+        return None
+    busy = NotificationInProgress(f"{key} is being published by another invocation; retry later")
+    return run_once(
+        runtime.state,
+        key,
+        PUBLISHED,
+        runtime.settings.notify_lease_s,
+        lambda: publisher.publish(subject, body, attributes),
+        busy,
+    )
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    digest: Digest
+    sent: str | None  # the message id or outbox file; None: sent by an earlier run
+    published: str | None  # the fan-out message id; None: published before, or no topic
 
 
 def _analyzed(record: BatchRecord) -> dict[str, Any]:
