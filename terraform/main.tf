@@ -23,7 +23,7 @@ locals {
     ["arn:aws:bedrock:${var.region}::foundation-model/${var.bedrock_model_id}"],
   )
   script_key     = "artifacts/validate_batch.py"
-  functions      = ["start_validation", "analyze", "notify"]
+  functions      = ["start_validation", "analyze", "notify", "digest"]
   lake_columns   = { for c in ["event_time:timestamp", "user_id:string", "heart_rate:int", "spo2:int", "steps:int", "temp_c:double", "systolic_bp:int", "diastolic_bp:int"] : split(":", c)[0] => split(":", c)[1] }
   lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
   processed_cols = concat([for n, t in local.lake_columns : { name = n, type = t }], local.lineage)
@@ -58,6 +58,7 @@ locals {
     VITALFLOW_MAIL_TO               = join(",", var.mail_to)
     VITALFLOW_DOCS_BASE_URL         = var.docs_base_url
     VITALFLOW_SES_CONFIGURATION_SET = module.notifications.configuration_set_name
+    VITALFLOW_FANOUT_TOPIC_ARN      = module.fanout.topic_arn
   }
   lambda_env = merge(local.settings, {
     POWERTOOLS_SERVICE_NAME      = "vitalflow"
@@ -65,6 +66,7 @@ locals {
   })
   read_manifests = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/manifests/*"] }
   batch_item     = { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [local.table_arn] }
+  fan_out        = { actions = ["sns:Publish"], resources = [module.fanout.topic_arn] }
 }
 
 # The AWS SDK for pandas layer for the functions' runtime, as AWS publishes it per release and region.
@@ -231,6 +233,7 @@ module "analyze" {
     InvokeModel    = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
     StoreRecord    = local.batch_item
     AnnounceBatch  = { actions = ["events:PutEvents"], resources = [module.events.bus_arn] }
+    FanOut         = local.fan_out
   }
 }
 
@@ -255,6 +258,53 @@ module "notify" {
   }
 }
 
+module "fanout" {
+  source        = "./modules/fanout"
+  name          = "${var.name}-results"
+  kms_key_arn   = module.kms.key_arn
+  subscriptions = var.fanout_subscriptions
+  tags          = var.tags
+}
+
+# The daily data-quality digest: the same queries as `vitalflow digest` (sql/digest) on Athena, over
+# a few weeks of one-row batch summaries (partition-pruned on dt), emailed through SES once per day.
+module "digest" {
+  source          = "./modules/lambda_function"
+  name            = "${var.name}-digest"
+  runtime         = var.lambda_runtime
+  handler         = "digest.handler"
+  package_bucket  = module.data_bucket.bucket
+  package_key     = aws_s3_object.lambda_package["digest"].key
+  package_hash    = filebase64sha256("${var.lambda_packages_dir}/digest.zip")
+  environment     = local.lambda_env
+  kms_key_arn     = module.kms.key_arn
+  layers          = [coalesce(var.pandas_layer_arn, one(data.aws_ssm_parameter.pandas_layer[*].insecure_value))] # awswrangler for Athena
+  timeout_seconds = 300
+  memory_mb       = 1024
+  statements = {
+    Query   = { actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"], resources = [local.workgroup_arn] }
+    Catalog = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"], resources = local.catalog_arns }
+    # The Athena engine makes sure of the views (sql/views) before its first query, as for analyze.
+    CreateViews   = { actions = ["glue:CreateTable", "glue:UpdateTable"], resources = concat(slice(local.catalog_arns, 0, 2), [for v in local.views : "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/${v}"]) }
+    ReadSummaries = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/summaries/*"] }
+    ListLake      = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
+    QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
+    OncePerDay    = local.batch_item
+    SendDigest    = { actions = ["ses:SendEmail", "ses:SendRawEmail"], resources = module.notifications.sending_arns }
+    FanOut        = local.fan_out
+  }
+}
+
+module "digest_schedule" {
+  source              = "./modules/schedule"
+  name                = "${var.name}-digest"
+  account_id          = local.account
+  function_arn        = module.digest.function_arn
+  schedule_expression = var.digest_schedule
+  timezone            = var.digest_timezone
+  tags                = var.tags
+}
+
 module "events" {
   source               = "./modules/events"
   name                 = local.bus_name
@@ -269,8 +319,8 @@ module "monitoring" {
   source               = "./modules/monitoring"
   name                 = var.name
   region               = var.region
-  function_names       = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name]
-  dlq_names            = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name])
+  function_names       = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name, module.digest.function_name]
+  dlq_names            = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name, module.digest.dlq_name])
   job_failed_rule_name = module.events.job_failed_rule_name
   redrive_commands = {
     (module.uploads.dlq_name) = "aws sqs start-message-move-task --source-arn arn:aws:sqs:${var.region}:${local.account}:${module.uploads.dlq_name}"

@@ -37,3 +37,8 @@ output "delivery" {
   description = "The delivery pipeline (null unless enable_delivery): its name and ARN, the approval action's ARN, the artefact bucket, the stages' projects and roles."
   value       = one(module.delivery[*])
 }
+
+output "fanout_topic_arn" {
+  description = "SNS topic of analysed batches and digests (message attributes kind, source, risk_level, has_anomalies)."
+  value       = module.fanout.topic_arn
+}

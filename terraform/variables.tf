@@ -212,3 +212,27 @@ variable "state_kms_key_arn" {
   type        = string
   default     = ""
 }
+
+variable "digest_schedule" {
+  description = "When the daily data-quality digest runs (EventBridge Scheduler cron or rate expression); it digests the UTC ingestion day before."
+  type        = string
+  default     = "cron(0 7 * * ? *)"
+}
+
+variable "digest_timezone" {
+  description = "IANA time zone of digest_schedule's cron expression."
+  type        = string
+  default     = "UTC"
+}
+
+variable "fanout_subscriptions" {
+  description = "Subscribers of the results topic (analysed batches and digests): name, protocol (sqs, https, email, sms, application...), endpoint, optional filter policy JSON over the attributes kind (batch, digest), source, risk_level (low, moderate, high) and has_anomalies (true, false), and raw_message_delivery."
+  type = list(object({
+    name                 = string
+    protocol             = string
+    endpoint             = string
+    filter_policy        = optional(string)
+    raw_message_delivery = optional(bool, false)
+  }))
+  default = []
+}

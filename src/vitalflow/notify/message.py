@@ -9,13 +9,14 @@ from email.utils import make_msgid
 
 from vitalflow.digest.model import Digest
 from vitalflow.models import BatchRecord, Manifest
-from vitalflow.notify.chart import hourly_chart
 from vitalflow.notify.render import render_digest, render_failure, render_report
 
 
 def report_message(
     record: BatchRecord, *, sender: str, recipients: Sequence[str], docs_url: str | None
 ) -> EmailMessage:
+    from vitalflow.notify.chart import hourly_chart  # matplotlib: the digest function has none
+
     cid = make_msgid(domain="vitalflow.local")  # "<...@vitalflow.local>"
     text, html = render_report(record, docs_url, cid[1:-1])
     message = _envelope(sender, recipients, subject(record))
