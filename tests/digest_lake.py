@@ -15,11 +15,6 @@ from vitalflow.contract import SUMMARY_SCHEMA, one_row_parquet
 
 DAY = date(2026, 11, 30)  # the digest's day: the last of the ninety
 HOURS = (1, 7, 13, 19)  # each source's upload times, every six hours
-SCHEMA = (
-    SUMMARY_SCHEMA
-    if "source" in SUMMARY_SCHEMA.names
-    else SUMMARY_SCHEMA.append(pa.field("source", pa.string()))
-)
 
 
 def summary(
@@ -53,8 +48,8 @@ def write(root: Path, row: dict[str, Any]) -> None:
     day = row["ingested_at"].date().isoformat()
     path = root / lake.summary_key(day, row["batch_id"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    full = {name: row.get(name) for name in SCHEMA.names}
-    path.write_bytes(one_row_parquet(pa.Table.from_pylist([full], schema=SCHEMA)))
+    full = {name: row.get(name) for name in SUMMARY_SCHEMA.names}
+    path.write_bytes(one_row_parquet(pa.Table.from_pylist([full], schema=SUMMARY_SCHEMA)))
 
 
 def climbing_rate(day_index: int) -> float:
