@@ -145,3 +145,31 @@ def test_each_analysed_batch_is_published_once_with_its_attributes(tmp_path):
     assert detail["score"] == pytest.approx(detail["rules_passed"] / detail["rules_evaluated"], abs=1e-4)
     assert "user_id" not in json.dumps(detail)
     _ = stages  # the stage the CLI and the scheduler's function share
+
+
+def test_every_digest_query_reads_only_its_windows_partitions():
+    """Athena prunes batch_summaries' partitions (projection on dt) only where dt is bounded: each
+    scan of it in sql/digest must be, by the window's parameters, so a digest costs the same on a
+    lake of any age (bench/digest_scan.py measures it)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from vitalflow.aggregate.queries import load_all
+
+    digest_queries = {name: q for name, q in load_all().items() if name.startswith("digest/")}
+    assert len(digest_queries) == 4
+    for name, query in digest_queries.items():
+        tree = sqlglot.parse_one(query.athena, read="athena")
+        scans = [t for t in tree.find_all(exp.Table) if t.name == "batch_summaries"]
+        assert scans, name
+        for table in scans:
+            select = table.find_ancestor(exp.Select)
+            where = select.args.get("where") if select else None
+            bounds = [
+                b
+                for b in (where.find_all(exp.Between) if where else [])
+                if b.this.name == "dt" and isinstance(b.args["low"], exp.Placeholder)
+            ]
+            assert [(b.args["low"].name, b.args["high"].name) for b in bounds] == [("window_from", "day")], (
+                name
+            )
