@@ -47,7 +47,7 @@ def functions(deployment) -> dict[str, Resource]:
 
 def test_active_tracing_implies_xray_permissions(deployment, roles):
     found = functions(deployment)
-    assert set(found) == {"start-validation", "analyze", "notify"}
+    assert set(found) == {"start-validation", "analyze", "notify", "digest"}
     for name, function in found.items():
         (tracing,) = function.blocks("tracing_config")
         if function.block_attr(tracing, "mode") != "Active":
@@ -95,9 +95,9 @@ def test_a_finally_failed_analysis_reaches_the_notify_function(deployment):
     assert '"STOPPED"' in rules["vf-job-failed"].attr("event_pattern")
 
 
-def test_only_the_analyze_function_carries_the_pandas_layer_and_matplotlib_has_a_cache_dir(deployment):
+def test_only_the_athena_functions_carry_the_pandas_layer_and_matplotlib_has_a_cache_dir(deployment):
     found = functions(deployment)
-    assert [n for n, f in found.items() if f.attr("layers")] == ["analyze"]
+    assert sorted(n for n, f in found.items() if f.attr("layers")) == ["analyze", "digest"]
     (env,) = found["notify"].blocks("environment")
     assert found["notify"].block_attr(env, "variables")["MPLCONFIGDIR"].startswith("/tmp")
 
@@ -123,7 +123,7 @@ def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
 def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
     """The provider refuses etag together with kms_key_id (an SSE-KMS object's ETag is not its MD5)."""
     objects = resources(deployment, "aws_s3_object")
-    assert len(objects) == 5  # the script, the job's libraries, three function packages
+    assert len(objects) == 6  # the script, the job's libraries, four function packages
     for obj in objects:
         attributes = obj.body["Attributes"]
         assert not ("etag" in attributes and "kms_key_id" in attributes), obj.address
@@ -227,7 +227,7 @@ def test_terraform_names_only_runtimes_aws_still_supports(tmp_path, job_type):
     runtimes = {
         f.attr("function_name"): f.attr("runtime") for f in resources(deployment, "aws_lambda_function")
     }
-    assert len(runtimes) == 3
+    assert len(runtimes) == 4
     assert {n: r for n, r in runtimes.items() if not supported("lambda", r, today)} == {}
     (job,) = resources(deployment, "aws_glue_job")
     assert supported("glue", job.attr("glue_version"), today), job.attr("glue_version")

@@ -11,7 +11,7 @@ than ``min_history_days`` is "learning": shown, never flagged on its rates.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -34,15 +34,8 @@ class MonitorOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MonitorOptions:
-        return cls(
-            window_days=settings.digest_window_days,
-            min_history_days=settings.digest_min_history_days,
-            k=settings.digest_k,
-            min_spread=settings.digest_min_spread,
-            cadence_factor=settings.digest_cadence_factor,
-            max_silence_hours=settings.digest_max_silence_hours,
-            freshness_days=settings.digest_freshness_days,
-        )
+        """Each option from the setting ``digest_<name>`` (VITALFLOW_DIGEST_<NAME>)."""
+        return cls(**{f.name: getattr(settings, f"digest_{f.name}") for f in fields(cls)})
 
 
 def evaluate(engine: QueryEngine, day: date, options: MonitorOptions | None = None) -> Digest:
