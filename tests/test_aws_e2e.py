@@ -130,6 +130,7 @@ def aws(monkeypatch, tmp_path, calls):
         monkeypatch.setenv(name, value)
     with mock_aws(), FakeBedrock() as bedrock:
         queues = create_stack()
+        results = boto3.client("sns").create_topic(Name="vf-results")["TopicArn"]  # the fan-out topic
         settings = Settings(
             runtime="aws",
             region=REGION,
@@ -147,6 +148,7 @@ def aws(monkeypatch, tmp_path, calls):
             mail_to=(RECIPIENT,),
             ses_configuration_set=CONFIG_SET,
             docs_base_url="https://docs.example.org",
+            fanout_topic_arn=results,
         )
         runtime = aws_runtime(settings)
         lambda_context.use(runtime)
@@ -287,6 +289,10 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     assert [c.operation for c in aws["calls"].calls if c.service == "athena"], (
         "the report ran no Athena query"
     )
+    # the analysed batch is fanned out once, with the attributes subscribers filter on
+    (published,) = [c for c in aws["calls"].calls if c.service == "sns" and c.operation == "Publish"]
+    assert published.component == "analyze"
+    assert set(published.params["MessageAttributes"]) == {"kind", "source", "risk_level", "has_anomalies"}
     assert_iam_covers(aws["calls"], terraform_roles)
 
 
