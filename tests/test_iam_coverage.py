@@ -26,7 +26,12 @@ BASE = {
     "mail_from": "reports@example.org",
     "mail_to": ["care-team@example.org"],
 }
-ROLE_OF = {"start_validation": "vf-start-validation", "notify": "vf-notify", "analyze": "vf-analyze"}
+ROLE_OF = {
+    "start_validation": "vf-start-validation",
+    "notify": "vf-notify",
+    "analyze": "vf-analyze",
+    "digest": "vf-digest",
+}
 
 
 def roles_for(tmp_path, **overrides):
@@ -160,3 +165,32 @@ def test_an_athena_query_needs_the_catalog_the_lake_and_the_results_location(rol
         in gaps
     )
     assert any("s3:PutObject on arn:aws:s3:::vf-data/athena-results/" in g for g in gaps)
+
+
+def test_the_digest_role_runs_its_queries_on_summaries_only_and_publishes_to_the_results_topic(roles):
+    """The digest function's calls (recorded on moto in tests/test_digest_aws.py) in brief: its
+    Athena queries read batch_summaries, the lease is the batch table's item, the fan-out is the
+    results topic; it may not read the readings or publish to the alarms topic."""
+    from vitalflow.aggregate.queries import load_all
+
+    where = {
+        "workgroup": "vf",
+        "database": "vf",
+        "data_bucket": "vf-data",
+        "results_prefix": "athena-results/",
+    }
+    queries = [
+        athena_query("digest", q.athena, {}, **where)
+        for n, q in load_all().items()
+        if n.startswith("digest/")
+    ]
+    assert {o for q in queries for o in q.params["objects"]} == {"batch_summaries"}
+    topic = f"arn:aws:sns:{REGION}:123456789012:vf-results"
+    publish = Call("digest", "sns", "sns", "Publish", {"TopicArn": topic})
+    lease = Call("digest", "dynamodb", "dynamodb", "UpdateItem", {"TableName": "vf-batches"})
+    assert missing([*queries, publish, lease], roles, ROLE_OF, REGION) == []
+    readings = Call(
+        "digest", "s3", "s3", "GetObject", {"Bucket": "vf-data", "Key": "processed/dt=2026-11-22/x.parquet"}
+    )
+    alarms = Call("digest", "sns", "sns", "Publish", {"TopicArn": topic.replace("vf-results", "vf-alerts")})
+    assert len(missing([readings, alarms], roles, ROLE_OF, REGION)) == 2
