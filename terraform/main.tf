@@ -291,6 +291,7 @@ module "digest" {
     QueryResults  = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
     OncePerDay    = local.batch_item
     SendDigest    = { actions = ["ses:SendEmail", "ses:SendRawEmail"], resources = module.notifications.sending_arns }
+    Narrative     = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }
     FanOut        = local.fan_out
   }
 }

@@ -173,3 +173,40 @@ def test_every_digest_query_reads_only_its_windows_partitions():
             assert [(b.args["low"].name, b.args["high"].name) for b in bounds] == [("window_from", "day")], (
                 name
             )
+
+
+@pytest.mark.usefixtures("aws_credentials")
+def test_bedrock_narrates_from_the_aggregates_and_the_rules_stand_in_when_it_fails(tmp_path):
+    from fakes.bedrock_server import FakeBedrock
+
+    ninety_days(tmp_path)
+    with FakeBedrock() as fake:
+        settings = Settings(
+            home=tmp_path,
+            analyst="bedrock",
+            bedrock_endpoint_url=fake.url,
+            region="us-east-1",
+            bedrock_timeout_s=5,
+        )
+        fake.answer = {"narrative": "Climbing's rejects rose ninefold; silent went quiet."}
+        first = stages.digest(local_runtime(settings), DAY)
+        fake.script.append("malformed")
+        second = stages.digest(local_runtime(settings), DAY - timedelta(days=1))
+        stages.digest(local_runtime(settings), DAY)  # a rerun: no email, so no Bedrock call either
+        assert len(fake.requests) == 2
+    assert first.digest.narrative is not None and first.digest.narrative.model == "amazon.nova-lite-v1:0"
+    assert "rose ninefold" in first.digest.narrative.text
+    (prompt,) = [c["text"] for c in fake.requests[0]["messages"][0]["content"]]
+    assert set(json.loads(prompt)) == {"day", "findings", "sources"}  # aggregates only
+    assert second.digest.narrative is not None and second.digest.narrative.model == "rules"
+    assert second.digest.narrative.fallback_reason == "Bedrock's answer was not the JSON asked for"
+    sent = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(sent) == 2
+    bodies = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        .get_body(("plain",))
+        .get_content()
+        for p in sent
+    ]
+    assert any("rose ninefold" in b and "summary by amazon.nova-lite-v1:0" in b for b in bodies)
+    assert any("vitalflow's rules: Bedrock's answer was not the JSON asked for" in b for b in bodies)

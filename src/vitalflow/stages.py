@@ -113,16 +113,23 @@ def digest(runtime: Runtime, day: date) -> DigestOutcome:
     message each happen once, keyed by the date, so a replayed schedule sends nothing twice.
     """
     from vitalflow.digest import MonitorOptions, evaluate  # sqlglot: not needed by the other stages
-    from vitalflow.notify.message import digest_message
+    from vitalflow.digest.narrative import narrate
+    from vitalflow.notify.message import digest_message, digest_subject
 
     settings = runtime.settings
     found = evaluate(runtime.engine, day, MonitorOptions.from_settings(settings))
     key = f"digest#{day.isoformat()}"
-    message = digest_message(found, sender=settings.mail_from, recipients=settings.mail_to)
+    told: list[Digest] = []
+
+    def send() -> str:  # the narrative (a Bedrock call) only for the one email that is sent
+        told.append(found.model_copy(update={"narrative": narrate(found, settings)}))
+        return runtime.mailer.send(
+            digest_message(told[0], sender=settings.mail_from, recipients=settings.mail_to)
+        )
+
     busy = NotificationInProgress(f"the digest of {day.isoformat()} is being sent by another invocation")
-    sent = run_once(
-        runtime.state, key, NOTIFIED, settings.notify_lease_s, lambda: runtime.mailer.send(message), busy
-    )
+    sent = run_once(runtime.state, key, NOTIFIED, settings.notify_lease_s, send, busy)
+    found = told[0] if told else found
     attributes = {
         "kind": "digest",
         "source": "all",
@@ -130,7 +137,7 @@ def digest(runtime: Runtime, day: date) -> DigestOutcome:
         "has_anomalies": "true" if found.has_anomalies else "false",
     }
     body = {"day": day.isoformat(), "findings": [f.model_dump() for f in found.findings]}
-    published = _publish_once(runtime, key, str(message["Subject"]), body, attributes)
+    published = _publish_once(runtime, key, digest_subject(found), body, attributes)
     return DigestOutcome(digest=found, sent=sent, published=published)
 
 

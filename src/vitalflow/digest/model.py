@@ -87,12 +87,21 @@ class SourceDigest(Frozen):
         return next((c for c in self.checks if c.metric == metric), None)
 
 
+class Narrative(Frozen):
+    """A few sentences over the aggregates, by Bedrock or by vitalflow's rules."""
+
+    text: str
+    model: str  # the Bedrock model, or "rules"
+    fallback_reason: str | None = None  # why the rules stood in for Bedrock
+
+
 class Digest(Frozen):
     day: date
     generated_at: datetime
     window_days: int
     min_history_days: int
     sources: list[SourceDigest] = Field(default_factory=list)
+    narrative: Narrative | None = None  # written when the email is (once per day)
 
     @property
     def findings(self) -> list[Finding]:

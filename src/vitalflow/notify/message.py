@@ -48,13 +48,17 @@ def failure_message(manifest: Manifest, *, sender: str, recipients: Sequence[str
 def digest_message(digest: Digest, *, sender: str, recipients: Sequence[str]) -> EmailMessage:
     """The daily digest; the trend charts are HTML bars, so the message needs no image."""
     text, html = render_digest(digest)
-    found = len(digest.findings)
-    summary = f"{found} finding(s) need attention" if found else "nothing unusual"
-    message = _envelope(sender, recipients, f"vitalflow digest {digest.day.isoformat()}: {summary}")
+    message = _envelope(sender, recipients, digest_subject(digest))
     message["X-Vitalflow-Batch"] = f"digest-{digest.day.isoformat()}"  # the outbox names files by it
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def digest_subject(digest: Digest) -> str:
+    found = len(digest.findings)
+    summary = f"{found} finding(s) need attention" if found else "nothing unusual"
+    return f"vitalflow digest {digest.day.isoformat()}: {summary}"
 
 
 def one_line(text: str) -> str:
