@@ -88,7 +88,8 @@ LAZY = {
         "vitalflow.aws.athena",
         "vitalflow.aws.sns",
         "vitalflow.stages",
-        "vitalflow.digest",  # the monitor queries (sqlglot)
+        "vitalflow.digest.monitors",  # the monitor queries (sqlglot)
+        "vitalflow.digest.narrative",
         "vitalflow.notify.message",
     ],
 }

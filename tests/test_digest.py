@@ -15,7 +15,7 @@ from digest_lake import DAY, ninety_days, summary, write
 from vitalflow import stages
 from vitalflow.cli import main
 from vitalflow.config import Settings
-from vitalflow.digest import evaluate
+from vitalflow.digest.monitors import evaluate
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
 from vitalflow.runtime import local_runtime

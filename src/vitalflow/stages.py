@@ -23,7 +23,7 @@ from vitalflow.quality_event import DATA_QUALITY_EVALUATED, data_quality_detail
 from vitalflow.runtime import Runtime
 
 if TYPE_CHECKING:
-    from vitalflow.digest import Digest
+    from vitalflow.digest.model import Digest
     from vitalflow.validate.batch import Validated
     from vitalflow.validate.suite import HealthSuite
 
@@ -112,7 +112,7 @@ def digest(runtime: Runtime, day: date) -> DigestOutcome:
     The findings are computed on every run (a rerun prints them); the email and the fan-out
     message each happen once, keyed by the date, so a replayed schedule sends nothing twice.
     """
-    from vitalflow.digest import MonitorOptions, evaluate  # sqlglot: not needed by the other stages
+    from vitalflow.digest.monitors import MonitorOptions, evaluate  # sqlglot: not needed by the other stages
     from vitalflow.digest.narrative import narrate
     from vitalflow.notify.message import digest_message, digest_subject
 
