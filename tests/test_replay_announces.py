@@ -47,8 +47,9 @@ def test_a_lost_batch_validated_is_announced_by_the_rerun(runtime, write_csv) ->
     assert events(runtime) == []
     again = stages.validate(runtime, source)
     assert again.duplicate
-    (event,) = events(runtime)
+    (event, quality) = events(runtime)
     assert event["detail-type"] == "BatchValidated" and event["detail"]["replay"] is True
+    assert quality["detail-type"] == "DataQualityEvaluated"
     record = stages.analyze(runtime, again.manifest.batch_id)
     assert stages.notify(runtime, record.batch_id)  # the report goes out after all
 

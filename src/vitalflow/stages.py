@@ -64,11 +64,12 @@ def validate(
         from vitalflow.summaries import write_failed_summary  # pyarrow: the job and CLI only
 
         write_failed_summary(runtime.store, manifest)
-    runtime.bus.put(DATA_QUALITY_EVALUATED, data_quality_detail(runtime.store, manifest))
     runtime.bus.put(
         BATCH_VALIDATED if manifest.status == "processed" else BATCH_FAILED,
         {**_summary(manifest), "replay": result.duplicate},
     )
+    # As Glue Data Quality announces its evaluations (a rerun announces it again, as above)
+    runtime.bus.put(DATA_QUALITY_EVALUATED, data_quality_detail(runtime.store, manifest))
     return result
 
 
