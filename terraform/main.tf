@@ -303,6 +303,7 @@ module "digest_schedule" {
   function_arn        = module.digest.function_arn
   schedule_expression = var.digest_schedule
   timezone            = var.digest_timezone
+  kms_key_arn         = module.kms.key_arn
   tags                = var.tags
 }
 

@@ -140,4 +140,4 @@ def test_the_schedule_may_invoke_the_digest_function_and_nothing_else(roles):
     assert not allowed(
         roles["vf-digest-scheduler"], "lambda:InvokeFunction", function.replace("digest", "notify")
     )
-    assert len(roles["vf-digest-scheduler"]) == 1
+    assert [s.sid for s in roles["vf-digest-scheduler"]] == ["InvokeDigest", "ReadEncryptedInput"]

@@ -28,6 +28,11 @@ data "aws_iam_policy_document" "invoke" {
     actions   = ["lambda:InvokeFunction"]
     resources = [var.function_arn]
   }
+  statement {
+    sid       = "ReadEncryptedInput"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
 }
 
 resource "aws_iam_role_policy" "invoke" {
@@ -40,6 +45,7 @@ resource "aws_scheduler_schedule" "this" {
   name                         = var.name
   schedule_expression          = var.schedule_expression
   schedule_expression_timezone = var.timezone
+  kms_key_arn                  = var.kms_key_arn
   flexible_time_window {
     mode = "OFF"
   }

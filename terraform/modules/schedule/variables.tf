@@ -23,6 +23,11 @@ variable "timezone" {
   type        = string
 }
 
+variable "kms_key_arn" {
+  description = "KMS key the schedule (and its target input) is encrypted with; the role may decrypt with it."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags for the role."
   type        = map(string)
