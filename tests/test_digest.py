@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import shutil
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
@@ -26,6 +27,13 @@ def lake(tmp_path_factory):
     root = tmp_path_factory.mktemp("lake")
     ninety_days(root)
     return root
+
+
+@pytest.fixture
+def own_lake(lake, tmp_path):
+    """A copy of the ninety days, for a test that adds to it (rows, emails)."""
+    shutil.copytree(lake / "summaries", tmp_path / "summaries")
+    return tmp_path
 
 
 def findings(digest) -> list[tuple[str, str]]:
@@ -67,14 +75,13 @@ def stages_text(digest) -> str:
     return render_digest(digest)[0]
 
 
-def test_failed_files_and_a_new_reject_reason_are_reported(tmp_path):
-    ninety_days(tmp_path)
+def test_failed_files_and_a_new_reject_reason_are_reported(own_lake):
     at = datetime.combine(DAY, time(22), tzinfo=timezone.utc)
     failed = {"batch_id": "failed-1", "source": "steady", "ingested_at": at, "status": "failed"}
-    write(tmp_path, failed)  # as summaries.write_failed_summary writes it: status, no counts
+    write(own_lake, failed)  # as summaries.write_failed_summary writes it: status, no counts
     odd = summary("steady", at + timedelta(minutes=5), rows=10, reject_rate=0.01, anomaly_rate=0.05)
-    write(tmp_path, {**odd, "reject_reasons": ["heart_rate:out_of_range", "spo2:not_a_number"]})
-    digest = evaluate(DuckDBEngine(LocalObjectStore(tmp_path)), DAY)
+    write(own_lake, {**odd, "reject_reasons": ["heart_rate:out_of_range", "spo2:not_a_number"]})
+    digest = evaluate(DuckDBEngine(LocalObjectStore(own_lake)), DAY)
     steady = [(f.kind, f.message) for f in digest.findings if f.source == "steady"]
     assert steady == [
         ("failed_files", "1 failed file(s)"),
@@ -82,9 +89,8 @@ def test_failed_files_and_a_new_reject_reason_are_reported(tmp_path):
     ]
 
 
-def test_a_quiet_day_says_so_in_one_line(tmp_path):
-    ninety_days(tmp_path)
-    digest = evaluate(DuckDBEngine(LocalObjectStore(tmp_path)), DAY - timedelta(days=30))
+def test_a_quiet_day_says_so_in_one_line(lake):
+    digest = evaluate(DuckDBEngine(LocalObjectStore(lake)), DAY - timedelta(days=30))
     assert digest.findings == [] and digest.risk_level == "low"
     assert (
         stages_text(digest).splitlines()[1]
@@ -92,28 +98,27 @@ def test_a_quiet_day_says_so_in_one_line(tmp_path):
     )
 
 
-def test_cli_writes_one_digest_per_date_escaped_and_offline(tmp_path, capsys):
-    ninety_days(tmp_path)
+def test_cli_writes_one_digest_per_date_escaped_and_offline(own_lake, capsys):
     hostile = "<img src=x onerror=alert(1)>"
     at = datetime.combine(DAY, time(9), tzinfo=timezone.utc)
-    write(tmp_path, summary(hostile, at, rows=1000, reject_rate=0.01, anomaly_rate=0.05))
-    assert main(["--home", str(tmp_path), "digest", "--date", DAY.isoformat()]) == 0
+    write(own_lake, summary(hostile, at, rows=1000, reject_rate=0.01, anomaly_rate=0.05))
+    assert main(["--home", str(own_lake), "digest", "--date", DAY.isoformat()]) == 0
     printed = capsys.readouterr().out
     assert "climbing: reject rate" in printed and "silent: no batch for" in printed
-    assert main(["--home", str(tmp_path), "digest", "--date", DAY.isoformat(), "--json"]) == 0  # a rerun
+    assert main(["--home", str(own_lake), "digest", "--date", DAY.isoformat(), "--json"]) == 0  # a rerun
     document = json.loads(capsys.readouterr().out)
     assert document["email"] is None and document["risk_level"] == "high"
     assert [(f["source"], f["kind"]) for f in document["findings"]] == [
         ("climbing", "anomaly"),
         ("silent", "overdue"),
     ]
-    (sent,) = sorted((tmp_path / "outbox").glob("*.eml"))  # one email, however often it runs
+    (sent,) = sorted((own_lake / "outbox").glob("*.eml"))  # one email, however often it runs
     message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == f"vitalflow digest {DAY.isoformat()}: 2 finding(s) need attention"
     html = message.get_body(("html",)).get_content()
     assert hostile not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "http://" not in html and "https://" not in html  # nothing to fetch: offline-safe
-    published = [json.loads(line) for line in (tmp_path / "events" / "fanout.jsonl").read_text().splitlines()]
+    published = [json.loads(line) for line in (own_lake / "events" / "fanout.jsonl").read_text().splitlines()]
     assert [m["attributes"] for m in published] == [
         {"kind": "digest", "source": "all", "risk_level": "high", "has_anomalies": "true"}
     ]
@@ -176,13 +181,12 @@ def test_every_digest_query_reads_only_its_windows_partitions():
 
 
 @pytest.mark.usefixtures("aws_credentials")
-def test_bedrock_narrates_from_the_aggregates_and_the_rules_stand_in_when_it_fails(tmp_path):
+def test_bedrock_narrates_from_the_aggregates_and_the_rules_stand_in_when_it_fails(own_lake):
     from fakes.bedrock_server import FakeBedrock
 
-    ninety_days(tmp_path)
     with FakeBedrock() as fake:
         settings = Settings(
-            home=tmp_path,
+            home=own_lake,
             analyst="bedrock",
             bedrock_endpoint_url=fake.url,
             region="us-east-1",
@@ -200,7 +204,7 @@ def test_bedrock_narrates_from_the_aggregates_and_the_rules_stand_in_when_it_fai
     assert set(json.loads(prompt)) == {"day", "findings", "sources"}  # aggregates only
     assert second.digest.narrative is not None and second.digest.narrative.model == "rules"
     assert second.digest.narrative.fallback_reason == "Bedrock's answer was not the JSON asked for"
-    sent = sorted((tmp_path / "outbox").glob("*.eml"))
+    sent = sorted((own_lake / "outbox").glob("*.eml"))
     assert len(sent) == 2
     bodies = [
         email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
