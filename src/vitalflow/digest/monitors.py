@@ -48,7 +48,7 @@ def evaluate(engine: QueryEngine, day: date, options: MonitorOptions | None = No
     fresh = run("digest/freshness", window_from=day - timedelta(days=options.freshness_days))
     reasons = run("digest/new_reject_reasons", window_from=day - timedelta(days=options.window_days))
     sources = sorted({r["source"] for r in daily} | {r["source"] for r in fresh})
-    return Digest(
+    digest = Digest(
         day=day,
         generated_at=datetime.now(timezone.utc),
         window_days=options.window_days,
@@ -66,6 +66,9 @@ def evaluate(engine: QueryEngine, day: date, options: MonitorOptions | None = No
             for name in sources
         ],
     )
+    # what needs attention first, as the email leads with it; then by name
+    ranked = sorted(digest.sources, key=lambda s: (not s.findings, s.source))
+    return digest.model_copy(update={"sources": ranked})
 
 
 def _source(

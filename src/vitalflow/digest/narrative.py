@@ -27,13 +27,19 @@ def rules_narrative(digest: Digest, reason: str | None = None) -> Narrative:
     """One or two sentences from the findings themselves."""
     found = digest.findings
     total = len(digest.sources)
-    if not found:
-        text = f"All {total} source(s) were within their normal ranges."
+    flagged = sorted({f.source for f in found})
+    learning = [s.source for s in digest.sources if s.learning and s.source not in flagged]
+    if not flagged:
+        text = f"All {total - len(learning)} judged source(s) were within their normal ranges."
     else:
-        worst = "; ".join(f"{f.source}: {f.message}" for f in found[:3])
-        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
-        flagged = len({f.source for f in found})
-        text = f"{flagged} of {total} source(s) need attention. {worst}{more}."
+        kinds = sorted({f.kind.replace("_", " ") for f in found})
+        text = (
+            f"{len(flagged)} of {total} source(s) need attention ({', '.join(flagged[:5])}"
+            f"{', ...' if len(flagged) > 5 else ''}): {', '.join(kinds)}; "
+            f"{total - len(flagged) - len(learning)} within their normal ranges."
+        )
+    if learning:
+        text += f" Still learning their normal ranges: {', '.join(learning[:5])}."
     return Narrative(text=text[:MAX_CHARS], model="rules", fallback_reason=reason)
 
 
