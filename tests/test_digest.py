@@ -10,6 +10,7 @@ import json
 import shutil
 from datetime import datetime, time, timedelta, timezone
 
+import pyarrow as pa
 import pytest
 
 from digest_lake import DAY, ninety_days, summary, write
@@ -214,3 +215,27 @@ def test_bedrock_narrates_from_the_aggregates_and_the_rules_stand_in_when_it_fai
     ]
     assert any("rose ninefold" in b and "summary by amazon.nova-lite-v1:0" in b for b in bodies)
     assert any("vitalflow's rules: Bedrock's answer was not the JSON asked for" in b for b in bodies)
+
+
+def test_summaries_written_before_the_digest_count_as_history_and_their_rule_rates_as_unknown(own_lake):
+    """Rows from before the digest have no status and no rule counts: processed batches whose
+    rule rates are unknown, so neither "learning" nor a rate of 0 that today's would break from."""
+    import pyarrow.parquet as pq
+
+    old = [p for p in (own_lake / "summaries").rglob("*.parquet") if p.parent.name < f"dt={DAY.isoformat()}"]
+    for path in old:
+        table = pq.read_table(path)
+        for column in ("status", "low_spo2", "abnormal_heart_rate", "fever", "high_blood_pressure"):
+            index = table.schema.get_field_index(column)
+            table = table.set_column(
+                index, table.schema.field(index), pa.nulls(1, table.schema.field(index).type)
+            )
+        pq.write_table(table, path)
+    digest = evaluate(DuckDBEngine(LocalObjectStore(own_lake)), DAY)
+    assert findings(digest) == [("climbing", "anomaly"), ("silent", "overdue")]
+    steady = next(s for s in digest.sources if s.source == "steady")
+    assert not steady.learning and steady.check("reject_rate").verdict == "ok"
+    assert (
+        steady.check("low_spo2_rate").verdict == "learning"
+        and steady.check("low_spo2_rate").history_days == 0
+    )

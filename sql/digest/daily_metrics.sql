@@ -5,14 +5,15 @@ WITH batches AS (
     SELECT
         source,
         dt,
-        status,
+        coalesce(status, 'processed') AS status,  -- older rows: processed batches
         coalesce(readings, 0) AS readings,
         coalesce(rejected, 0) AS rejected,
         coalesce(anomaly_readings, 0) AS anomaly_readings,
-        coalesce(low_spo2, 0) AS low_spo2,
-        coalesce(abnormal_heart_rate, 0) AS abnormal_heart_rate,
-        coalesce(fever, 0) AS fever,
-        coalesce(high_blood_pressure, 0) AS high_blood_pressure,
+        -- rule counts: NULL in rows written before they were stored, so unknown rather than 0
+        low_spo2,
+        abnormal_heart_rate,
+        fever,
+        high_blood_pressure,
         ingested_at
     FROM batch_summaries
     WHERE dt BETWEEN :window_from AND :day

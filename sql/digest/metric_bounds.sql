@@ -5,7 +5,8 @@
 -- min_spread times the median and to k sampling errors of the day itself (a rate of p over n rows:
 -- sqrt(p(1 - p) / n); a count c: sqrt(c)), so a small day's chance wobble is not an anomaly.
 -- history_days says how many earlier days the verdict rests on; the caller calls a source with
--- fewer than it trusts "learning", never anomalous.
+-- fewer than it trusts "learning", never anomalous. Rows written before the digest existed have no
+-- status (they are processed batches) and no rule counts (their rule rates are unknown, not 0).
 WITH daily AS (
     SELECT
         source,
@@ -15,14 +16,14 @@ WITH daily AS (
         CAST(sum(coalesce(rejected, 0)) AS double)
         / nullif(sum(coalesce(readings, 0) + coalesce(rejected, 0)), 0) AS reject_rate,
         CAST(sum(coalesce(anomaly_readings, 0)) AS double) / nullif(sum(readings), 0) AS anomaly_rate,
-        CAST(sum(coalesce(low_spo2, 0)) AS double) / nullif(sum(readings), 0) AS low_spo2_rate,
-        CAST(sum(coalesce(abnormal_heart_rate, 0)) AS double)
+        CAST(sum(low_spo2) AS double) / nullif(sum(readings), 0) AS low_spo2_rate,
+        CAST(sum(abnormal_heart_rate) AS double)
         / nullif(sum(readings), 0) AS abnormal_heart_rate_rate,
-        CAST(sum(coalesce(fever, 0)) AS double) / nullif(sum(readings), 0) AS fever_rate,
-        CAST(sum(coalesce(high_blood_pressure, 0)) AS double)
+        CAST(sum(fever) AS double) / nullif(sum(readings), 0) AS fever_rate,
+        CAST(sum(high_blood_pressure) AS double)
         / nullif(sum(readings), 0) AS high_blood_pressure_rate
     FROM batch_summaries
-    WHERE dt BETWEEN :window_from AND :day AND status = 'processed'
+    WHERE dt BETWEEN :window_from AND :day AND coalesce(status, 'processed') = 'processed'
     GROUP BY source, dt
 ),
 
