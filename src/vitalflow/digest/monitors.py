@@ -41,12 +41,15 @@ class MonitorOptions:
 def evaluate(engine: QueryEngine, day: date, options: MonitorOptions | None = None) -> Digest:
     """The digest of ingestion day ``day`` (UTC), from the summaries of the days before it."""
     options = options or MonitorOptions()
-    since = day - timedelta(days=max(options.window_days, options.freshness_days))
-    run = _runner(engine.for_summaries(since, day), day, options)
-    daily = run("digest/daily_metrics", window_from=day - timedelta(days=options.window_days))
-    checks = run("digest/metric_bounds", window_from=day - timedelta(days=options.window_days))
-    fresh = run("digest/freshness", window_from=day - timedelta(days=options.freshness_days))
-    reasons = run("digest/new_reject_reasons", window_from=day - timedelta(days=options.window_days))
+    window = day - timedelta(days=options.window_days)
+    run = _runner(engine.for_summaries(window, day), day, options)  # locally: only what each reads
+    daily = run("digest/daily_metrics", window_from=window)
+    checks = run("digest/metric_bounds", window_from=window)
+    reasons = run("digest/new_reject_reasons", window_from=window)
+    lookback = day - timedelta(days=options.freshness_days)
+    fresh = _runner(engine.for_summaries(lookback, day), day, options)(
+        "digest/freshness", window_from=lookback
+    )
     sources = sorted({r["source"] for r in daily} | {r["source"] for r in fresh})
     digest = Digest(
         day=day,
