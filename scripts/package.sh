@@ -7,6 +7,7 @@
 #       analyze           vitalflow + Powertools, pydantic, sqlglot; pandas/pyarrow/awswrangler come from
 #                         the AWS SDK for pandas layer Terraform attaches (the only function with it)
 #       notify            vitalflow + Powertools, pydantic, sqlglot, jinja2, matplotlib and numpy; no layer
+#       live              vitalflow + Powertools (the live dashboard: websocket connections, events); no layer
 #   $OUT/glue-job-py<X.Y>.zip                   the Glue job's libraries: one site-packages folder holding
 #                                               the job's import closure and nothing else, for Python 3.9
 #                                               (pythonshell, the default) or 3.11 (GLUE_PYTHON=3.11, glueetl);
@@ -153,6 +154,8 @@ if [[ $WHAT == all || $WHAT == lambdas ]]; then
   lambda_package analyze aws-lambda-powertools pydantic sqlglot &
   JOBS+=($!)
   lambda_package notify aws-lambda-powertools pydantic sqlglot jinja2 matplotlib "python-dateutil<3" &
+  JOBS+=($!)
+  lambda_package live aws-lambda-powertools &  # the live dashboard: the board is plain Python
   JOBS+=($!)
 fi
 if [[ $WHAT == all || $WHAT == glue ]]; then

@@ -37,3 +37,12 @@ output "delivery" {
   description = "The delivery pipeline (null unless enable_delivery): its name and ARN, the approval action's ARN, the artefact bucket, the stages' projects and roles."
   value       = one(module.delivery[*])
 }
+
+output "live_dashboard" {
+  description = "The live dashboard: its page in the docs bucket, websocket URL and the role viewers assume to connect."
+  value = {
+    page_key    = module.live_api.page_key
+    websocket   = module.live_api.websocket_url
+    viewer_role = module.live_api.viewer_role_arn
+  }
+}

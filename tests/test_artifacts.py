@@ -50,7 +50,7 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000
 # before), as measured in aws/aws-sdk-pandas issue #3331; assume 210 MB to leave a margin for the
 # next release. Only the analyze function carries it (Terraform: modules "analyze" layers).
 PANDAS_LAYER_BYTES = 210 * 1024 * 1024
-LAYERS = {"start_validation": 0, "analyze": PANDAS_LAYER_BYTES, "notify": 0}
+LAYERS = {"start_validation": 0, "analyze": PANDAS_LAYER_BYTES, "notify": 0, "live": 0}
 
 # What the Lambda runtime provides (python3.12: boto3 and its dependencies), and what the pandas
 # layer adds for the analyze function; anything else must be in the function's own package.
@@ -59,9 +59,12 @@ PANDAS_LAYER = {
     "awswrangler", "pandas", "numpy", "pyarrow", "pytz", "tzdata", "packaging", "typing_extensions",
     "dateutil", "six", "numpy.libs", "pyarrow.libs",
 }  # fmt: skip
-PROVIDED = {"start_validation": RUNTIME, "analyze": RUNTIME | PANDAS_LAYER, "notify": RUNTIME}
+PROVIDED = {
+    "start_validation": RUNTIME, "analyze": RUNTIME | PANDAS_LAYER, "notify": RUNTIME, "live": RUNTIME,
+}  # fmt: skip
 # Modules each function imports lazily on its code paths (not at handler import).
 LAZY = {
+    "live": ["vitalflow.aws.s3_store", "vitalflow.aws.live"],
     "start_validation": ["vitalflow.aws.batch_state", "vitalflow.aws.glue_runner", "vitalflow.trigger"],
     "analyze": [
         "vitalflow.aws.runtime",

@@ -47,7 +47,7 @@ def functions(deployment) -> dict[str, Resource]:
 
 def test_active_tracing_implies_xray_permissions(deployment, roles):
     found = functions(deployment)
-    assert set(found) == {"start-validation", "analyze", "notify"}
+    assert set(found) == {"start-validation", "analyze", "notify", "live"}
     for name, function in found.items():
         (tracing,) = function.blocks("tracing_config")
         if function.block_attr(tracing, "mode") != "Active":
@@ -123,7 +123,8 @@ def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
 def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
     """The provider refuses etag together with kms_key_id (an SSE-KMS object's ETag is not its MD5)."""
     objects = resources(deployment, "aws_s3_object")
-    assert len(objects) == 5  # the script, the job's libraries, three function packages
+    # the script, the job's libraries, four function packages, the live dashboard's page, config and state
+    assert len(objects) == 9
     for obj in objects:
         attributes = obj.body["Attributes"]
         assert not ("etag" in attributes and "kms_key_id" in attributes), obj.address
@@ -227,7 +228,7 @@ def test_terraform_names_only_runtimes_aws_still_supports(tmp_path, job_type):
     runtimes = {
         f.attr("function_name"): f.attr("runtime") for f in resources(deployment, "aws_lambda_function")
     }
-    assert len(runtimes) == 3
+    assert len(runtimes) == 4
     assert {n: r for n, r in runtimes.items() if not supported("lambda", r, today)} == {}
     (job,) = resources(deployment, "aws_glue_job")
     assert supported("glue", job.attr("glue_version"), today), job.attr("glue_version")

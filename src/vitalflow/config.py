@@ -68,6 +68,9 @@ class Settings:
     # guarantees one process at a time, so an unrecorded claim is always a crashed run's.
     notify_lease_s: int = 900
     ses_configuration_set: str = ""  # SES configuration set whose bounces/complaints reach SNS
+    # Live dashboard on AWS: the websocket connections table and the API's management endpoint
+    connections_table: str = ""
+    websocket_endpoint: str = ""  # https://<api id>.execute-api.<region>.amazonaws.com/<stage>
 
     @classmethod
     def from_env(
