@@ -155,3 +155,28 @@ def test_the_handler_keeps_the_connections_table(aws, monkeypatch):
         assert stored_connections() == set()
     finally:
         lambda_context.use(None)
+
+
+def test_live_link_signs_the_websocket_url_for_iam(monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    from vitalflow.aws.live import signed_url
+    from vitalflow.exceptions import ConfigurationError
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAVIEWER")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    url = f"wss://{API_ID}.execute-api.{REGION}.amazonaws.com/live"
+    signed = urlsplit(signed_url(url, expires_s=120))
+    query = parse_qs(signed.query)
+    assert (signed.scheme, signed.netloc, signed.path) == (
+        "wss",
+        f"{API_ID}.execute-api.{REGION}.amazonaws.com",
+        "/live",
+    )
+    assert (
+        query["X-Amz-Credential"][0].startswith("AKIAVIEWER/")
+        and "/execute-api/aws4_request" in query["X-Amz-Credential"][0]
+    )
+    assert query["X-Amz-Expires"] == ["120"] and len(query["X-Amz-Signature"][0]) == 64
+    with pytest.raises(ConfigurationError):
+        signed_url("wss://example.org/live")

@@ -20,7 +20,7 @@ from typing import Any
 
 from vitalflow import lake
 from vitalflow.dashboard.board import Board
-from vitalflow.exceptions import ObjectNotFound
+from vitalflow.exceptions import ConfigurationError, ObjectNotFound
 from vitalflow.ports import ObjectStore
 
 STATE_KEY = lake.DOCS + "dashboard/state.json"  # beside Data Docs: the same readers, the same bucket
@@ -94,3 +94,27 @@ def _load(store: ObjectStore) -> dict[str, Any]:
     except (ObjectNotFound, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def signed_url(websocket_url: str, *, boto3_session: Any = None, expires_s: int = 300) -> str:
+    """The websocket URL signed (SigV4 in the query string) with the caller's credentials.
+
+    ``$connect`` is authorised by IAM, and a browser cannot sign a websocket handshake itself: the
+    viewer (as the viewer role) gets a URL valid for ``expires_s`` and hands it to the page.
+    """
+    import boto3
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+
+    host = websocket_url.removeprefix("wss://").split("/", 1)[0]
+    parts = host.split(".")
+    if not websocket_url.startswith("wss://") or parts[1:2] != ["execute-api"] or len(parts) < 4:
+        raise ConfigurationError(f"not an API Gateway websocket URL: {websocket_url!r}")
+    credentials = (boto3_session or boto3.session.Session()).get_credentials()
+    if credentials is None:
+        raise ConfigurationError("no AWS credentials to sign the websocket URL with (assume the viewer role)")
+    request = AWSRequest(method="GET", url="https://" + websocket_url.removeprefix("wss://"))
+    SigV4QueryAuth(credentials.get_frozen_credentials(), "execute-api", parts[2], expires=expires_s).add_auth(
+        request
+    )
+    return "wss://" + str(request.url).removeprefix("https://")
