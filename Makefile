@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/docs_bench.py
 	$(BIN)/python bench/sql_scan.py
 	$(BIN)/python bench/lake_age.py
+	$(BIN)/python bench/dashboard_bench.py
 
 package: $(STAMP)
 	bash scripts/package.sh  # GLUE_PYTHON=3.11 for glue_job_type = "glueetl"

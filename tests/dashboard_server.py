@@ -27,9 +27,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(home: Path, *extra: str, host: str = "127.0.0.1", connect: str = "127.0.0.1") -> Iterator[Server]:
-    """The running server (``extra``: more ``serve`` options; ``connect``: the address to reach it on)."""
-    port = free_port()
+def serving(
+    home: Path, *extra: str, host: str = "127.0.0.1", connect: str = "127.0.0.1", port: int = 0
+) -> Iterator[Server]:
+    """The running server (``extra``: more ``serve`` options; ``connect``: the address to reach it on;
+    ``port``: a given one, e.g. to restart on the same address)."""
+    port = port or free_port()
     command = [sys.executable, "-m", "vitalflow.cli", "--home", str(home), "serve"]
     process = subprocess.Popen(
         [*command, "--host", host, "--port", str(port), *extra],

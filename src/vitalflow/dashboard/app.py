@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -48,8 +49,11 @@ class Hub:
     queues: set[asyncio.Queue[str]] = field(default_factory=set)
 
     def catch_up(self) -> int:
-        """Fold the log's new lines into the board and queue each change; how many events were read."""
-        events = self.log.read_new()
+        """Fold the log's new lines into the board (at start, before serving); how many were read."""
+        return self.fold(self.log.read_new())
+
+    def fold(self, events: list[dict[str, Any]]) -> int:
+        """Apply events and queue each changed row for every websocket."""
         for event in events:
             row = self.board.apply(event)
             if row is None:
@@ -60,8 +64,9 @@ class Hub:
         return len(events)
 
     async def follow(self) -> None:
+        """Read the log off the event loop, but fold on it: requests read the board meanwhile."""
         while True:
-            await asyncio.to_thread(self.catch_up)
+            self.fold(await asyncio.to_thread(self.log.read_new))
             await asyncio.sleep(POLL_S)
 
 
