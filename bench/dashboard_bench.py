@@ -89,12 +89,7 @@ def bench_api(batches: int, window: int) -> dict:
             for _ in range(window):
                 for name, path in paths.items():
                     times[name].append(timed(server.base + path))
-            pid = int(
-                subprocess.check_output(
-                    ["pgrep", "-n", "-f", f"serve --host 127.0.0.1 --port {server.base.rsplit(':', 1)[1]}"]
-                )
-            )
-            rss = peak_rss_kb(pid)
+            rss = peak_rss_kb(server.pid)
         medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
         base = medians["baseline /dashboard-config.json"]
         return {

@@ -18,6 +18,7 @@ from pathlib import Path
 class Server:
     base: str  # http://host:port
     banner: str  # the line `vitalflow serve` printed (the address to open)
+    pid: int
 
 
 def free_port() -> int:
@@ -56,7 +57,7 @@ def serving(
                     output = process.stdout.read() if process.stdout else ""
                     raise RuntimeError(f"vitalflow serve did not start: {output}") from None
                 time.sleep(0.1)
-        yield Server(base, banner)
+        yield Server(base, banner, process.pid)
     finally:
         process.terminate()
         try:
