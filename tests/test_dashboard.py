@@ -97,8 +97,7 @@ def lake(tmp_path):
     (home / "docs" / "validations").mkdir(parents=True)
     (home / "docs" / "validations" / f"{'c' * 16}.html").write_text("<p>docs of c</p>")
     (home / "outbox").mkdir()
-    (home / "outbox" / f"20261130T120000Z-{'c' * 16}.html").write_text("<p>report of c</p>")
-    (home / "outbox" / f"20261130T120000Z-{'c' * 16}.eml").write_text("not served")
+    (home / "outbox" / f"20261130T120000Z-{'c' * 16}.html").write_text("<p>report of c, user u-1</p>")
     return home, bus
 
 
@@ -109,7 +108,7 @@ def test_endpoints_docs_reports_and_the_websocket(lake):
         assert client.get("/api/batches", params={"source": "elsewhere"}).json() == []
         assert client.get("/api/trends").json()["sources"]["clinic-a"][0]["rows"] == 5
         assert "docs of c" in client.get(f"/docs/validations/{'c' * 16}.html").text
-        assert "report of c" in client.get(f"/reports/{'c' * 16}").text
+        assert client.get(f"/reports/{'c' * 16}").status_code == 404  # emailed, but no record: nothing shown
         for bad in ("../../events/events.jsonl", "c" * 15, "%2e%2e"):
             assert client.get(f"/reports/{bad}").status_code == 404
         assert client.get("/docs/../events/events.jsonl").status_code == 404
@@ -183,3 +182,22 @@ def test_a_lost_dashboard_event_never_stops_a_stage(runtime, write_csv):
     stages.analyze(flaky, validated.manifest.batch_id)
     assert stages.notify(flaky, validated.manifest.batch_id)
     assert bus.refused == [stages.BATCH_VALIDATING, stages.BATCH_EMAILED]
+
+
+def test_the_report_page_is_the_email_less_user_ids(runtime, write_csv):
+    """The email names the users with most anomalies (for the care team); the dashboard does not."""
+    from vitalflow.pipeline import run_file
+
+    rows = [
+        row(user_id="u-secret-7", spo2="80"),
+        row(user_id="u-secret-8", temp_c="39.5"),
+        row(user_id="u-ok"),
+    ]
+    outcome = run_file(runtime, write_csv(rows, name="clinic-r-2026-11-30.csv"))
+    emailed = next((runtime.home / "outbox").glob(f"*-{outcome.batch_id}.html")).read_text()
+    assert "u-secret-7" in emailed  # the check below can fail: the email does carry the ids
+    with TestClient(create_app(runtime.home)) as client:
+        page = client.get(f"/reports/{outcome.batch_id}")
+    assert page.status_code == 200 and "Users with the most anomalies" in page.text
+    assert "user #1" in page.text and "user #2" in page.text
+    assert "u-secret" not in page.text and "u-ok" not in page.text

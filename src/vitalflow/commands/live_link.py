@@ -12,11 +12,12 @@ from urllib.parse import quote
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    description = (
+        "Sign the dashboard's websocket URL (terraform output live_dashboard) with your "
+        "AWS credentials and print the page address to open (valid for --minutes)."
+    )
     parser = subparsers.add_parser(
-        "live-link",
-        help="print the AWS live dashboard's address with a signed websocket URL",
-        description="Sign the dashboard's websocket URL (terraform output live_dashboard) with your "
-        "AWS credentials and print the page address to open (valid for --minutes).",
+        "live-link", description=description, help="the AWS live dashboard's address, websocket URL signed"
     )
     parser.add_argument("websocket", help="wss://<api>.execute-api.<region>.amazonaws.com/live")
     parser.add_argument(

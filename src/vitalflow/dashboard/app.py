@@ -29,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from vitalflow import lake
 from vitalflow.dashboard.board import Board
 from vitalflow.dashboard.events import EventLog
+from vitalflow.dashboard.report import report_page, stored_record
 
 POLL_S = 0.1
 COOKIE = "vitalflow_token"
@@ -104,12 +105,13 @@ class Pages:
         return JSONResponse(self.hub.board.state(), headers=_HEADERS)
 
     async def report(self, request: Request) -> Response:
+        """The report as emailed, less user ids (``dashboard.report``)."""
         batch_id = request.path_params["batch_id"]
-        outbox = self.home / lake.OUTBOX
-        found = sorted(outbox.glob(f"*-{batch_id}.html")) if _BATCH_ID.match(batch_id) else []
-        if not found:
+        record = stored_record(self.home, batch_id) if _BATCH_ID.match(batch_id) else None
+        if record is None:
             return Response("no report for this batch", 404, media_type="text/plain")
-        return HTMLResponse(found[-1].read_text("utf-8"), headers=_HEADERS)
+        docs = f"/docs/validations/{batch_id}.html"
+        return HTMLResponse(await asyncio.to_thread(report_page, record, docs), headers=_HEADERS)
 
     async def events(self, websocket: WebSocket) -> None:
         await websocket.accept()
