@@ -201,3 +201,24 @@ def test_the_report_page_is_the_email_less_user_ids(runtime, write_csv):
     assert page.status_code == 200 and "Users with the most anomalies" in page.text
     assert "user #1" in page.text and "user #2" in page.text
     assert "u-secret" not in page.text and "u-ok" not in page.text
+
+
+def test_a_board_rebuilt_from_its_state_file_keeps_the_trends():
+    """The AWS state file keeps the newest rows only; the trends of 30 days survive in its tally."""
+    board, start = Board(), datetime.now(timezone.utc) - timedelta(days=10)
+    for n in range(300):
+        when = start + timedelta(hours=n * 0.8)
+        counts = {"name": f"clinic-{n % 3}", "time": when, "rows_processed": 8, "rows_rejected": 2}
+        board.apply(event("BatchValidated", f"{n:016x}", **counts))
+        board.apply(event("BatchAnalyzed", f"{n:016x}", anomaly_readings=1, **counts))  # counted once
+    state = json.loads(json.dumps(board.state(limit=50)))
+    assert len(state["batches"]) == 50
+    rebuilt = Board.from_state(state)
+    assert rebuilt.trends() == board.trends() == state["trends"]
+    assert sum(p["rows"] for p in board.trends()["sources"]["clinic-0"]) == 100 * 10
+    late = event(
+        "BatchAnalyzed", f"{300:016x}", name="clinic-1", rows_processed=5, rows_rejected=5, time=start
+    )
+    rebuilt.apply(late)
+    board.apply(late)
+    assert rebuilt.trends() == board.trends()

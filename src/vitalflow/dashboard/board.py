@@ -8,14 +8,13 @@ an event's error text or raw values never reach a row (the page must show aggreg
 from __future__ import annotations
 
 import re
-import statistics
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from vitalflow import sources
+from vitalflow.dashboard.tally import Tally
 
 # Event (detail-type) -> the status it moves a batch to; the rank keeps a replayed event from moving it back.
 STATUS = {
@@ -28,7 +27,6 @@ STATUS = {
 _RANK = {"validating": 0, "validated": 1, "analysed": 2, "emailed": 3, "failed": 3}
 _BATCH_ID = re.compile(r"^[0-9a-f]{16}$")
 TREND_DAYS = 30
-QUIET_MIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,7 @@ class Board:
         self._slots: dict[str, int] = {}  # batch id -> slot
         self._pending: dict[str, int] = {}  # raw key -> slot, while the batch id is unknown
         self._next = 0
+        self.tally = Tally()
         self.version = 0
         self.replaced: str | None = None  # the validating row the last event turned into a batch's row
 
@@ -78,7 +77,7 @@ class Board:
             return None
         when = _time(event.get("time"))
         slot = self._slot_of(batch_id, key)
-        current = self._rows.get(slot)
+        current = old = self._rows.get(slot)
         if current is None:
             name = sources.printable(str(ref.get("name") or sources.from_key(key))) or sources.UNKNOWN
             current = Row("", batch_id, name, _file(key), status, when, when)
@@ -87,6 +86,10 @@ class Board:
         batch_id = batch_id or current.batch_id
         row = replace(current, id=batch_id or f"key:{key}", batch_id=batch_id, status=status, updated_at=when)
         self._rows[slot] = row = replace(row, **_counts(detail))
+        self.tally.count(old, -1)
+        self.tally.count(row, 1)
+        if old is None:
+            self.tally.arrived(row)
         self.version += 1
         return row
 
@@ -127,30 +130,14 @@ class Board:
 
     def trends(self, now: datetime | None = None, days: int = TREND_DAYS) -> dict[str, Any]:
         """Per source and day: reject rate and anomalous readings over the last ``days``; quiet sources."""
-        now = now or datetime.now(timezone.utc)
-        first = (now - timedelta(days=days - 1)).date().isoformat()
-        totals: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
-        seen: dict[str, list[datetime]] = defaultdict(list)
-        for row in self._rows.values():
-            seen[row.source].append(datetime.fromisoformat(row.received_at))
-            day = row.received_at[:10]
-            if day >= first and row.batch_id:
-                cell = totals[row.source][day]
-                cell[0] += row.rows_processed + row.rows_rejected
-                cell[1] += row.rows_rejected
-                cell[2] += row.anomaly_readings or 0
-        series = {
-            name: [
-                {"day": day, "reject_rate": (r / n if n else None), "anomalies": a, "rows": n}
-                for day, (n, r, a) in sorted(by_day.items())
-            ]
-            for name, by_day in sorted(totals.items())
-        }
-        return {"days": days, "since": first, "sources": series, "quiet": _quiet(seen, now)}
+        return self.tally.trends(now or datetime.now(timezone.utc), days)
 
     def state(self, limit: int = 200) -> dict[str, Any]:
-        """What a page starts from: the newest rows and the trends (the AWS state file)."""
-        return {"batches": [asdict(r) for r in self.rows(limit=limit)], "trends": self.trends()}
+        """What a page starts from: the newest rows and the trends; ``tally`` lets the AWS function
+        rebuild the board from this file alone."""
+        trends = self.trends()
+        tally = self.tally.dump(trends["since"])
+        return {"batches": [asdict(r) for r in self.rows(limit=limit)], "trends": trends, "tally": tally}
 
     @classmethod
     def from_events(cls, events: Iterable[Mapping[str, Any]]) -> Board:
@@ -163,6 +150,9 @@ class Board:
     def from_state(cls, state: Mapping[str, Any]) -> Board:
         """A board from a state file (newest first), so the AWS function need not replay history."""
         board = cls()
+        kept = state.get("tally")
+        tally: Mapping[str, Any] = kept if isinstance(kept, Mapping) else {}
+        board.tally = Tally(tally.get("days"), tally.get("times"))
         for item in reversed(list(state.get("batches", []))):
             try:
                 row = Row(**item)
@@ -175,25 +165,6 @@ class Board:
             else:
                 board._pending[row.id.removeprefix("key:")] = slot
         return board
-
-
-def _quiet(seen: Mapping[str, list[datetime]], now: datetime) -> list[dict[str, Any]]:
-    """Sources whose last batch is older than three of their usual gaps (and at least a day)."""
-    quiet = []
-    for name, times in sorted(seen.items()):
-        times.sort()
-        gaps = [b - a for a, b in zip(times, times[1:])]
-        usual = timedelta(seconds=statistics.median(g.total_seconds() for g in gaps)) if gaps else QUIET_MIN
-        silent = now - times[-1]
-        if silent > max(QUIET_MIN, 3 * usual):
-            quiet.append(
-                {
-                    "source": name,
-                    "last_batch": times[-1].isoformat(),
-                    "silent_hours": silent // timedelta(hours=1),
-                }
-            )
-    return quiet
 
 
 def _counts(detail: Mapping[str, Any]) -> dict[str, Any]:
