@@ -20,9 +20,9 @@ from great_expectations.core.expectation_validation_result import (
 )
 
 from vitalflow.contract import REQUIRED_COLUMNS
+from vitalflow.datadocs.site import IndexEntry, render_template
+from vitalflow.datadocs.wording import rule_text
 from vitalflow.validate.columns import COLUMN_KEYS, INDEX_COLUMN, reads_private, source_field
-from vitalflow.validate.docs.site import IndexEntry, render_template
-from vitalflow.validate.docs.wording import rule_text
 
 SHOWN_LINES = 10
 SHOWN_SHAPES = 5
