@@ -87,6 +87,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sql_scan.py
 	$(BIN)/python bench/lake_age.py
 	$(BIN)/python bench/digest_scan.py
+	$(BIN)/python bench/dashboard_bench.py
 
 package: $(STAMP)
 	bash scripts/package.sh  # GLUE_PYTHON=3.11 for glue_job_type = "glueetl"

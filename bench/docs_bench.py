@@ -64,10 +64,10 @@ class CountingStore:
 def capture_result(workdir: Path) -> Any:
     from vitalflow import stages
     from vitalflow.config import Settings
+    from vitalflow.datadocs import publish
     from vitalflow.generate import GeneratorOptions, generate
     from vitalflow.pipeline import ingest
     from vitalflow.runtime import local_runtime
-    from vitalflow.validate.docs import publish
 
     runtime = local_runtime(Settings(home=workdir / "capture"))
     source = generate(GeneratorOptions(rows=5000, seed=3), workdir / "clinic.csv")
@@ -88,9 +88,9 @@ def capture_result(workdir: Path) -> Any:
 def run(result: Any, history: str, batches: int, window: int, workdir: Path) -> dict[str, Any]:
     """Fill a store with ``batches - 1`` batches, then time, interleaved, a first batch in a fresh store
     and the next batch in the filled one (interleaving cancels drift in the machine's load)."""
+    from vitalflow.datadocs.page import DocsFacts
+    from vitalflow.datadocs.publish import publish_docs
     from vitalflow.local.object_store import LocalObjectStore
-    from vitalflow.validate.docs.page import DocsFacts
-    from vitalflow.validate.docs.publish import publish_docs
 
     step = timedelta(minutes=45 if history == "steady" else 1)
     start = datetime(2026, 10, 1, tzinfo=timezone.utc)

@@ -8,6 +8,7 @@
 #                         the AWS SDK for pandas layer Terraform attaches (the only function with it)
 #       notify            vitalflow + Powertools, pydantic, sqlglot, jinja2, matplotlib and numpy; no layer
 #       digest            vitalflow + Powertools, pydantic, sqlglot, jinja2; the pandas layer (Athena)
+#       live              vitalflow + Powertools (the live dashboard: websocket connections, events); no layer
 #   $OUT/glue-job-py<X.Y>.zip                   the Glue job's libraries: one site-packages folder holding
 #                                               the job's import closure and nothing else, for Python 3.9
 #                                               (pythonshell, the default) or 3.11 (GLUE_PYTHON=3.11, glueetl);
@@ -156,6 +157,8 @@ if [[ $WHAT == all || $WHAT == lambdas ]]; then
   lambda_package notify aws-lambda-powertools pydantic sqlglot jinja2 matplotlib "python-dateutil<3" &
   JOBS+=($!)
   lambda_package digest aws-lambda-powertools pydantic sqlglot jinja2 &
+  JOBS+=($!)
+  lambda_package live aws-lambda-powertools &  # the live dashboard: the board is plain Python
   JOBS+=($!)
 fi
 if [[ $WHAT == all || $WHAT == glue ]]; then

@@ -23,7 +23,7 @@ locals {
     ["arn:aws:bedrock:${var.region}::foundation-model/${var.bedrock_model_id}"],
   )
   script_key     = "artifacts/validate_batch.py"
-  functions      = ["start_validation", "analyze", "notify", "digest"]
+  functions      = ["start_validation", "analyze", "notify", "digest", "live"]
   lake_columns   = { for c in ["event_time:timestamp", "user_id:string", "heart_rate:int", "spo2:int", "steps:int", "temp_c:double", "systolic_bp:int", "diastolic_bp:int"] : split(":", c)[0] => split(":", c)[1] }
   lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
   processed_cols = concat([for n, t in local.lake_columns : { name = n, type = t }], local.lineage)
@@ -255,6 +255,7 @@ module "notify" {
     ReadManifests = local.read_manifests
     BatchItem     = local.batch_item
     SendReport    = { actions = ["ses:SendEmail", "ses:SendRawEmail"], resources = module.notifications.sending_arns }
+    AnnounceSent  = { actions = ["events:PutEvents"], resources = [module.events.bus_arn] } # BatchEmailed (dashboard)
   }
 }
 
@@ -307,6 +308,49 @@ module "digest_schedule" {
   tags                = var.tags
 }
 
+# The live dashboard (issue 21): the function posting pipeline events to open websockets, and its API.
+locals {
+  connections_table = "${var.name}-connections"
+}
+
+module "live" {
+  source         = "./modules/lambda_function"
+  name           = "${var.name}-live"
+  runtime        = var.lambda_runtime
+  handler        = "live.handler"
+  package_bucket = module.data_bucket.bucket
+  package_key    = aws_s3_object.lambda_package["live"].key
+  package_hash   = filebase64sha256("${var.lambda_packages_dir}/live.zip")
+  environment = merge(local.lambda_env, {
+    VITALFLOW_CONNECTIONS_TABLE  = local.connections_table
+    VITALFLOW_WEBSOCKET_ENDPOINT = module.live_api.management_endpoint
+  })
+  kms_key_arn     = module.kms.key_arn
+  timeout_seconds = 30
+  memory_mb       = 256
+  statements = {
+    Connections    = { actions = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"], resources = [module.live_api.connections_table_arn] }
+    PostToViewers  = { actions = ["execute-api:ManageConnections"], resources = ["${module.live_api.execution_arn}/live/POST/@connections/*"] }
+    DashboardState = { actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.docs_arn}/docs/dashboard/state.json"] }
+  }
+}
+
+module "live_api" {
+  source                 = "./modules/live"
+  name                   = "${var.name}-live"
+  region                 = var.region
+  function_name          = module.live.function_name
+  function_arn           = module.live.function_arn
+  function_invoke_arn    = module.live.invoke_arn
+  connections_table_name = local.connections_table
+  event_bus_name         = module.events.bus_name
+  docs_bucket            = module.docs_bucket.bucket
+  page_path              = "${path.module}/../src/vitalflow/resources/dashboard/index.html"
+  viewer_arns            = var.dashboard_viewer_arns
+  kms_key_arn            = module.kms.key_arn
+  alarm_topic_arn        = module.notifications.topic_arn
+}
+
 module "events" {
   source               = "./modules/events"
   name                 = local.bus_name
@@ -321,8 +365,8 @@ module "monitoring" {
   source               = "./modules/monitoring"
   name                 = var.name
   region               = var.region
-  function_names       = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name, module.digest.function_name]
-  dlq_names            = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name, module.digest.dlq_name])
+  function_names       = [module.start_validation.function_name, module.analyze.function_name, module.notify.function_name, module.digest.function_name, module.live.function_name]
+  dlq_names            = compact([module.uploads.dlq_name, module.events.dlq_name, module.start_validation.dlq_name, module.analyze.dlq_name, module.notify.dlq_name, module.digest.dlq_name, module.live.dlq_name])
   job_failed_rule_name = module.events.job_failed_rule_name
   redrive_commands = {
     (module.uploads.dlq_name) = "aws sqs start-message-move-task --source-arn arn:aws:sqs:${var.region}:${local.account}:${module.uploads.dlq_name}"

@@ -42,3 +42,12 @@ output "fanout_topic_arn" {
   description = "SNS topic of analysed batches and digests (message attributes kind, source, risk_level, has_anomalies)."
   value       = module.fanout.topic_arn
 }
+
+output "live_dashboard" {
+  description = "The live dashboard: its page in the docs bucket, websocket URL and the role viewers assume to connect."
+  value = {
+    page_key    = module.live_api.page_key
+    websocket   = module.live_api.websocket_url
+    viewer_role = module.live_api.viewer_role_arn
+  }
+}

@@ -24,6 +24,12 @@ variable "docs_bucket_name" {
   type        = string
 }
 
+variable "dashboard_viewer_arns" {
+  description = "IAM principals allowed to connect to the live dashboard's websocket (they assume its viewer role)."
+  type        = list(string)
+  default     = []
+}
+
 variable "docs_reader_arns" {
   description = "IAM principals (reviewers' roles) allowed to read the Data Docs."
   type        = list(string)

@@ -11,10 +11,10 @@ from unittest import mock
 
 from conftest import csv_text, row
 from vitalflow.config import Settings
+from vitalflow.datadocs.page import DocsFacts
+from vitalflow.datadocs.publish import publish_docs
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
-from vitalflow.validate.docs.page import DocsFacts
-from vitalflow.validate.docs.publish import publish_docs
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 

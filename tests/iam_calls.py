@@ -23,7 +23,7 @@ import sqlglot
 from sqlglot import exp
 
 from athena_like import LAKE_TABLES
-from terraform_iam import ACCOUNT, KMS_KEY_ARN_TEMPLATE, Statement, allowed
+from terraform_iam import ACCOUNT, API_ID, KMS_KEY_ARN_TEMPLATE, Statement, allowed
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,10 @@ def permissions(call: Call, region: str, keys: Mapping[str, str] | None = None) 
     if call.service == "sns" and op == "Publish":  # an encrypted topic: the publisher uses its key
         key = (keys or {}).get(p["TopicArn"], kms)
         return [("sns:Publish", p["TopicArn"]), ("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
+    if call.service == "apigatewaymanagementapi":  # the live dashboard's API (stage "live")
+        method = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}[op]
+        connection = f"arn:aws:execute-api:{region}:{ACCOUNT}:{API_ID}/live/{method}/@connections/"
+        return [("execute-api:ManageConnections", connection + p["ConnectionId"])]
     if call.service == "codebuild":
         ids = p.get("ids", [])
         projects = [p["projectName"]] if "projectName" in p else [i.split(":", 1)[0] for i in ids]

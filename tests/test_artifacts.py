@@ -50,7 +50,13 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000
 # before), as measured in aws/aws-sdk-pandas issue #3331; assume 210 MB to leave a margin for the
 # next release. Only the analyze function carries it (Terraform: modules "analyze" layers).
 PANDAS_LAYER_BYTES = 210 * 1024 * 1024
-LAYERS = {"start_validation": 0, "analyze": PANDAS_LAYER_BYTES, "notify": 0, "digest": PANDAS_LAYER_BYTES}
+LAYERS = {
+    "start_validation": 0,
+    "analyze": PANDAS_LAYER_BYTES,
+    "notify": 0,
+    "digest": PANDAS_LAYER_BYTES,
+    "live": 0,
+}
 
 # What the Lambda runtime provides (python3.12: boto3 and its dependencies), and what the pandas
 # layer adds for the analyze function; anything else must be in the function's own package.
@@ -64,9 +70,11 @@ PROVIDED = {
     "analyze": RUNTIME | PANDAS_LAYER,
     "notify": RUNTIME,
     "digest": RUNTIME | PANDAS_LAYER,
+    "live": RUNTIME,
 }
 # Modules each function imports lazily on its code paths (not at handler import).
 LAZY = {
+    "live": ["vitalflow.aws.s3_store", "vitalflow.aws.live"],
     "start_validation": ["vitalflow.aws.batch_state", "vitalflow.aws.glue_runner", "vitalflow.trigger"],
     "analyze": [
         "vitalflow.aws.runtime",

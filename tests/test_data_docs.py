@@ -16,11 +16,11 @@ from docs_pages import T0, batch_ids_listed, mixed_rows, parse, publish
 from vitalflow import cli, lake, stages
 from vitalflow.config import Settings
 from vitalflow.contract import REQUIRED_COLUMNS
+from vitalflow.datadocs import site
+from vitalflow.datadocs.page import mask
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
-from vitalflow.validate.docs import site
-from vitalflow.validate.docs.page import mask
 
 
 def test_one_page_per_batch_covering_all_chunks(tmp_path, write_csv):

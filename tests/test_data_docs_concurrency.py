@@ -17,8 +17,8 @@ import pytest
 
 from docs_pages import T0, batch_ids_listed, publish
 from vitalflow.aws.s3_store import S3ObjectStore
+from vitalflow.datadocs import site
 from vitalflow.local.object_store import LocalObjectStore
-from vitalflow.validate.docs import site
 
 
 class GatedStore:

@@ -47,7 +47,7 @@ def functions(deployment) -> dict[str, Resource]:
 
 def test_active_tracing_implies_xray_permissions(deployment, roles):
     found = functions(deployment)
-    assert set(found) == {"start-validation", "analyze", "notify", "digest"}
+    assert set(found) == {"start-validation", "analyze", "notify", "digest", "live"}
     for name, function in found.items():
         (tracing,) = function.blocks("tracing_config")
         if function.block_attr(tracing, "mode") != "Active":
@@ -123,7 +123,8 @@ def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
 def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
     """The provider refuses etag together with kms_key_id (an SSE-KMS object's ETag is not its MD5)."""
     objects = resources(deployment, "aws_s3_object")
-    assert len(objects) == 6  # the script, the job's libraries, four function packages
+    # the script, the job's libraries, five function packages, the live dashboard's page, config and state
+    assert len(objects) == 10
     for obj in objects:
         attributes = obj.body["Attributes"]
         assert not ("etag" in attributes and "kms_key_id" in attributes), obj.address

@@ -1,4 +1,4 @@
-"""How a rule reads on the Data Docs page (``validate/docs/wording.py``): GE's own sentence for the
+"""How a rule reads on the Data Docs page (``datadocs/wording.py``): GE's own sentence for the
 expectation (``atomic.prescriptive.summary``), with the dataset's column names."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 from great_expectations.render.renderer.inline_renderer import InlineRenderer
 
-from vitalflow.validate.docs.wording import rule_text
+from vitalflow.datadocs.wording import rule_text
 
 
 def text(kind: str, description: str | None = None, **kwargs: object) -> str:

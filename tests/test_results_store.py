@@ -57,9 +57,11 @@ def test_dynamo_record_coexists_with_batch_state(dynamo):
     )
 
 
-def test_batch_state_claims_once(tmp_path):
+def test_batch_state_leases_once_and_a_release_frees_the_step(tmp_path):
     state = SqliteBatchState(tmp_path / "state.db")
-    assert state.claim("b1", "notified") is True
-    assert state.claim("b1", "notified") is False and state.done("b1", "notified")
+    assert state.lease("b1", "notified", 60) is None  # taken
+    assert state.lease("b1", "notified", 60) == ""  # held by a live lease, no run yet
+    state.record_run("b1", "notified", "run-1")
+    assert state.lease("b1", "notified", 0) == "run-1"  # done: even a stale lease keeps it
     state.release("b1", "notified")
-    assert state.claim("b1", "notified") is True
+    assert state.lease("b1", "notified", 60) is None

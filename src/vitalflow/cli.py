@@ -11,7 +11,7 @@ from pathlib import Path
 from vitalflow import __version__
 from vitalflow.exceptions import VitalflowError
 
-COMMANDS = ("run", "generate", "demo", "query", "docs", "digest")
+COMMANDS = ("run", "generate", "demo", "query", "docs", "digest", "serve", "live-link")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:  # each module imports what its command needs when it runs, not here
-        importlib.import_module(f"vitalflow.commands.{name}").register(subparsers)
+        importlib.import_module(f"vitalflow.commands.{name.replace('-', '_')}").register(subparsers)
     for sub in subparsers.choices.values():  # `vitalflow run --home DIR ...` works as well
         sub.add_argument("--home", type=Path, default=argparse.SUPPRESS, help="local lake folder")
     return parser

@@ -78,6 +78,9 @@ class Settings:
     digest_cadence_factor: float = 3.0  # overdue: silent for this many of the source's usual gaps
     digest_max_silence_hours: float = 72.0  # overdue whatever the cadence; 0: no fixed maximum
     digest_freshness_days: int = 30  # how far back a source's last batch is looked for
+    # Live dashboard on AWS: the websocket connections table and the API's management endpoint
+    connections_table: str = ""
+    websocket_endpoint: str = ""  # https://<api id>.execute-api.<region>.amazonaws.com/<stage>
 
     @classmethod
     def from_env(

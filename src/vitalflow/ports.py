@@ -48,10 +48,6 @@ class ObjectStore(Protocol):
 
     def delete(self, keys: list[str]) -> None: ...
 
-    def move(self, src: str, dst: str) -> None:
-        """Move one object, replacing ``dst``; atomic per object where the store allows."""
-        ...
-
 
 class QueryEngine(Protocol):
     """Runs Athena-dialect SQL over the lake's tables and the views in ``sql/views``."""
@@ -124,12 +120,6 @@ class Leases(Protocol):
 
 class BatchState(Leases, Protocol):
     """Which steps of a batch are done, recorded with conditional writes so each happens once."""
-
-    def claim(self, batch_id: str, step: str) -> bool:
-        """Mark ``step`` as taken; False when it already was (by this or another process)."""
-        ...
-
-    def done(self, batch_id: str, step: str) -> bool: ...
 
 
 class JobRunner(Protocol):

@@ -31,14 +31,14 @@ def from_file_name(name: str) -> str:
     stem = _COMPRESSED.sub("", name.replace("\\", "/").rsplit("/", 1)[-1])
     stem = _EXTENSION.sub("", stem).rstrip(_SEPARATORS)
     stem = _TRAILING_DATE.sub("", stem).strip(_SEPARATORS)
-    return _clean(stem) or UNKNOWN
+    return printable(stem) or UNKNOWN
 
 
 def from_key(key: str) -> str:
     """The source of an object in the lake: ``raw/<source>/...`` when present, else the file name's."""
     parts = key.split("/")
     if len(parts) >= 3 and parts[0] + "/" == _RAW and parts[1] and not _DATE_FOLDER.match(parts[1]):
-        folder = _clean(parts[1])
+        folder = printable(parts[1])
         if folder:
             return folder
     return from_file_name(parts[-1])
@@ -46,7 +46,7 @@ def from_key(key: str) -> str:
 
 def given(name: str) -> str:
     """A source named by the user (``--source``): the same cleaning, and an error rather than a guess."""
-    cleaned = _clean(name)
+    cleaned = printable(name)
     if not cleaned or cleaned != name.strip():
         raise BadSourceName(
             f"--source {name!r} is not a usable source name: give 1 to {MAX_LENGTH} printable characters"
@@ -54,5 +54,6 @@ def given(name: str) -> str:
     return cleaned
 
 
-def _clean(name: str) -> str:
+def printable(name: str) -> str:
+    """One line of printable text, at most ``MAX_LENGTH`` characters (no control or separator characters)."""
     return " ".join(_UNPRINTABLE.sub(" ", name).split())[:MAX_LENGTH].strip()

@@ -7,6 +7,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -27,9 +28,12 @@ if TYPE_CHECKING:
     from vitalflow.validate.batch import Validated
     from vitalflow.validate.suite import HealthSuite
 
+log = logging.getLogger(__name__)
+BATCH_VALIDATING = "BatchValidating"  # for the live dashboard: no rule routes it
 BATCH_VALIDATED = "BatchValidated"
 BATCH_FAILED = "BatchFailed"
 BATCH_ANALYZED = "BatchAnalyzed"
+BATCH_EMAILED = "BatchEmailed"  # for the live dashboard: no rule routes it
 NOTIFIED = "notified"
 PUBLISHED = "published"
 
@@ -50,6 +54,8 @@ def validate(
     if source.received_at is None:  # the upload's time bounds the readings' dates (not the run's)
         received = runtime.store.modified_at(source.key, source.version_id)
         source = source.model_copy(update={"received_at": received})
+    # The batch id (a content hash) is not known yet: the dashboard matches the raw key.
+    _tell_dashboard(runtime, BATCH_VALIDATING, {"source": source.model_dump(mode="json")})
     settings = runtime.settings
     options = BatchOptions(runtime.workdir, settings.chunk_rows, settings.memory_limit_mb, progress)
     result = validate_batch(
@@ -188,7 +194,7 @@ def notify(runtime: Runtime, batch_id: str) -> str | None:
     record = runtime.results.get(batch_id)
     if record is None:
         raise VitalflowError(f"batch {batch_id} has no analysis yet; run the analyze stage first")
-    return _once(
+    sent = _once(
         runtime,
         batch_id,
         lambda: send_report(
@@ -199,6 +205,9 @@ def notify(runtime: Runtime, batch_id: str) -> str | None:
             docs_url=docs_url(runtime, record.manifest),
         ),
     )
+    if sent is not None:
+        _tell_dashboard(runtime, BATCH_EMAILED, _summary(record.manifest))
+    return sent
 
 
 def notify_failure(runtime: Runtime, batch_id: str) -> str | None:
@@ -260,6 +269,15 @@ def _once(runtime: Runtime, batch_id: str, send: Callable[[], str]) -> str | Non
         f"the report for batch {batch_id} is being sent by another invocation; retry later"
     )
     return run_once(runtime.state, batch_id, NOTIFIED, runtime.settings.notify_lease_s, send, busy)
+
+
+def _tell_dashboard(runtime: Runtime, detail_type: str, detail: dict[str, Any]) -> None:
+    """An event only the live dashboard reads: losing it costs a status on a screen, so it never
+    stops a stage (the next event of the batch brings the row up to date)."""
+    try:
+        runtime.bus.put(detail_type, detail)
+    except Exception as exc:  # any bus failure: EventBridge, a full disk, a network error
+        log.warning("could not announce %s to the dashboard: %s", detail_type, exc)
 
 
 def _manifest(runtime: Runtime, batch_id: str) -> Manifest:

@@ -17,22 +17,6 @@ class DynamoBatchState:
         self.table_name = table_name
         self.client = (boto3_session or boto3.session.Session()).client("dynamodb")
 
-    def claim(self, batch_id: str, step: str) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key={"batch_id": {"S": batch_id}},
-                UpdateExpression="SET #step = :now",
-                ConditionExpression="attribute_not_exists(#step)",
-                ExpressionAttributeNames={"#step": f"step_{step}"},
-                ExpressionAttributeValues={":now": {"S": _now().isoformat()}},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
     def lease(self, batch_id: str, step: str, seconds: int, *, now: datetime | None = None) -> str | None:
         """Take ``step`` unless someone holds it: a run id recorded, or a lease younger than ``seconds``.
 
@@ -78,9 +62,6 @@ class DynamoBatchState:
             UpdateExpression="REMOVE #step",
             ExpressionAttributeNames={"#step": f"step_{step}"},
         )
-
-    def done(self, batch_id: str, step: str) -> bool:
-        return f"step_{step}" in self._item(batch_id)
 
     def _item(self, batch_id: str) -> dict[str, Any]:
         item: dict[str, Any] = self.client.get_item(

@@ -75,3 +75,21 @@ def _session(config: Settings) -> Any:
     import boto3
 
     return boto3.session.Session(region_name=config.region)
+
+
+def live() -> tuple[Any, Any, Any]:
+    """The live dashboard's docs-bucket store, connections table and websocket management client."""
+    from vitalflow.aws.live import Connections
+    from vitalflow.aws.s3_store import S3ObjectStore
+
+    config = settings()
+    config.require("docs_bucket", "connections_table", "websocket_endpoint")
+    if "live" not in _clients:
+        session = _session(config)
+        _clients["live"] = (
+            S3ObjectStore(config.docs_bucket, kms_key_id=config.kms_key_id, boto3_session=session),
+            Connections(config.connections_table, boto3_session=session),
+            session.client("apigatewaymanagementapi", endpoint_url=config.websocket_endpoint),
+        )
+    found: tuple[Any, Any, Any] = _clients["live"]
+    return found

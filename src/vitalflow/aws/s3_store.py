@@ -90,12 +90,6 @@ class S3ObjectStore:
             chunk: list[Any] = [{"Key": k} for k in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
 
-    def move(self, src: str, dst: str) -> None:
-        self.client.copy_object(
-            Bucket=self.bucket, Key=dst, CopySource={"Bucket": self.bucket, "Key": src}, **self._sse()
-        )
-        self.client.delete_object(Bucket=self.bucket, Key=src)
-
 
 def _missing(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "NoSuchVersion")

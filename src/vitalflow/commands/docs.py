@@ -60,7 +60,7 @@ def _lake(args: argparse.Namespace) -> LocalObjectStore:
 
 
 def main_prune(args: argparse.Namespace) -> int:
-    from vitalflow.validate.docs.prune import prune_docs
+    from vitalflow.datadocs.prune import prune_docs
 
     store = _lake(args)
     report = prune_docs(store, store, older_than=args.older_than, dry_run=args.dry_run)
@@ -73,7 +73,7 @@ def main_prune(args: argparse.Namespace) -> int:
 
 
 def main_rebuild(args: argparse.Namespace) -> int:
-    from vitalflow.validate.docs.site import rebuild_site
+    from vitalflow.datadocs.site import rebuild_site
 
     days, shown = rebuild_site(_lake(args))
     console().print(f"rebuilt the pages of {days} days; the index lists {shown} batches")

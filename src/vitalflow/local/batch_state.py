@@ -25,14 +25,6 @@ class SqliteBatchState:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
 
-    def claim(self, batch_id: str, step: str) -> bool:
-        with closing(self._connect()) as con, con:
-            cursor = con.execute(
-                "INSERT OR IGNORE INTO batch_steps (batch_id, step, at, run_id) VALUES (?, ?, ?, 'done')",
-                (batch_id, step, datetime.now(timezone.utc).isoformat()),
-            )
-            return cursor.rowcount == 1
-
     def lease(self, batch_id: str, step: str, seconds: int) -> str | None:
         now = datetime.now(timezone.utc)
         stale = (now - timedelta(seconds=seconds)).isoformat()
@@ -58,10 +50,3 @@ class SqliteBatchState:
     def release(self, batch_id: str, step: str) -> None:
         with closing(self._connect()) as con, con:
             con.execute("DELETE FROM batch_steps WHERE batch_id = ? AND step = ?", (batch_id, step))
-
-    def done(self, batch_id: str, step: str) -> bool:
-        with closing(self._connect()) as con:
-            row = con.execute(
-                "SELECT 1 FROM batch_steps WHERE batch_id = ? AND step = ?", (batch_id, step)
-            ).fetchone()
-        return row is not None

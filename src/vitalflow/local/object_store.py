@@ -92,8 +92,3 @@ class LocalObjectStore:
     def delete(self, keys: list[str]) -> None:
         for key in keys:
             self.path(key).unlink(missing_ok=True)
-
-    def move(self, src: str, dst: str) -> None:
-        target = self.path(dst)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path(src), target)

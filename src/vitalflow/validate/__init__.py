@@ -1,5 +1,5 @@
 """Stage 2, validate: a raw CSV into processed and rejected Parquet, a manifest and Data Docs (``batch``).
 
 Importing this package loads nothing heavy: commands that only maintain the Data Docs site use
-``vitalflow.validate.docs.site`` without Great Expectations.
+``vitalflow.datadocs.site`` without Great Expectations.
 """

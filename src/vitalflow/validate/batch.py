@@ -20,14 +20,14 @@ import numpy as np
 
 from vitalflow import lake
 from vitalflow.contract import LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.datadocs.page import DocsFacts
+from vitalflow.datadocs.publish import publish_docs
 from vitalflow.exceptions import BatchRejected, EmptyFile, RowCountMismatch
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
 from vitalflow.validate import prepare
 from vitalflow.validate.commit import mark_committed, publish
-from vitalflow.validate.docs.page import DocsFacts
-from vitalflow.validate.docs.publish import publish_docs
 from vitalflow.validate.duplicates import Repeats
 from vitalflow.validate.memory import MemoryGuard, release_free_memory
 from vitalflow.validate.reader import FileScan, iter_chunks, scan_file

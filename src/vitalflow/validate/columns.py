@@ -20,10 +20,11 @@ def source_field(column: str | None) -> str | None:
     return column.split("__", 1)[0]
 
 
+COLUMN_KEYS = ("column", "column_A", "column_B")  # an expectation's arguments that name one column
 PRIVATE_FIELDS = frozenset({"user_id"})  # their values never leave the rejected table (not even masked)
 
 
 def reads_private(kwargs: dict[str, object]) -> bool:
     """Whether an expectation's columns stand for a private field."""
-    names = [kwargs.get(k) for k in ("column", "column_A", "column_B")]
+    names = [kwargs.get(k) for k in COLUMN_KEYS]
     return any(source_field(n) in PRIVATE_FIELDS for n in names if isinstance(n, str))

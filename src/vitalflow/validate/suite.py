@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from vitalflow.exceptions import SuiteError
-from vitalflow.validate.columns import INDEX_COLUMN, source_field
+from vitalflow.validate.columns import COLUMN_KEYS, INDEX_COLUMN, source_field
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry from a health-data job
 
@@ -119,7 +119,6 @@ class ChunkVerdict:
 
 
 _SOURCES = itertools.count()
-_COLUMN_KEYS = ("column", "column_A", "column_B")
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ def _source(column: str) -> str:
 
 
 def _sources(kwargs: dict[str, Any]) -> set[str]:
-    names = [kwargs[k] for k in _COLUMN_KEYS if kwargs.get(k)] + list(kwargs.get("column_list") or [])
+    names = [kwargs[k] for k in COLUMN_KEYS if kwargs.get(k)] + list(kwargs.get("column_list") or [])
     return {_source(str(n)) for n in names}
 
 
@@ -340,7 +339,5 @@ def _raised(flag: Any) -> bool:
 
 
 def _describe(kwargs: dict[str, Any]) -> str:
-    shown = {
-        k: v for k, v in kwargs.items() if k in ("column", "column_A", "column_B", "regex", "row_condition")
-    }
+    shown = {k: v for k, v in kwargs.items() if k in (*COLUMN_KEYS, "regex", "row_condition")}
     return "(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"

@@ -70,7 +70,7 @@ locals {
     }
     Table = {
       types     = ["aws_dynamodb_table"]
-      resources = ["arn:aws:dynamodb:${local.region}:${local.account}:table/${var.name}-batches"]
+      resources = ["arn:aws:dynamodb:${local.region}:${local.account}:table/${var.name}-batches", "arn:aws:dynamodb:${local.region}:${local.account}:table/${var.name}-connections"]
       read      = { actions = ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"] }
       write     = { actions = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource", "dynamodb:UntagResource"] }
     }
@@ -129,6 +129,13 @@ locals {
       resources = ["arn:aws:iam::${local.account}:policy/${local.own}"]
       read      = { actions = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListPolicyTags"] }
       write     = { actions = ["iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy"] }
+    }
+    WebSocketApi = {
+      types = ["aws_apigatewayv2_api", "aws_apigatewayv2_integration", "aws_apigatewayv2_route", "aws_apigatewayv2_stage"]
+      # API Gateway's IAM names HTTP verbs on paths; an API's id is only known once created, so /apis/*.
+      resources = ["arn:aws:apigateway:${local.region}::/apis", "arn:aws:apigateway:${local.region}::/apis/*", "arn:aws:apigateway:${local.region}::/tags/*"]
+      read      = { actions = ["apigateway:GET"] }
+      write     = { actions = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE", "apigateway:TagResource", "apigateway:UntagResource"] }
     }
     Workgroup = {
       types     = ["aws_athena_workgroup"]

@@ -17,3 +17,8 @@ output "dlq_name" {
   description = "Name of the function's failed-invocation queue (null when another destination is used)."
   value       = one(aws_sqs_queue.dlq[*].name)
 }
+
+output "invoke_arn" {
+  description = "Invoke ARN (an API Gateway integration's URI)."
+  value       = aws_lambda_function.this.invoke_arn
+}

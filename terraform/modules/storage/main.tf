@@ -48,7 +48,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 locals {
-  # Data Docs pages, index entries and the GE results behind them (vitalflow.validate.docs): the
+  # Data Docs pages, index entries and the GE results behind them (vitalflow.datadocs): the
   # data bucket holds gx/validations/, the docs bucket the rest; the stylesheet (docs/static/) stays.
   validation_prefixes = ["gx/validations/", "docs/validations/", "docs/index/", "docs/days/", "docs/months/"]
 }

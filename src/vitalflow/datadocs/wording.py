@@ -18,9 +18,8 @@ from great_expectations.expectations.expectation_configuration import Expectatio
 from great_expectations.render import AtomicPrescriptiveRendererType
 from great_expectations.render.renderer.inline_renderer import InlineRenderer
 
-from vitalflow.validate.columns import source_field
+from vitalflow.validate.columns import COLUMN_KEYS, source_field
 
-_COLUMN_KEYS = ("column", "column_A", "column_B")
 # GE 1.8.1 tests these flags with ``not params.<flag>``, true for an explicit False (the pair rule
 # then reads "greater than or equal"): an explicit False is the default, so it is left out.
 _FALSE_IS_DEFAULT = ("or_equal", "strict_min", "strict_max")
@@ -39,7 +38,7 @@ def rule_text(config: ExpectationConfiguration | None) -> str:
 @lru_cache(maxsize=1024)
 def _sentence(kind: str, kwargs_json: str, description: str | None) -> str:
     kwargs = {k: v for k, v in json.loads(kwargs_json).items() if not (k in _FALSE_IS_DEFAULT and v is False)}
-    for key in _COLUMN_KEYS:
+    for key in COLUMN_KEYS:
         if isinstance(kwargs.get(key), str):
             kwargs[key] = _field(kwargs[key])
     if isinstance(kwargs.get("column_list"), list):

@@ -20,9 +20,9 @@ from great_expectations.core.expectation_validation_result import (
 )
 
 from vitalflow.contract import REQUIRED_COLUMNS
-from vitalflow.validate.columns import INDEX_COLUMN, reads_private, source_field
-from vitalflow.validate.docs.site import IndexEntry, render_template
-from vitalflow.validate.docs.wording import rule_text
+from vitalflow.datadocs.site import IndexEntry, render_template
+from vitalflow.datadocs.wording import rule_text
+from vitalflow.validate.columns import COLUMN_KEYS, INDEX_COLUMN, reads_private, source_field
 
 SHOWN_LINES = 10
 SHOWN_SHAPES = 5
@@ -113,7 +113,7 @@ def _rule(evr: ExpectationValidationResult) -> dict[str, Any]:
 def _section(reason: str, kwargs: dict[str, Any]) -> str:
     """The column a rule belongs to on the page: its reason's field, else its first column's field."""
     prefix = reason.split(":", 1)[0]
-    columns = [source_field(kwargs.get(k)) for k in ("column", "column_A", "column_B")]
+    columns = [source_field(kwargs.get(k)) for k in COLUMN_KEYS]
     if prefix in REQUIRED_COLUMNS or (prefix and prefix in columns):
         return prefix
     return next((c for c in columns if c), ROW_SECTION)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from vitalflow import lake
+from vitalflow.datadocs.site import ENTRIES, VALIDATIONS, IndexEntry, refresh_pages
 from vitalflow.ports import ObjectStore
-from vitalflow.validate.docs.site import ENTRIES, VALIDATIONS, IndexEntry, refresh_pages
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from typing import Any
 from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
 
 from vitalflow import lake
+from vitalflow.datadocs.page import DocsFacts, render_batch_page
+from vitalflow.datadocs.site import HTML_TYPE, VALIDATIONS, IndexEntry, ensure_stylesheet, refresh_pages
 from vitalflow.exceptions import ObjectNotFound
 from vitalflow.ports import ObjectStore
-from vitalflow.validate.docs.page import DocsFacts, render_batch_page
-from vitalflow.validate.docs.site import HTML_TYPE, VALIDATIONS, IndexEntry, ensure_stylesheet, refresh_pages
 
 JSON_TYPE = "application/json"
 
