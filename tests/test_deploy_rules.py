@@ -228,7 +228,7 @@ def test_terraform_names_only_runtimes_aws_still_supports(tmp_path, job_type):
     runtimes = {
         f.attr("function_name"): f.attr("runtime") for f in resources(deployment, "aws_lambda_function")
     }
-    assert len(runtimes) == 4
+    assert len(runtimes) == 5
     assert {n: r for n, r in runtimes.items() if not supported("lambda", r, today)} == {}
     (job,) = resources(deployment, "aws_glue_job")
     assert supported("glue", job.attr("glue_version"), today), job.attr("glue_version")

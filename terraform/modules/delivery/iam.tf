@@ -137,6 +137,12 @@ locals {
       read      = { actions = ["apigateway:GET"] }
       write     = { actions = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE", "apigateway:TagResource", "apigateway:UntagResource"] }
     }
+    Schedules = {
+      types     = ["aws_scheduler_schedule"]
+      resources = ["arn:aws:scheduler:${local.region}:${local.account}:schedule/default/${local.own}"]
+      read      = { actions = ["scheduler:GetSchedule", "scheduler:ListTagsForResource"] }
+      write     = { actions = ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:TagResource", "scheduler:UntagResource"] }
+    }
     Workgroup = {
       types     = ["aws_athena_workgroup"]
       resources = ["arn:aws:athena:${local.region}:${local.account}:workgroup/${var.name}"]
@@ -500,7 +506,7 @@ data "aws_iam_policy_document" "apply" {
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
-      values   = ["lambda.amazonaws.com", "glue.amazonaws.com", "codebuild.amazonaws.com", "codepipeline.amazonaws.com"]
+      values   = ["lambda.amazonaws.com", "glue.amazonaws.com", "codebuild.amazonaws.com", "codepipeline.amazonaws.com", "scheduler.amazonaws.com"]
     }
   }
   statement {
