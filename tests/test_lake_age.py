@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -182,3 +183,21 @@ def test_nulls_as_athena_returns_them_through_pandas_are_stored_as_nulls(tmp_pat
     ).to_pylist()
     assert row["first_event"] is None and row["reject_rate"] is None and row["users"] == 0
     assert row["ingested_at"] == START and row["rejected"] == 4
+
+
+def test_summaries_from_before_a_column_was_added_still_load(tmp_path):
+    """A summary written before ``source`` and the digest's columns existed (no version in its name) is
+    read by column name beside the current ones, its missing columns NULL."""
+    current = batch(tmp_path, 1, START)
+    old_key = lake.summary_key(START.date().isoformat(), "00000000000000aa", version="")
+    (tmp_path / old_key).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"batch_id": ["00000000000000aa"], "readings": [7]}), tmp_path / old_key)
+    rows = (
+        DuckDBEngine(LocalObjectStore(tmp_path))
+        .query("SELECT batch_id, readings, source FROM batch_summaries ORDER BY batch_id")
+        .to_pylist()
+    )
+    assert rows == [
+        {"batch_id": current.batch_id, "readings": 40, "source": current.source.name},
+        {"batch_id": "00000000000000aa", "readings": 7, "source": None},
+    ]

@@ -37,8 +37,19 @@ def commit_key(batch_id: str) -> str:
     return f"{COMMITS}{batch_id}.parquet"
 
 
-def summary_key(dt: str, batch_id: str) -> str:
-    return f"{SUMMARIES}dt={dt}/{batch_id}.parquet"
+# The summary schema's version, in each summary's file name: bumped when SUMMARY_SCHEMA gains a column,
+# so that a reader knows without opening a file which summaries lack columns (read by name, see
+# DuckDBEngine) and which are current (read as they are, with no per-file footer read).
+SUMMARY_VERSION = "v2"
+
+
+def summary_key(dt: str, batch_id: str, version: str = SUMMARY_VERSION) -> str:
+    suffix = f".{version}" if version else ""
+    return f"{SUMMARIES}dt={dt}/{batch_id}{suffix}.parquet"
+
+
+def is_current_summary(key: str) -> bool:
+    return key.endswith(f".{SUMMARY_VERSION}.parquet")
 
 
 def data_key(table: str, dt: str, batch_id: str, part: int = 0) -> str:

@@ -37,9 +37,11 @@ def write_summary(store: ObjectStore, manifest: Manifest, row: Mapping[str, Any]
         "status": manifest.status,
         "source": manifest.source.name,
     }
-    key = lake.summary_key(ingest_day(manifest).isoformat(), manifest.batch_id)
+    day = ingest_day(manifest).isoformat()
+    key = lake.summary_key(day, manifest.batch_id)
     table = pa.Table.from_pylist([values], schema=SUMMARY_SCHEMA)
     store.put_bytes(key, one_row_parquet(table), "application/vnd.apache.parquet")
+    store.delete([lake.summary_key(day, manifest.batch_id, version="")])  # its row from before versions
     return key
 
 

@@ -191,20 +191,24 @@ class DuckDBEngine:
 
     @staticmethod
     def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
-        if files:
-            # dt stays a string, as in the Glue table; filters on it still prune whole files.
-            # Summaries written before a column was added lack it: read by name, as Athena does.
-            by_name = "true" if name == lake.SUMMARIES_TABLE else "false"
-            relation = con.sql(
-                "SELECT * FROM read_parquet($files, hive_partitioning = true, "
-                f"hive_types = {{'dt': 'VARCHAR'}}, union_by_name = {by_name})",
-                params={"files": sorted(files)},
-            )
-            relation.create_view(name, replace=True)
-        else:  # no file yet: the table's columns, no rows
-            columns = [*_columns(schema), (PARTITION_COLUMN, "VARCHAR")]
-            typed = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in columns)
-            con.execute(f"CREATE VIEW {name} AS SELECT {typed} WHERE false")
+        columns = [*_columns(schema), (PARTITION_COLUMN, "VARCHAR")]
+        typed = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in columns)
+        parts = [f"SELECT {typed} WHERE false"]  # the table's columns, no rows
+        # Summaries written before a column was added lack it: read those by name, as Athena does (which
+        # opens each one's footer), the current ones as they are; every column is there either way.
+        legacy = sorted(f for f in files if name == lake.SUMMARIES_TABLE and not lake.is_current_summary(f))
+        current = sorted(set(files) - set(legacy))
+        for group, by_name in ((current, "false"), (legacy, "true")):
+            if group:
+                # dt stays a string, as in the Glue table; filters on it still prune whole files.
+                part = f"_{name}_{'by_name' if by_name == 'true' else 'files'}"
+                con.sql(
+                    "SELECT * FROM read_parquet($files, hive_partitioning = true, "
+                    f"hive_types = {{'dt': 'VARCHAR'}}, union_by_name = {by_name})",
+                    params={"files": group},
+                ).create_view(part, replace=True)
+                parts.append(f"SELECT * FROM {part}")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS " + " UNION ALL BY NAME ".join(parts))
 
     def _manifests_version(self) -> int:
         if self._fixed is not None:
