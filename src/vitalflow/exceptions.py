@@ -95,3 +95,11 @@ class JobThrottled(VitalflowError):
 
 class EventPublishFailed(VitalflowError):
     """EventBridge did not accept an event; raised so the caller's retry policy applies."""
+
+
+class LakeCommitConflict(VitalflowError):
+    """Other jobs kept committing to a lake table first, every time this one tried."""
+
+
+class EraseRefused(VitalflowError):
+    """An erasure request that cannot be carried out as given."""

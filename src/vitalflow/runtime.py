@@ -22,6 +22,7 @@ from vitalflow.ports import (
     QueryEngine,
     ResultStore,
 )
+from vitalflow.tables import LakeTables
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Runtime:
     state: BatchState
     home: Path | None = None  # the local lake folder, when there is one
     catalog: Catalog | None = None  # partition registration, where the query engine needs it
+    tables: LakeTables | None = None  # the Iceberg tables; None: those of the local lake in ``store``
 
 
 def analyst_for(settings: Settings, boto3_session: Any = None) -> Analyst:
@@ -75,6 +77,7 @@ def local_runtime(settings: Settings) -> Runtime:
         mailer=OutboxMailer(home / lake.OUTBOX),
         state=SqliteBatchState(home / "results" / "vitalflow.db"),
         home=home,
+        tables=LakeTables.local(home),
     )
 
 

@@ -48,7 +48,12 @@ def validate(
     settings = runtime.settings
     options = BatchOptions(runtime.workdir, settings.chunk_rows, settings.memory_limit_mb, progress)
     result = validate_batch(
-        source, runtime.store, load_suite(settings.suite_path), options, docs_store=runtime.docs_store
+        source,
+        runtime.store,
+        load_suite(settings.suite_path),
+        options,
+        docs_store=runtime.docs_store,
+        tables=runtime.tables,
     )
     manifest = result.manifest
     # A duplicate is announced again: if registering or publishing failed after an earlier run

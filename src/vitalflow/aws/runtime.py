@@ -21,6 +21,7 @@ from vitalflow.aws.ses import SesMailer
 from vitalflow.config import Settings
 from vitalflow.enrich.rules import RulesAnalyst
 from vitalflow.runtime import Runtime, analyst_for
+from vitalflow.tables import LakeTables
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -68,4 +69,5 @@ def aws_runtime(settings: Settings, boto3_session: Any = None) -> Runtime:
         mailer=SesMailer(boto3_session=session, configuration_set=settings.ses_configuration_set or None),
         state=DynamoBatchState(settings.table_name, boto3_session=session),
         catalog=GlueCatalog(settings, boto3_session=session),
+        tables=LakeTables.glue(settings.glue_database, settings.data_bucket, boto3_session=session),
     )

@@ -24,6 +24,7 @@ from vitalflow.exceptions import BatchRejected, EmptyFile, RowCountMismatch
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
+from vitalflow.tables import LakeTables
 from vitalflow.validate import prepare
 from vitalflow.validate.commit import mark_committed, publish
 from vitalflow.validate.docs.page import DocsFacts
@@ -65,8 +66,12 @@ def validate_batch(
     suite: HealthSuite,
     options: BatchOptions,
     docs_store: ObjectStore | None = None,
+    tables: LakeTables | None = None,
 ) -> Validated:
-    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
+    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash.
+
+    ``tables``: the lake's Iceberg tables; by default those of a local lake (``store`` on disk).
+    """
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     with store.local_copy(source.key, source.version_id) as path:
         scan: FileScan | None = None
@@ -76,6 +81,7 @@ def validate_batch(
             if existing is not None and existing.status == "processed":
                 return _duplicate(store, existing)
             batch = Batch(source, store, docs_store or store, suite, scan, options, started)
+            batch.tables = tables or LakeTables.for_store(store)
             batch.hashed = time.perf_counter() - clock
             return Validated(batch.run(path, clock))
         except BatchRejected as exc:
@@ -101,6 +107,7 @@ class Batch:
         self.batch_id = lake.batch_id_for(scan.sha256)
         self.dir = options.workdir / self.batch_id
         self.hashed = 0.0
+        self.tables: LakeTables | None = None
         # A reading may be dated up to a day after its upload: the rules' one parameter.
         received = source.received_at or started
         self.latest_event = (received + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)).astimezone(
@@ -122,7 +129,10 @@ class Batch:
             docs = self.docs()
             documented = time.perf_counter() - clock
             manifest = self.manifest(files, docs, (validated, documented, time.perf_counter() - clock))
-            publish(self.store, self.batch_id, files[0] + files[1], manifest)
+            assert self.tables is not None
+            manifest = publish(
+                self.store, self.tables, {"processed": files[0], "rejected": files[1]}, manifest
+            )
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
         log.info(
