@@ -46,7 +46,9 @@ def validate(
         received = runtime.store.modified_at(source.key, source.version_id)
         source = source.model_copy(update={"received_at": received})
     settings = runtime.settings
-    options = BatchOptions(runtime.workdir, settings.chunk_rows, settings.memory_limit_mb, progress)
+    options = BatchOptions(
+        runtime.workdir, settings.chunk_rows, settings.memory_limit_mb, progress, settings.on_conflict
+    )
     result = validate_batch(
         source,
         runtime.store,

@@ -13,11 +13,13 @@ commit that lost a race with another job reloads the table and tries again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Reading = tuple[str, str, int]  # a reading's partition and key: (dt, user_id, event time in µs)
 BATCH_PROPERTY = "vitalflow.batch-id"
 CATALOG_FILE = "catalog.db"
 NAMESPACE = "vitalflow"
@@ -136,14 +139,18 @@ class LakeTables:
         except TableAlreadyExistsError:  # another job made it first
             return self.catalog.load_table((self.namespace, name))
 
-    def commit_files(self, name: str, batch_id: str, keys: list[str]) -> bool:
+    def commit_files(
+        self, name: str, batch_id: str, keys: list[str], replace: Sequence[Reading] = ()
+    ) -> bool:
         """Add a batch's files to the table as one snapshot; False when the batch was already there.
 
-        Idempotent on the batch id, and retried when another job committed in between.
+        ``replace``: stored readings the batch corrects, deleted in the same commit (the delete's
+        snapshot first, then the batch's; both land or neither). Idempotent on the batch id, and
+        retried when another job committed in between.
         """
         from pyiceberg.exceptions import CommitFailedException
 
-        if not keys:  # nothing to add: the batch's rows are all in the other table
+        if not keys and not replace:  # nothing to add: the batch's rows are all in the other table
             return False
         for attempt in range(COMMIT_ATTEMPTS):
             table = self.table(name)
@@ -151,6 +158,8 @@ class LakeTables:
                 return False
             try:
                 with table.transaction() as tx:
+                    if replace:
+                        tx.delete(_readings_filter(replace), snapshot_properties={BATCH_PROPERTY: batch_id})
                     tx.add_files(
                         [self.uri(k) for k in keys],
                         snapshot_properties={BATCH_PROPERTY: batch_id},
@@ -180,7 +189,7 @@ class LakeTables:
 
     def live_keys(self, name: str) -> list[str]:
         """The data files of the table's current snapshot, as lake keys (none before its first batch)."""
-        if not self._exists(name):
+        if not self.exists(name):
             return []
         table = self.table(name)
         if table.current_snapshot() is None:
@@ -190,11 +199,23 @@ class LakeTables:
     def version(self) -> str:
         """Changes whenever a table gets a new snapshot: the local engine's cue to refresh."""
         return "|".join(
-            str(self.table(name).metadata_location) for name in sorted(LOCATIONS) if self._exists(name)
+            str(self.table(name).metadata_location) for name in sorted(LOCATIONS) if self.exists(name)
         )
 
-    def _exists(self, name: str) -> bool:
+    def exists(self, name: str) -> bool:
         return bool(self.catalog.table_exists((self.namespace, name)))
+
+
+def _readings_filter(readings: Sequence[Reading]) -> Any:
+    """Exactly these readings, each within its own date's partition (so other files are not read)."""
+    from pyiceberg.expressions import And, EqualTo, Or
+
+    def one(reading: Reading) -> Any:
+        dt, user, micros = reading
+        at = datetime.fromtimestamp(micros / 1e6, tz=timezone.utc).isoformat()
+        return And(EqualTo(PARTITION_COLUMN, dt), EqualTo("user_id", user), EqualTo("event_time", at))
+
+    return functools.reduce(Or, (one(r) for r in readings))
 
 
 def batch_snapshot(table: Table, batch_id: str) -> Snapshot | None:

@@ -18,13 +18,14 @@ yet: a rerun finds the manifest, writes the marker (``mark_committed``) and anno
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from vitalflow import lake
 from vitalflow.commits import marker_bytes
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
-from vitalflow.tables import LakeTables
+from vitalflow.tables import LakeTables, Reading
 from vitalflow.validate.writer import WrittenFile
 
 
@@ -33,9 +34,16 @@ def intent_key(batch_id: str) -> str:
 
 
 def publish(
-    store: ObjectStore, tables: LakeTables, files: dict[str, list[WrittenFile]], manifest: Manifest
+    store: ObjectStore,
+    tables: LakeTables,
+    files: dict[str, list[WrittenFile]],
+    manifest: Manifest,
+    replace: Sequence[Reading] = (),
 ) -> Manifest:
-    """Publish and commit the batch's files (``files``: per lake prefix); the manifest as committed."""
+    """Publish and commit the batch's files (``files``: per lake prefix); the manifest as committed.
+
+    ``replace``: stored readings this batch corrects, deleted from processed in its commit.
+    """
     batch_id = manifest.batch_id
     key = intent_key(batch_id)
     earlier: set[str] = set()
@@ -50,7 +58,9 @@ def publish(
         if kept is None:
             for one in written:
                 store.put_file(one.path, one.key)
-            tables.commit_files(table, batch_id, [one.key for one in written])
+            tables.commit_files(
+                table, batch_id, [one.key for one in written], replace if prefix == "processed" else ()
+            )
             kept = [one.key for one in written]
         committed[prefix] = kept
     store.delete(sorted(earlier - {k for keys in committed.values() for k in keys}))
