@@ -47,7 +47,12 @@ def validate(
         source = source.model_copy(update={"received_at": received})
     settings = runtime.settings
     options = BatchOptions(
-        runtime.workdir, settings.chunk_rows, settings.memory_limit_mb, progress, settings.on_conflict
+        runtime.workdir,
+        settings.chunk_rows,
+        settings.memory_limit_mb,
+        progress,
+        settings.on_conflict,
+        runtime.tables,
     )
     result = validate_batch(
         source,
@@ -55,7 +60,6 @@ def validate(
         load_suite(settings.suite_path),
         options,
         docs_store=runtime.docs_store,
-        tables=runtime.tables,
     )
     manifest = result.manifest
     # A duplicate is announced again: if registering or publishing failed after an earlier run

@@ -68,6 +68,7 @@ class BatchOptions:
     memory_limit_mb: int = 0  # VITALFLOW_MEMORY_LIMIT_MB; 0: the cgroup limit, if any
     progress: Callable[[int, int], None] | None = None  # (bytes read, file size) after each chunk
     on_conflict: str = "reject"  # VITALFLOW_ON_CONFLICT: "replace" takes corrections (validate/loaded.py)
+    tables: LakeTables | None = None  # where the batch is committed; None: the local lake's, in ``store``
 
 
 def validate_batch(
@@ -76,12 +77,8 @@ def validate_batch(
     suite: HealthSuite,
     options: BatchOptions,
     docs_store: ObjectStore | None = None,
-    tables: LakeTables | None = None,
 ) -> Validated:
-    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash.
-
-    ``tables``: the lake's Iceberg tables; by default those of a local lake (``store`` on disk).
-    """
+    """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     with store.local_copy(source.key, source.version_id) as path:
         scan: FileScan | None = None
@@ -91,7 +88,7 @@ def validate_batch(
             if existing is not None and existing.status == "processed":
                 return _duplicate(store, existing)
             batch = Batch(source, store, docs_store or store, suite, scan, options, started)
-            batch.use_tables(tables or LakeTables.for_store(store))
+            batch.use_tables(options.tables or LakeTables.for_store(store))
             batch.hashed = time.perf_counter() - clock
             return Validated(batch.run(path, clock))
         except BatchRejected as exc:
