@@ -15,7 +15,6 @@ from vitalflow.enrich.rules import RulesAnalyst
 from vitalflow.ports import (
     Analyst,
     BatchState,
-    Catalog,
     EventBus,
     Mailer,
     ObjectStore,
@@ -39,7 +38,6 @@ class Runtime:
     mailer: Mailer
     state: BatchState
     home: Path | None = None  # the local lake folder, when there is one
-    catalog: Catalog | None = None  # partition registration, where the query engine needs it
     tables: LakeTables | None = None  # the Iceberg tables; None: those of the local lake in ``store``
 
 

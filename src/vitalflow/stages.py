@@ -62,10 +62,8 @@ def validate(
         docs_store=runtime.docs_store,
     )
     manifest = result.manifest
-    # A duplicate is announced again: if registering or publishing failed after an earlier run
+    # A duplicate is announced again: if publishing failed after an earlier run
     # committed the batch, this is what gets it analysed and emailed (later stages are idempotent).
-    if manifest.status == "processed" and runtime.catalog is not None:
-        runtime.catalog.register(manifest)
     runtime.bus.put(
         BATCH_VALIDATED if manifest.status == "processed" else BATCH_FAILED,
         {**_summary(manifest), "replay": result.duplicate},

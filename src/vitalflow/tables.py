@@ -94,15 +94,26 @@ class LakeTables:
         return cls.local(Path(root))
 
     @classmethod
-    def glue(cls, database: str, bucket: str, *, boto3_session: Any = None) -> LakeTables:
+    def glue(
+        cls,
+        database: str,
+        bucket: str,
+        *,
+        boto3_session: Any = None,
+        kms_key_id: str = "",
+        create: bool = False,
+    ) -> LakeTables:
+        """The Glue catalog's tables (Terraform creates them; ``create``: tests do)."""
+
         def connect() -> Catalog:
             import boto3
-            from pyiceberg.catalog.glue import GlueCatalog
+
+            from vitalflow.aws.iceberg_io import BotoGlueCatalog
 
             session = boto3_session or boto3.Session()
-            return GlueCatalog("vitalflow", client=session.client("glue"))
+            return BotoGlueCatalog("vitalflow", session.client("glue"), session.client("s3"), kms_key_id)
 
-        return cls(connect, database, f"s3://{bucket}", create=False)
+        return cls(connect, database, f"s3://{bucket}", create=create)
 
     def uri(self, key: str) -> str:
         return f"{self.root}/{key}"
@@ -117,11 +128,24 @@ class LakeTables:
         from pyiceberg.exceptions import NoSuchTableError
 
         try:
-            return self.catalog.load_table((self.namespace, name))
+            table = self.catalog.load_table((self.namespace, name))
         except NoSuchTableError:
             if not self.create:
                 raise
             return self._create(name)
+        return table if table.spec().fields else self._partition(table)
+
+    def _partition(self, table: Table) -> Table:
+        """Identity partitioning on ``dt`` for a table made without it (Terraform's Glue resource
+        cannot declare a partition spec): once, by whichever job commits first."""
+        from pyiceberg.exceptions import CommitFailedException
+
+        try:
+            with table.update_spec() as spec:
+                spec.add_identity(PARTITION_COLUMN)
+        except CommitFailedException:  # another job did it meanwhile
+            pass
+        return self.catalog.load_table(table.name())
 
     def _create(self, name: str) -> Table:
         from pyiceberg.exceptions import TableAlreadyExistsError

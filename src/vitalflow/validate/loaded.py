@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from vitalflow import lake
-from vitalflow.contract import NUMERIC_COLUMNS, PARTITION_COLUMN
+from vitalflow.contract import NUMERIC_COLUMNS, PARTITION_COLUMN, PROCESSED_SCHEMA
 from vitalflow.tables import LakeTables, Reading, batch_snapshot
 
 ALREADY_LOADED = "row:already_loaded"
@@ -78,18 +78,27 @@ class LoadedReadings:
         snapshot = self._snapshot_id()
         if snapshot is None:
             return
-        from pyiceberg.expressions import And, In, NotEqualTo
-
-        table = self.tables.table(TABLE)
-        scan = table.scan(
-            row_filter=And(In(PARTITION_COLUMN, dates), NotEqualTo("batch_id", self.batch_id)),
-            selected_fields=("user_id", "event_time", *NUMERIC_COLUMNS),
-            snapshot_id=snapshot,
-        )
-        stored = _frame(scan.to_arrow())
+        stored = _frame(self._read(dates, snapshot))
         self._stored = (
             stored if self._stored is None else pd.concat([self._stored, stored], ignore_index=True)
         )
+
+    def _read(self, dates: list[str], snapshot: int) -> pa.Table:
+        """The stored readings of these dates: the files Iceberg plans for them (partition-pruned),
+        read whole through the table's own file access (any FileIO, S3 through the job's client)."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+        from pyiceberg.expressions import In
+
+        table = self.tables.table(TABLE)
+        columns = ["user_id", "event_time", *NUMERIC_COLUMNS, "batch_id"]
+        pieces = [pa.table({c: pa.array([], t) for c, t in _TYPES.items()})]
+        for task in table.scan(row_filter=In(PARTITION_COLUMN, dates), snapshot_id=snapshot).plan_files():
+            with table.io.new_input(task.file.file_path).open() as handle:
+                piece = pq.read_table(handle, columns=columns)
+            piece = piece.filter(pc.not_equal(piece.column("batch_id"), self.batch_id))
+            pieces.append(piece.select(list(_TYPES)).cast(pa.schema(_TYPES.items())))
+        return pa.concat_tables(pieces)
 
     def _snapshot_id(self) -> int | None:
         """The table's snapshot to compare with: the one before this batch's own, if it has one."""
@@ -105,6 +114,9 @@ class LoadedReadings:
                 else:
                     self._snapshot = current.snapshot_id if current is not None else None
         return self._snapshot
+
+
+_TYPES = {f.name: f.type for f in PROCESSED_SCHEMA if f.name in ("user_id", "event_time", *NUMERIC_COLUMNS)}
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
