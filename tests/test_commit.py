@@ -154,3 +154,21 @@ def test_the_marker_is_written_once(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "lake")
     assert mark_committed(store, manifest()) is True
     assert mark_committed(store, manifest()) is False
+
+
+def test_a_table_made_without_partitioning_gets_dt_on_first_use(tmp_path: Path) -> None:
+    """Terraform's Glue resource cannot declare a partition spec: the first job sets it, once."""
+    from vitalflow.tables import table_schema
+
+    store = LocalObjectStore(tmp_path / "lake")
+    made = LakeTables.for_store(store)
+    made.catalog.create_namespace_if_not_exists("vitalflow")
+    made.catalog.create_table(("vitalflow", "processed_files"), schema=table_schema("processed_files"))
+    jobs = LakeTables(made._connect, "vitalflow", str(store.root), create=False)
+    assert [f.name for f in jobs.table("processed_files").spec().fields] == ["dt"]
+    m = manifest()
+    one = written(tmp_path / "work", m.batch_id)
+    store.put_file(one.path, one.key)
+    assert jobs.commit_files("processed_files", m.batch_id, [one.key])
+    (task,) = jobs.table("processed_files").scan().plan_files()
+    assert str(task.file.partition[0]) == "2026-11-20"
