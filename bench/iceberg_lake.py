@@ -159,6 +159,12 @@ def commits(sizes: list[int]) -> None:
                 }
             )
         )
+        maintained = one_commit(root, tables, "e" * 16)  # snapshots expired, one file a partition
+        print(
+            json.dumps(
+                {"batches": sizes[-1], "after_compaction": {k: round(v, 4) for k, v in maintained.items()}}
+            )
+        )
 
 
 def backfill_file(path: Path, rows: int, dates: int) -> None:

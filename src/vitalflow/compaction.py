@@ -40,6 +40,8 @@ def compact(store: ObjectStore, tables: LakeTables, *, retention: timedelta = DE
         if not tables.exists(name):
             continue
         result.files_before[name] = len(tables.live_keys(name))
+        # expired first too: every commit of pyiceberg copies the table's metadata, snapshots and all
+        result.snapshots_expired += expire(tables, name, datetime.now(timezone.utc) - retention)
         result.partitions[name] = _compact_table(tables, name)
         result.files_after[name] = len(tables.live_keys(name))
         result.snapshots_expired += expire(tables, name, datetime.now(timezone.utc) - retention)
