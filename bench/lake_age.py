@@ -42,7 +42,7 @@ def bytes_read() -> int:
 
 def filler(root: Path, n: int, at: datetime) -> None:
     rows = [reading(f"u{j}", at + timedelta(minutes=j), spo2=89 if j % 7 == 0 else 97) for j in range(50)]
-    write_batch(root, f"f{n:015x}", rows, [{"reasons": ["spo2:missing"]}], ingested_at=at)
+    write_batch(root, f"f{n:015x}", rows, [{"reasons": ["spo2:missing"]}], ingested_at=at, in_tables=False)
 
 
 def measure(home: Path, csv: Path, repeats: int) -> dict[str, float]:

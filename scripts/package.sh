@@ -31,7 +31,8 @@ GLUE_PYTHON=${GLUE_PYTHON:-3.9}
 LAMBDA_PYTHON=${LAMBDA_PYTHON:-3.12}
 BUILD="$OUT/.build"
 # What the Glue job never imports (the CLI's and the Lambdas' libraries); tests/test_glue_job.py checks it.
-NOT_IN_THE_JOB="matplotlib duckdb sqlglot rich aws-lambda-powertools"
+# (rich is not imported by the job either, but pyiceberg requires it, so it is installed.)
+NOT_IN_THE_JOB="matplotlib duckdb sqlglot aws-lambda-powertools"
 quiet_pip() {  # pip's output without this machine's find-links noise; pip's exit status is kept
   local status=0 log
   log=$(mktemp "$BUILD/pip.XXXXXX")

@@ -30,13 +30,13 @@ locals {
   rejected_cols  = concat([for n, t in local.lake_columns : { name = n, type = "string" }], [{ name = "raw_line", type = "string" }, { name = "reasons", type = "array<string>" }], local.lineage)
   commit_cols    = [for c in ["batch_id:string", "committed_at:timestamp", "rows_processed:bigint", "rows_rejected:bigint", "source:string"] : { name = split(":", c)[0], type = split(":", c)[1] }]
   summary_cols   = [for c in ["batch_id:string", "ingested_at:timestamp", "readings:bigint", "users:bigint", "first_event:timestamp", "last_event:timestamp", "anomaly_readings:bigint", "rejected:bigint", "reject_rate:double", "source:string", "low_spo2:bigint", "abnormal_heart_rate:bigint", "fever:bigint", "high_blood_pressure:bigint", "reject_reasons:array<string>", "status:string"] : { name = split(":", c)[0], type = split(":", c)[1] }]
-  # processed_files and rejected_files read every file under their prefix; the views users query
-  # (processed, rejected, readings_flagged) keep the batches batch_commits lists.
+  # processed_files and rejected_files are Iceberg tables (a batch's files in one snapshot); the views
+  # users query (processed, rejected, readings_flagged) keep the batches batch_commits lists.
   lake_tables = {
-    processed_files = { prefix = "processed", partitioned = true, registered = true, columns = local.processed_cols }
-    rejected_files  = { prefix = "rejected", partitioned = true, registered = true, columns = local.rejected_cols }
-    batch_commits   = { prefix = "commits", partitioned = false, registered = false, columns = local.commit_cols }
-    batch_summaries = { prefix = "summaries", partitioned = true, registered = false, columns = local.summary_cols }
+    processed_files = { prefix = "processed", partitioned = true, iceberg = true, columns = local.processed_cols }
+    rejected_files  = { prefix = "rejected", partitioned = true, iceberg = true, columns = local.rejected_cols }
+    batch_commits   = { prefix = "commits", partitioned = false, iceberg = false, columns = local.commit_cols }
+    batch_summaries = { prefix = "summaries", partitioned = true, iceberg = false, columns = local.summary_cols }
   }
   # The views in sql/views: created by the analyze function before its first query.
   views = sort([for f in fileset("${path.module}/../sql/views", "*.sql") : trimsuffix(f, ".sql")])

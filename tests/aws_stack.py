@@ -10,10 +10,10 @@ from typing import Any
 import awswrangler as wr
 import boto3
 
-from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.lake import FILES_TABLES
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
+from vitalflow.tables import LakeTables
 
 REGION = "us-east-1"
 DATA, DOCS, TABLE, BUS, JOB, DB = "vf-data", "vf-docs", "vf-batches", "vf", "vf-validate", "vf"
@@ -84,14 +84,9 @@ def create_stack() -> dict[str, tuple[str, str]]:
     boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
     boto3.client("sesv2").create_configuration_set(ConfigurationSetName=CONFIG_SET)
     wr.catalog.create_database(DB)
-    for (prefix, table), schema in zip(FILES_TABLES.items(), (PROCESSED_SCHEMA, REJECTED_SCHEMA)):
-        wr.catalog.create_parquet_table(
-            database=DB,
-            table=table,
-            path=f"s3://{DATA}/{prefix}/",
-            columns_types=athena_types(schema),
-            partitions_types={"dt": "string"},
-        )
+    tables = LakeTables.glue(DB, DATA, create=True)  # the Iceberg tables Terraform creates
+    for table in FILES_TABLES.values():
+        tables.table(table)
     boto3.client("glue").create_job(
         Name=JOB,
         Role="arn:aws:iam::123456789012:role/glue",

@@ -1,4 +1,4 @@
-"""Write a lake by hand (Parquet + manifests), independent of the validation job, for SQL tests."""
+"""Write a lake by hand (Parquet, Iceberg commits, manifests), independent of the job, for SQL tests."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 
 from vitalflow import lake
 from vitalflow.aggregate import summarize
-from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine, Tables
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest, SourceRef
+from vitalflow.tables import LakeTables, table_schema
 from vitalflow.validate.commit import mark_committed
 
 
@@ -50,20 +50,25 @@ def write_batch(
     *,
     ingested_at: datetime,
     commit: bool = True,
+    in_tables: bool | None = None,
     summarize_batch: bool = True,
 ) -> Manifest:
     """A batch as the job commits it (files, manifest, commit marker) and, unless told otherwise,
-    with the summary row the analyze stage stores (computed by the real SQL)."""
+    with the summary row the analyze stage stores (computed by the real SQL).
+
+    ``commit=False``: a job killed before its Iceberg commits (files only), or, with
+    ``in_tables=True``, one killed after them but before its manifest and marker."""
     store = LocalObjectStore(root)
     by_dt: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i, r in enumerate(readings):
-        row = {**r, "batch_id": batch_id, "source_line": i + 2, "ingested_at": ingested_at}
-        by_dt[r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d")].append(row)
+        dt = r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d")
+        lineage = {"batch_id": batch_id, "source_line": i + 2, "ingested_at": ingested_at, "dt": dt}
+        by_dt[dt].append({**r, **lineage})
     processed_files = []
     for dt, rows in sorted(by_dt.items()):
         key = lake.data_key("processed", dt, batch_id)
         (root / key).parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pylist(rows, schema=PROCESSED_SCHEMA), root / key)
+        pq.write_table(pa.Table.from_pylist(rows, schema=table_schema("processed_files")), root / key)
         processed_files.append(key)
     rejected_files = []
     if rejected:
@@ -90,10 +95,11 @@ def write_batch(
                 "batch_id": batch_id,
                 "source_line": 1000 + i,
                 "ingested_at": ingested_at,
+                "dt": dt,
             }
             for i, r in enumerate(rejected)
         ]
-        pq.write_table(pa.Table.from_pylist(rows, schema=REJECTED_SCHEMA), root / key)
+        pq.write_table(pa.Table.from_pylist(rows, schema=table_schema("rejected_files")), root / key)
         rejected_files.append(key)
     manifest = Manifest(
         batch_id=batch_id,
@@ -110,6 +116,10 @@ def write_batch(
         started_at=ingested_at,
         finished_at=ingested_at,
     )
+    if commit if in_tables is None else in_tables:
+        tables = LakeTables.for_store(store)
+        tables.commit_files("processed_files", batch_id, processed_files)
+        tables.commit_files("rejected_files", batch_id, rejected_files)
     if commit:
         write_manifest(store, manifest)
         mark_committed(store, manifest)

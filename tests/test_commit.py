@@ -1,20 +1,25 @@
 """The commit protocol (``validate/commit.py``): a batch's outputs become visible all at once.
 
-Intent record first (every key this attempt and earlier ones may have written), then the files,
-then the stale keys of an earlier attempt go, then the manifest (the commit point), then the
-marker the views read, then the intent record goes.
+Intent record first (every key this attempt and earlier ones may have written), then per table the
+files and one Iceberg snapshot carrying the batch id, then the stale keys of an earlier attempt go,
+then the manifest, then the marker the views read, then the intent record goes.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
+
+import pyarrow as pa
 
 from factories import manifest
 from vitalflow import lake
+from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.local.object_store import LocalObjectStore
+from vitalflow.tables import BATCH_PROPERTY, LakeTables, batch_snapshot
 from vitalflow.validate.commit import intent_key, mark_committed, publish
-from vitalflow.validate.writer import WrittenFile
+from vitalflow.validate.writer import PartitionedWriter, WrittenFile
 
 
 class Recording(LocalObjectStore):
@@ -37,26 +42,66 @@ class Recording(LocalObjectStore):
         super().delete(keys)
 
 
-def written(tmp_path: Path, key: str) -> WrittenFile:
-    path = tmp_path / "work" / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"PAR1")
-    return WrittenFile(key=key, path=path, dt="2026-11-20", rows=1)
+def written(workdir: Path, batch_id: str, table: str = "processed", dt: str = "2026-11-20") -> WrittenFile:
+    """One real Parquet file of a batch, as the job's writer makes it (Iceberg reads its footer)."""
+    schema = PROCESSED_SCHEMA if table == "processed" else REJECTED_SCHEMA
+    writer = PartitionedWriter(workdir, table, schema, batch_id)
+    row = {f.name: _value(f.type) for f in schema}
+    writer.write(pa.Table.from_pylist([row], schema=schema), dt)
+    (one,) = writer.close()
+    return one
 
 
-def test_files_then_manifest_then_marker(tmp_path: Path) -> None:
+def _value(kind: pa.DataType) -> object:
+    if pa.types.is_timestamp(kind):
+        return pa.scalar(1_795_000_000_000_000, pa.timestamp("us", tz="UTC")).as_py()
+    if pa.types.is_list(kind):
+        return ["row:x"]
+    if pa.types.is_string(kind):
+        return "u1"
+    return 1.0 if pa.types.is_floating(kind) else 1
+
+
+def files_of(tmp_path: Path, batch_id: str) -> dict[str, list[WrittenFile]]:
+    work = tmp_path / "work" / batch_id
+    return {"processed": [written(work, batch_id)], "rejected": [written(work, batch_id, "rejected")]}
+
+
+def test_files_then_snapshots_then_manifest_then_marker(tmp_path: Path) -> None:
     store = Recording(tmp_path / "lake")
+    tables = LakeTables.for_store(store)
     m = manifest()
-    files = [written(tmp_path, lake.data_key("processed", "2026-11-20", m.batch_id))]
-    publish(store, m.batch_id, files, m)
+    files = files_of(tmp_path, m.batch_id)
+    publish(store, tables, files, m)
     intent = intent_key(m.batch_id)
     assert store.calls == [
         f"put {intent}",
-        f"file {files[0].key}",
+        f"file {files['processed'][0].key}",
+        f"file {files['rejected'][0].key}",
         f"put {lake.manifest_key(m.batch_id)}",
         f"put {lake.commit_key(m.batch_id)}",
         f"delete {intent}",
     ]
+    for name in lake.FILES_TABLES.values():
+        snapshot = batch_snapshot(tables.table(name), m.batch_id)
+        assert snapshot is not None and snapshot.summary is not None
+        assert snapshot.summary[BATCH_PROPERTY] == m.batch_id
+    assert tables.live_keys("processed_files") == [files["processed"][0].key]
+
+
+def test_a_rerun_after_a_crash_between_the_two_tables_adds_nothing_twice(tmp_path: Path) -> None:
+    store = Recording(tmp_path / "lake")
+    tables = LakeTables.for_store(store)
+    m = manifest()
+    files = files_of(tmp_path, m.batch_id)
+    store.put_file(files["processed"][0].path, files["processed"][0].key)  # the crashed attempt got
+    tables.commit_files("processed_files", m.batch_id, [files["processed"][0].key])  # this far
+    store.calls.clear()
+    committed = publish(store, tables, files_of(tmp_path / "again", m.batch_id), m)
+    assert f"file {files['processed'][0].key}" not in store.calls  # a committed file is never rewritten
+    assert committed.processed_files == [files["processed"][0].key]
+    assert len(tables.table("processed_files").metadata.snapshots) == 1
+    assert tables.live_keys("rejected_files") == [files["rejected"][0].key]
 
 
 def test_a_rerun_deletes_what_a_crashed_attempt_wrote_and_this_one_did_not(tmp_path: Path) -> None:
@@ -66,15 +111,64 @@ def test_a_rerun_deletes_what_a_crashed_attempt_wrote_and_this_one_did_not(tmp_p
     store.put_bytes(stale, b"PAR1")
     store.put_bytes(intent_key(m.batch_id), json.dumps({"keys": [stale]}).encode())  # the crash's
     store.calls.clear()
-    files = [written(tmp_path, lake.data_key("processed", "2026-11-20", m.batch_id))]
-    publish(store, m.batch_id, files, m)
+    files = files_of(tmp_path, m.batch_id)
+    publish(store, LakeTables.for_store(store), files, m)
     assert f"delete {stale}" in store.calls
     assert store.calls.index(f"delete {stale}") < store.calls.index(f"put {lake.manifest_key(m.batch_id)}")
-    assert not store.exists(stale) and store.exists(files[0].key)
+    assert not store.exists(stale) and store.exists(files["processed"][0].key)
     assert not store.exists(intent_key(m.batch_id))
+
+
+def test_jobs_committing_at_once_all_land(tmp_path: Path) -> None:
+    """Optimistic commits that lose a race reload and retry: no batch fails, no file is lost."""
+    store = LocalObjectStore(tmp_path / "lake")
+    LakeTables.for_store(store).table("processed_files")  # made once, as Terraform does on AWS
+    batches = [f"b{n:015d}" for n in range(6)]
+    keys = {}
+    for batch_id in batches:
+        one = written(tmp_path / "work" / batch_id, batch_id)
+        store.put_file(one.path, one.key)
+        keys[batch_id] = one.key
+    start = threading.Barrier(len(batches))
+    errors: list[BaseException] = []
+
+    def job(batch_id: str) -> None:
+        tables = LakeTables.for_store(store)  # each job its own catalog client, as separate processes
+        tables.table("processed_files")
+        start.wait()
+        try:
+            assert tables.commit_files("processed_files", batch_id, [keys[batch_id]])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job, args=(b,)) for b in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert LakeTables.for_store(store).live_keys("processed_files") == sorted(keys.values())
 
 
 def test_the_marker_is_written_once(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "lake")
     assert mark_committed(store, manifest()) is True
     assert mark_committed(store, manifest()) is False
+
+
+def test_a_table_made_without_partitioning_gets_dt_on_first_use(tmp_path: Path) -> None:
+    """Terraform's Glue resource cannot declare a partition spec: the first job sets it, once."""
+    from vitalflow.tables import table_schema
+
+    store = LocalObjectStore(tmp_path / "lake")
+    made = LakeTables.for_store(store)
+    made.catalog.create_namespace_if_not_exists("vitalflow")
+    made.catalog.create_table(("vitalflow", "processed_files"), schema=table_schema("processed_files"))
+    jobs = LakeTables(made._connect, "vitalflow", str(store.root), create=False)
+    assert [f.name for f in jobs.table("processed_files").spec().fields] == ["dt"]
+    m = manifest()
+    one = written(tmp_path / "work", m.batch_id)
+    store.put_file(one.path, one.key)
+    assert jobs.commit_files("processed_files", m.batch_id, [one.key])
+    (task,) = jobs.table("processed_files").scan().plan_files()
+    assert str(task.file.partition[0]) == "2026-11-20"

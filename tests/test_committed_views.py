@@ -92,7 +92,8 @@ def test_views_keep_only_batches_with_a_marker(tmp_path):
 
     at = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
     write_batch(tmp_path, "aaaa000000000001", [reading("ann", at)], [{"reasons": ["x"]}], ingested_at=at)
-    write_batch(tmp_path, "bbbb000000000002", [reading("bob", at)] * 2, [{}], ingested_at=at, commit=False)
+    bob = [reading("bob", at)] * 2  # in the Iceberg tables, no manifest nor marker: killed between the two
+    write_batch(tmp_path, "bbbb000000000002", bob, [{}], ingested_at=at, commit=False, in_tables=True)
     athena = athena_like(tmp_path)
     assert count(athena, "processed_files") == 3 and count(athena, "rejected_files") == 2
     rows = athena.execute("SELECT batch_id, count(*) FROM readings_flagged GROUP BY 1").fetchall()

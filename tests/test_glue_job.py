@@ -47,8 +47,8 @@ def test_job_validates_an_s3_object(aws_credentials: str, tmp_path: Path) -> Non
     import pyarrow.parquet as pq
 
     from conftest import csv_text, row
-    from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
     from vitalflow.lake import FILES_TABLES
+    from vitalflow.tables import LakeTables
 
     with moto.mock_aws():
         s3 = boto3.client("s3")
@@ -62,15 +62,9 @@ def test_job_validates_an_s3_object(aws_credentials: str, tmp_path: Path) -> Non
             BillingMode="PAY_PER_REQUEST",
         )
         wr.catalog.create_database("vf")
-        for (prefix, table), schema in zip(FILES_TABLES.items(), (PROCESSED_SCHEMA, REJECTED_SCHEMA)):
-            columns = {f.name: "string" for f in schema if f.name != "dt"}
-            wr.catalog.create_parquet_table(
-                database="vf",
-                table=table,
-                path=f"s3://vf-data/{prefix}/",
-                columns_types=columns,
-                partitions_types={"dt": "string"},
-            )
+        tables = LakeTables.glue("vf", "vf-data", create=True)  # Terraform's Iceberg tables, stood in for
+        for table in FILES_TABLES.values():
+            tables.table(table)
         body = csv_text([row(), row(user_id="u-2", heart_rate="٧٢"), row(user_id="u-3", spo2="85")])
         s3.put_object(Bucket="vf-data", Key="raw/2026-11-20/clinic.csv", Body=body.encode())
         job = _load_job()
@@ -104,3 +98,6 @@ def test_job_validates_an_s3_object(aws_credentials: str, tmp_path: Path) -> Non
         local = tmp_path / "p.parquet"
         s3.download_file("vf-data", manifest["processed_files"][0], str(local))
         assert sorted(pq.read_table(local).column("spo2").to_pylist()) == [85, 98]
+        assert tables.live_keys("processed_files") == manifest["processed_files"]  # committed to Iceberg
+        (snapshot,) = tables.table("processed_files").metadata.snapshots
+        assert snapshot.summary is not None and snapshot.summary["vitalflow.batch-id"] == manifest["batch_id"]

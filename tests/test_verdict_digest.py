@@ -47,8 +47,11 @@ def outputs(home: Path, source: Path, chunk_rows: int) -> tuple[pa.Table, pa.Tab
     runtime = local_runtime(Settings(home=home, chunk_rows=chunk_rows))
     manifest = stages.validate(runtime, ingest(runtime, source)).manifest
     assert manifest.status == "processed", manifest.error
-    rejected = pq.read_table([home / k for k in manifest.rejected_files]).sort_by("source_line")
-    processed = pq.read_table([home / k for k in manifest.processed_files]).drop(["ingested_at"])
+    # dt is a column of the files (Iceberg reads none from paths), the same as the folders say
+    rejected = pq.read_table([home / k for k in manifest.rejected_files], partitioning=None)
+    rejected = rejected.sort_by("source_line")
+    processed = pq.read_table([home / k for k in manifest.processed_files], partitioning=None)
+    processed = processed.drop(["ingested_at"])
     return rejected, _plain_times(processed.sort_by("source_line"))
 
 

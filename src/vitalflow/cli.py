@@ -11,7 +11,7 @@ from pathlib import Path
 from vitalflow import __version__
 from vitalflow.exceptions import VitalflowError
 
-COMMANDS = ("run", "generate", "demo", "query", "docs", "digest", "serve", "live-link")
+COMMANDS = ("run", "generate", "demo", "query", "docs", "digest", "serve", "live-link", "erase", "lake")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,6 +35,9 @@ class Settings:
     chunk_rows: int = 150_000  # rows validated at a time; bounds memory (bench: 10M rows, any mix, < 1 GB)
     memory_limit_mb: int = 0  # fail a batch cleanly above this resident size; 0: the cgroup limit, if any
     suite_path: Path | None = None  # defaults to the packaged expectations/health_vitals.json
+    # A reading (user, instant) already stored with other values: "reject" it (row:conflicts_with_loaded,
+    # the stored one stays) or "replace" the stored one (corrections; the old stays in the table's history)
+    on_conflict: str = "reject"
     # AWS resources
     region: str | None = None
     data_bucket: str = ""

@@ -99,3 +99,11 @@ class EventPublishFailed(VitalflowError):
 
 class BadSourceName(VitalflowError):
     """A source name given on the command line is empty, too long or not printable."""
+
+
+class LakeCommitConflict(VitalflowError):
+    """Other jobs kept committing to a lake table first, every time this one tried."""
+
+
+class EraseRefused(VitalflowError):
+    """An erasure request that cannot be carried out as given."""

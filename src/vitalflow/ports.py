@@ -88,12 +88,6 @@ class Mailer(Protocol):
         ...
 
 
-class Catalog(Protocol):
-    """Makes a committed batch's partitions queryable (Glue Data Catalog on AWS; nothing to do locally)."""
-
-    def register(self, manifest: Manifest) -> None: ...
-
-
 class Leases(Protocol):
     """Steps taken once per key by processes that may die (DynamoDB on AWS, SQLite locally).
 

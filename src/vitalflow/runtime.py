@@ -15,7 +15,6 @@ from vitalflow.enrich.rules import RulesAnalyst
 from vitalflow.ports import (
     Analyst,
     BatchState,
-    Catalog,
     EventBus,
     Mailer,
     ObjectStore,
@@ -23,6 +22,7 @@ from vitalflow.ports import (
     QueryEngine,
     ResultStore,
 )
+from vitalflow.tables import LakeTables
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Runtime:
     mailer: Mailer
     state: BatchState
     home: Path | None = None  # the local lake folder, when there is one
-    catalog: Catalog | None = None  # partition registration, where the query engine needs it
+    tables: LakeTables | None = None  # the Iceberg tables; None: those of the local lake in ``store``
     publisher: Publisher | None = None  # fan-out to subscribers (SNS); None: not configured
 
 
@@ -79,6 +79,7 @@ def local_runtime(settings: Settings) -> Runtime:
         state=SqliteBatchState(home / "results" / "vitalflow.db"),
         home=home,
         publisher=LocalPublisher(home / "events" / "fanout.jsonl"),
+        tables=LakeTables.local(home),
     )
 
 

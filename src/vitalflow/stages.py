@@ -57,15 +57,24 @@ def validate(
     # The batch id (a content hash) is not known yet: the dashboard matches the raw key.
     _tell_dashboard(runtime, BATCH_VALIDATING, {"source": source.model_dump(mode="json")})
     settings = runtime.settings
-    options = BatchOptions(runtime.workdir, settings.chunk_rows, settings.memory_limit_mb, progress)
+    options = BatchOptions(
+        runtime.workdir,
+        settings.chunk_rows,
+        settings.memory_limit_mb,
+        progress,
+        settings.on_conflict,
+        runtime.tables,
+    )
     result = validate_batch(
-        source, runtime.store, load_suite(settings.suite_path), options, docs_store=runtime.docs_store
+        source,
+        runtime.store,
+        load_suite(settings.suite_path),
+        options,
+        docs_store=runtime.docs_store,
     )
     manifest = result.manifest
-    # A duplicate is announced again: if registering or publishing failed after an earlier run
+    # A duplicate is announced again: if publishing failed after an earlier run
     # committed the batch, this is what gets it analysed and emailed (later stages are idempotent).
-    if manifest.status == "processed" and runtime.catalog is not None:
-        runtime.catalog.register(manifest)
     if manifest.status == "failed":  # the digest counts failed files per source from their rows
         from vitalflow.summaries import write_failed_summary  # pyarrow: the job and CLI only
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitalflow.aws.batch_state import DynamoBatchState
-from vitalflow.aws.catalog import GlueCatalog
 from vitalflow.aws.dynamodb_store import DynamoResultStore
 from vitalflow.aws.event_bus import EventBridgeBus
 from vitalflow.aws.s3_store import S3ObjectStore
@@ -22,6 +21,7 @@ from vitalflow.aws.sns import SnsPublisher
 from vitalflow.config import Settings
 from vitalflow.enrich.rules import RulesAnalyst
 from vitalflow.runtime import Runtime, analyst_for
+from vitalflow.tables import LakeTables
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -72,8 +72,13 @@ def aws_runtime(settings: Settings, boto3_session: Any = None) -> Runtime:
         results=DynamoResultStore(settings.table_name, boto3_session=session),
         mailer=SesMailer(boto3_session=session, configuration_set=settings.ses_configuration_set or None),
         state=DynamoBatchState(settings.table_name, boto3_session=session),
-        catalog=GlueCatalog(settings, boto3_session=session),
         publisher=_publisher(settings, session),
+        tables=LakeTables.glue(
+            settings.glue_database,
+            settings.data_bucket,
+            boto3_session=session,
+            kms_key_id=settings.kms_key_id,
+        ),
     )
 
 

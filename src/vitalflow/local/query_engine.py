@@ -51,6 +51,7 @@ from vitalflow.exceptions import QueryError
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.manifests import committed_manifests
 from vitalflow.models import Manifest
+from vitalflow.tables import CATALOG_FILE, LakeTables
 
 ALLOWED = "only read statements can run here: SELECT (with WITH, VALUES, UNION ...) or DESCRIBE"
 # How a read statement may start, in Athena SQL; DuckDB then confirms it is a SELECT.
@@ -91,7 +92,8 @@ class DuckDBEngine:
         self._tmp = tempfile.mkdtemp(prefix="vitalflow-duckdb-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._seen: int | None = None
+        self._seen: tuple[int, int] | None = None
+        self.tables = LakeTables.for_store(store)
         load_all(sql_root)  # a statement that does not parse or translate fails here, not mid-report
 
     @property
@@ -176,21 +178,31 @@ class DuckDBEngine:
         self._con = con
 
     def _committed(self) -> Tables:
-        """The files that valid manifests of processed batches list, and those batches' summaries."""
-        processed: list[str] = []
-        rejected: list[str] = []
-        commits: list[Manifest] = []
+        """The Iceberg tables' current files, the batches valid manifests commit, and their summaries.
+
+        As on Athena, the tables hold every batch committed to Iceberg, and the views keep those
+        whose manifest (here) or marker (there) exists: a batch dead between its Iceberg commits
+        and its manifest stays out of what users query. A batch with a data file gone from the
+        folder is left out whole (and reported), rather than failing every query.
+        """
         present = {*self.store.list_keys(lake.PROCESSED), *self.store.list_keys(lake.REJECTED)}
-        for manifest in committed_manifests(self.store, present=present):
-            if manifest.status == "processed":
-                processed += manifest.processed_files
-                rejected += manifest.rejected_files
-                commits.append(manifest)
+        commits = [m for m in committed_manifests(self.store, present=present) if m.status == "processed"]
         summaries = [k for k in self.store.list_keys(lake.SUMMARIES) if _is_partition_file(k)]
-        return Tables(processed=processed, rejected=rejected, summaries=summaries, commits=commits)
+        processed, rejected = (
+            [k for k in self.tables.live_keys(lake.FILES_TABLES[t]) if k in present]
+            for t in ("processed", "rejected")
+        )
+        return Tables(
+            processed=processed,
+            rejected=rejected,
+            summaries=summaries,
+            commits=commits,
+        )
 
     @staticmethod
     def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
+        """The Iceberg tables' files hold ``dt`` as a column too and sit in ``dt=`` folders of the
+        same value: read as Hive partitions, a filter on ``dt`` skips whole files unopened."""
         columns = [*_columns(schema), (PARTITION_COLUMN, "VARCHAR")]
         typed = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in columns)
         parts = [f"SELECT {typed} WHERE false"]  # the table's columns, no rows
@@ -210,11 +222,14 @@ class DuckDBEngine:
                 parts.append(f"SELECT * FROM {part}")
         con.execute(f"CREATE OR REPLACE VIEW {name} AS " + " UNION ALL BY NAME ".join(parts))
 
-    def _manifests_version(self) -> int:
+    def _manifests_version(self) -> tuple[int, int]:
+        """Changes when a manifest is written or a table gets a snapshot (the catalog file changes)."""
         if self._fixed is not None:
-            return 0  # a fixed set of files never changes
-        folder = self.store.path(lake.MANIFESTS)
-        return folder.stat().st_mtime_ns if folder.is_dir() else 0
+            return (0, 0)  # a fixed set of files never changes
+        stamps = []
+        for path in (self.store.path(lake.MANIFESTS), self.store.path(CATALOG_FILE)):
+            stamps.append(path.stat().st_mtime_ns if path.exists() else 0)
+        return (stamps[0], stamps[1])
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run one Athena-dialect read statement with named parameters (``:name``)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from vitalflow import lake
 from vitalflow.contract import LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
@@ -26,9 +27,18 @@ from vitalflow.exceptions import BatchRejected, EmptyFile, RowCountMismatch
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
+from vitalflow.tables import LakeTables
 from vitalflow.validate import prepare
 from vitalflow.validate.commit import mark_committed, publish
 from vitalflow.validate.duplicates import Repeats
+from vitalflow.validate.loaded import (
+    ALREADY_LOADED,
+    CONFLICT,
+    CONFLICTS_WITH_LOADED,
+    LOADED,
+    NEW,
+    LoadedReadings,
+)
 from vitalflow.validate.memory import MemoryGuard, release_free_memory
 from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
 from vitalflow.validate.records import RawChunk
@@ -57,6 +67,8 @@ class BatchOptions:
     chunk_rows: int = 150_000  # rows validated at a time (VITALFLOW_CHUNK_ROWS)
     memory_limit_mb: int = 0  # VITALFLOW_MEMORY_LIMIT_MB; 0: the cgroup limit, if any
     progress: Callable[[int, int], None] | None = None  # (bytes read, file size) after each chunk
+    on_conflict: str = "reject"  # VITALFLOW_ON_CONFLICT: "replace" takes corrections (validate/loaded.py)
+    tables: LakeTables | None = None  # where the batch is committed; None: the local lake's, in ``store``
 
 
 def validate_batch(
@@ -76,6 +88,7 @@ def validate_batch(
             if existing is not None and existing.status == "processed":
                 return _duplicate(store, existing)
             batch = Batch(source, store, docs_store or store, suite, scan, options, started)
+            batch.use_tables(options.tables or LakeTables.for_store(store))
             batch.hashed = time.perf_counter() - clock
             return Validated(batch.run(path, clock))
         except BatchRejected as exc:
@@ -101,6 +114,8 @@ class Batch:
         self.batch_id = lake.batch_id_for(scan.sha256)
         self.dir = options.workdir / self.batch_id
         self.hashed = 0.0
+        self.tables: LakeTables | None = None
+        self.loaded: LoadedReadings | None = None
         # A reading may be dated up to a day after its upload: the rules' one parameter.
         received = source.received_at or started
         self.latest_event = (received + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)).astimezone(
@@ -112,6 +127,10 @@ class Batch:
         self.reasons: Counter[str] = Counter()
         self.results: list[ExpectationSuiteValidationResult] = []  # every chunk's, merged for Data Docs
 
+    def use_tables(self, tables: LakeTables) -> None:
+        self.tables = tables
+        self.loaded = LoadedReadings(tables, self.batch_id)
+
     def run(self, path: Path, clock: float) -> Manifest:
         shutil.rmtree(self.dir, ignore_errors=True)  # leftovers of a crashed attempt
         self.dir.mkdir(parents=True)
@@ -122,7 +141,9 @@ class Batch:
             docs = self.docs()
             documented = time.perf_counter() - clock
             manifest = self.manifest(files, docs, (validated, documented, time.perf_counter() - clock))
-            publish(self.store, self.batch_id, files[0] + files[1], manifest)
+            assert self.tables is not None and self.loaded is not None
+            outputs = {"processed": files[0], "rejected": files[1]}
+            manifest = publish(self.store, self.tables, outputs, manifest, self.loaded.replaced)
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
         log.info(
@@ -157,6 +178,7 @@ class Batch:
         good, days = prepare.processed_table(
             checked.frame, ~checked.failed, self.batch_id, self.started, self.latest_event
         )
+        good, days = self._once(chunk, checked, good, days)
         self.processed.write(good, days)
         positions = np.flatnonzero(checked.failed)
         reasons, counts = checked.verdict.reasons_of(chunk.lines[positions])
@@ -169,6 +191,27 @@ class Batch:
         self.rows_processed += good.num_rows
         self.rows_rejected += len(positions)
         self.rows_in += chunk.table.num_rows
+
+    def _once(
+        self, chunk: RawChunk, checked: CheckedRows, good: pa.Table, days: np.ndarray
+    ) -> tuple[pa.Table, np.ndarray]:
+        """Valid rows whose reading is stored already go to rejected (validate/loaded.py); the rest on."""
+        assert self.loaded is not None
+        verdict = self.loaded.classify(good, days)
+        if self.options.on_conflict == "replace":
+            self.loaded.replace(good, days, np.flatnonzero(verdict == CONFLICT))
+            verdict[verdict == CONFLICT] = NEW
+        if not verdict.any():
+            return good, days
+        again = np.flatnonzero(~checked.failed)[verdict != NEW]
+        names = np.where(verdict[verdict != NEW] == LOADED, ALREADY_LOADED, CONFLICTS_WITH_LOADED)
+        reasons = pa.array([[name] for name in names.tolist()], pa.list_(pa.string()))
+        table = prepare.rejected_table(chunk.table, chunk.lines, reasons, again, self.batch_id, self.started)
+        self.rejected.write(table, f"{self.started:%Y-%m-%d}")
+        self.reasons.update(names.tolist())
+        self.rows_rejected += len(again)
+        keep = verdict == NEW
+        return good.filter(pa.array(keep)), np.asarray(days)[keep]
 
     def _malformed(self, chunk: RawChunk) -> None:
         """Records that are not rows: rejected as they are, with their raw text."""

@@ -1,27 +1,31 @@
 """Make a batch's outputs visible all at once, and survive a crash at any point.
 
 Protocol: (1) an intent record lists every key this attempt may write, together with the keys a
-crashed earlier attempt had announced; (2) the Parquet files are published under names fixed by
-batch id and partition, so a rerun overwrites rather than adds; (3) keys announced earlier but
-not produced now are deleted; (4) the manifest is written: this single-object write is the commit
-point, and readers only trust files a manifest lists; (5) the commit marker is written
-(``commits/<batch>.parquet``, one object): on Athena the tables read every file under their
-prefix, and the views users query (``processed``, ``rejected``, ``readings_flagged``) show a batch
-only once its marker exists, so the batch appears there all at once; (6) the intent record is removed.
+crashed earlier attempt had announced; (2) per table (processed, then rejected) the Parquet files
+are published and added to the Iceberg table in one snapshot carrying the batch id; a table that
+already holds the batch (an earlier attempt got that far) keeps the files it has and gets nothing
+new; (3) keys announced earlier but in no table now are deleted; (4) the manifest is written;
+(5) the commit marker is written (``commits/<batch>.parquet``, one object). Iceberg commits one
+table at a time, so the views users query (``processed``, ``rejected``, ``readings_flagged``)
+show a batch only once its marker exists: its processed and rejected rows appear together, at
+once; (6) the intent record is removed.
 
-A crash between (4) and (5) leaves a committed batch that the views do not show yet: a rerun finds
-the manifest, writes the marker (``mark_committed``) and announces the batch again.
+A crash anywhere before (5) leaves nothing users see; a rerun picks up from what the tables hold
+and writes the rest. A crash between (4) and (5) leaves a committed batch the views do not show
+yet: a rerun finds the manifest, writes the marker (``mark_committed``) and announces the batch.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from vitalflow import lake
 from vitalflow.commits import marker_bytes
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
+from vitalflow.tables import LakeTables, Reading
 from vitalflow.validate.writer import WrittenFile
 
 
@@ -29,19 +33,44 @@ def intent_key(batch_id: str) -> str:
     return f"{lake.STAGING}{batch_id}.intent.json"
 
 
-def publish(store: ObjectStore, batch_id: str, files: list[WrittenFile], manifest: Manifest) -> None:
+def publish(
+    store: ObjectStore,
+    tables: LakeTables,
+    files: dict[str, list[WrittenFile]],
+    manifest: Manifest,
+    replace: Sequence[Reading] = (),
+) -> Manifest:
+    """Publish and commit the batch's files (``files``: per lake prefix); the manifest as committed.
+
+    ``replace``: stored readings this batch corrects, deleted from processed in its commit.
+    """
+    batch_id = manifest.batch_id
     key = intent_key(batch_id)
     earlier: set[str] = set()
     if store.exists(key):
         earlier = set(json.loads(store.get_bytes(key)).get("keys", []))
-    produced = {f.key for f in files}
+    produced = {f.key for written in files.values() for f in written}
     store.put_bytes(key, json.dumps({"keys": sorted(produced | earlier)}).encode(), "application/json")
-    for written in files:
-        store.put_file(written.path, written.key)
-    store.delete(sorted(earlier - produced))
+    committed: dict[str, list[str]] = {}
+    for prefix, written in files.items():
+        table = lake.FILES_TABLES[prefix]
+        kept = tables.batch_keys(table, batch_id)
+        if kept is None:
+            for one in written:
+                store.put_file(one.path, one.key)
+            tables.commit_files(
+                table, batch_id, [one.key for one in written], replace if prefix == "processed" else ()
+            )
+            kept = [one.key for one in written]
+        committed[prefix] = kept
+    store.delete(sorted(earlier - {k for keys in committed.values() for k in keys}))
+    manifest = manifest.model_copy(
+        update={"processed_files": committed["processed"], "rejected_files": committed["rejected"]}
+    )
     write_manifest(store, manifest)
     mark_committed(store, manifest)
     store.delete([key])
+    return manifest
 
 
 def mark_committed(store: ObjectStore, manifest: Manifest) -> bool:

@@ -1,7 +1,9 @@
-"""Write a batch's rows as Hive-partitioned Parquet in a private working folder.
+"""Write a batch's rows as Parquet files, one per partition, in a private working folder.
 
 Nothing here is visible to readers: files are published to the lake only after the whole batch
-was read, and the manifest written last makes them count (see ``vitalflow.validate.commit``).
+was read, and the Iceberg commit makes them part of a table (see ``vitalflow.validate.commit``).
+Every file holds its partition's ``dt`` as a column too (Iceberg reads no partition from paths);
+the folder names stay Hive-style, for people browsing the bucket.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vitalflow import lake
+from vitalflow.contract import PARTITION_COLUMN
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class PartitionedWriter:
             writer = self._open(dt, part)
             self._writers[dt] = writer
             self._rows[dt] = 0
-        writer.write_table(data, row_group_size=1 << 20)
+        writer.write_table(_with_dt(data, dt), row_group_size=1 << 20)
         self._rows[dt] += data.num_rows
 
     def _open(self, dt: str, part: int) -> pq.ParquetWriter:
@@ -123,7 +126,7 @@ class PartitionedWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         return pq.ParquetWriter(
             path,
-            self.schema,
+            self.schema.append(pa.field(PARTITION_COLUMN, pa.string(), nullable=False)),
             compression="zstd",
             use_dictionary=[n for n in self.schema.names if n not in DELTA_COLUMNS | PLAIN_COLUMNS],
             column_encoding={n: "DELTA_BINARY_PACKED" for n in self.schema.names if n in DELTA_COLUMNS},
@@ -141,7 +144,7 @@ class PartitionedWriter:
             rows = 0
             for start in range(0, len(pieces), 64):  # a few large row groups, not one per run
                 table = pa.concat_tables(pieces[start : start + 64])
-                writer.write_table(table, row_group_size=1 << 20)
+                writer.write_table(_with_dt(table, dt), row_group_size=1 << 20)
                 rows += table.num_rows
             writer.close()
             key = lake.data_key(self.table, dt, self.batch_id, part)
@@ -224,6 +227,12 @@ class _Spill:
                 self._writer.close()
             self._writer = None
         self.path.unlink(missing_ok=True)
+
+
+def _with_dt(table: pa.Table, dt: str) -> pa.Table:
+    """The rows with their partition's date as a column (dictionary-encoded on disk: nearly free)."""
+    column = pa.repeat(pa.scalar(dt, pa.string()), table.num_rows)
+    return table.append_column(pa.field(PARTITION_COLUMN, pa.string(), nullable=False), column)
 
 
 def _first_dt(table: pa.Table) -> str:

@@ -1,4 +1,5 @@
-# The validation job (Glue Python shell by default), its catalog database and the two lake tables.
+# The validation job (Glue Python shell by default), its catalog database, the lake's tables (Iceberg
+# for processed_files and rejected_files, Hive for the rest) and the Iceberg tables' maintenance.
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
@@ -7,7 +8,12 @@ locals {
   region     = data.aws_region.current.name
   catalog    = "arn:aws:glue:${local.region}:${local.account}:catalog"
   database   = "arn:aws:glue:${local.region}:${local.account}:database/${var.database_name}"
-  table_arns = [for t, spec in var.tables : "arn:aws:glue:${local.region}:${local.account}:table/${var.database_name}/${t}" if spec.registered]
+  table_arns = [for t, spec in var.tables : "arn:aws:glue:${local.region}:${local.account}:table/${var.database_name}/${t}" if spec.iceberg]
+  iceberg    = { for t, spec in var.tables : t => spec if spec.iceberg }
+  hive       = { for t, spec in var.tables : t => spec if spec.iceberg ? false : true }
+  # Glue's table optimizers: compaction, snapshot retention (expired snapshots' files deleted) and
+  # orphan file deletion (files of a job that died before its commit), per Iceberg table.
+  optimizers = { for pair in setproduct(keys(local.iceberg), ["compaction", "retention", "orphan_file_deletion"]) : "${pair[0]}/${pair[1]}" => { table = pair[0], type = pair[1] } }
   projection = {
     "projection.enabled"          = "true"
     "projection.dt.type"          = "date"
@@ -23,10 +29,10 @@ resource "aws_glue_catalog_database" "this" {
   description = "vitalflow health-vitals lake"
 }
 
-# Each table reads every file under its prefix. Users query the views of committed batches over them
-# (sql/views, created by the analyze function), never an unfinished run's files.
+# The Hive tables (batch_commits, batch_summaries) read every file under their prefix. Users query
+# the views of committed batches (sql/views, created by the analyze function).
 resource "aws_glue_catalog_table" "this" {
-  for_each      = var.tables
+  for_each      = local.hive
   name          = each.key
   database_name = aws_glue_catalog_database.this.name
   table_type    = "EXTERNAL_TABLE"
@@ -56,6 +62,105 @@ resource "aws_glue_catalog_table" "this" {
       }
     }
   }
+}
+
+# The Iceberg tables: Glue writes their first metadata; the job adds each batch's files in one
+# snapshot, and sets the partition spec (identity on dt) on its first commit, which this resource
+# cannot declare. Data and metadata live under the same prefixes as before.
+resource "aws_glue_catalog_table" "iceberg" {
+  for_each      = local.iceberg
+  name          = each.key
+  database_name = aws_glue_catalog_database.this.name
+  table_type    = "EXTERNAL_TABLE"
+  open_table_format_input {
+    iceberg_input {
+      metadata_operation = "CREATE"
+      version            = "2"
+    }
+  }
+  storage_descriptor {
+    location = "s3://${var.data_bucket}/${each.value.prefix}"
+    dynamic "columns" {
+      for_each = concat(each.value.columns, [{ name = "dt", type = "string" }])
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}
+
+resource "aws_glue_catalog_table_optimizer" "this" {
+  for_each      = local.optimizers
+  catalog_id    = local.account
+  database_name = aws_glue_catalog_database.this.name
+  table_name    = aws_glue_catalog_table.iceberg[each.value.table].name
+  type          = each.value.type
+  configuration {
+    role_arn = aws_iam_role.optimizer.arn
+    enabled  = true
+    dynamic "retention_configuration" {
+      for_each = lookup({ retention = [var.snapshot_retention_days] }, each.value.type, [])
+      content {
+        iceberg_configuration {
+          snapshot_retention_period_in_days = retention_configuration.value
+          number_of_snapshots_to_retain     = 1
+          clean_expired_files               = true
+        }
+      }
+    }
+    dynamic "orphan_file_deletion_configuration" {
+      for_each = lookup({ orphan_file_deletion = [var.snapshot_retention_days] }, each.value.type, [])
+      content {
+        iceberg_configuration {
+          orphan_file_retention_period_in_days = orphan_file_deletion_configuration.value
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role" "optimizer" {
+  name = "${var.job_name}-table-optimizer"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "glue.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+# What Glue's optimizers need on the Iceberg tables: read, rewrite and delete their files, commit.
+data "aws_iam_policy_document" "optimizer" {
+  statement {
+    sid       = "TableFiles"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [for t, spec in local.iceberg : "arn:aws:s3:::${var.data_bucket}/${spec.prefix}/*"]
+  }
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:aws:s3:::${var.data_bucket}"]
+  }
+  statement {
+    sid       = "CommitTables"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
+    resources = concat([local.catalog, local.database], local.table_arns)
+  }
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "OptimizerLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:aws:logs:${local.region}:${local.account}:log-group:/aws-glue/iceberg-*"]
+  }
+}
+
+resource "aws_iam_role_policy" "optimizer" {
+  name   = "table-maintenance"
+  role   = aws_iam_role.optimizer.id
+  policy = data.aws_iam_policy_document.optimizer.json
 }
 
 resource "aws_glue_security_configuration" "this" {
@@ -151,8 +256,8 @@ data "aws_iam_policy_document" "job" {
     resources = ["arn:aws:s3:::${var.docs_bucket}/docs/*"]
   }
   statement {
-    sid       = "RegisterPartitions"
-    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions", "glue:BatchCreatePartition"]
+    sid       = "CommitToTables"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
     resources = concat([local.catalog, local.database], local.table_arns)
   }
   statement {

@@ -13,11 +13,11 @@ variable "database_name" {
 }
 
 variable "tables" {
-  description = "Lake tables (Parquet) by name: the prefix under the data bucket they read, whether they are partitioned by dt (partition projection), whether the job registers their partitions, and their columns."
+  description = "Lake tables by name: the prefix under the data bucket they read, whether they are partitioned by dt (partition projection, Hive tables), whether they are Iceberg tables the job commits to (processed_files, rejected_files), and their columns."
   type = map(object({
     prefix      = string
     partitioned = bool
-    registered  = bool
+    iceberg     = bool
     columns     = list(object({ name = string, type = string }))
   }))
 }
@@ -98,4 +98,10 @@ variable "tags" {
   description = "Tags for the job and role."
   type        = map(string)
   default     = {}
+}
+
+variable "snapshot_retention_days" {
+  description = "Days an Iceberg snapshot (time travel, the erased rows' history too) is kept before the retention optimizer expires it and deletes its files; also how old an unreferenced file must be before orphan deletion."
+  type        = number
+  default     = 7
 }

@@ -1,0 +1,271 @@
+"""The lake's readings as Apache Iceberg tables: ``processed_files`` and ``rejected_files``.
+
+The job writes a batch's Parquet files as before (``validate/writer.py``: fast, bounded memory)
+and hands them to the table with Iceberg's ``add_files``: one snapshot per batch and table, whose
+summary carries the batch id (``vitalflow.batch-id``), so a batch's snapshot can be found and a
+rerun after a crash never adds the same batch twice. Readers see a table's current snapshot
+only: files of a run that died before its commit are not part of any table.
+
+The catalog is the Glue Data Catalog on AWS (the tables come from Terraform) and a SQLite file in
+the lake folder locally (``catalog.db``, tables created on first use). Commits are optimistic: a
+commit that lost a race with another job reloads the table and tries again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vitalflow import lake
+from vitalflow.contract import PARTITION_COLUMN, PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.exceptions import LakeCommitConflict
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
+    from pyiceberg.table.snapshots import Snapshot
+
+log = logging.getLogger(__name__)
+
+Reading = tuple[str, str, int]  # a reading's partition and key: (dt, user_id, event time in µs)
+BATCH_PROPERTY = "vitalflow.batch-id"
+CATALOG_FILE = "catalog.db"
+NAMESPACE = "vitalflow"
+COMMIT_ATTEMPTS = 8  # each after a reload; a conflict only means another job committed first
+# Where each table keeps its data and metadata, under the lake's root.
+LOCATIONS = {lake.FILES_TABLES["processed"]: "processed", lake.FILES_TABLES["rejected"]: "rejected"}
+
+
+def table_schema(name: str) -> pa.Schema:
+    """A table's columns: the lake schema plus ``dt``, stored in every file (Iceberg reads no paths)."""
+    import pyarrow as pa
+
+    base = PROCESSED_SCHEMA if name == lake.FILES_TABLES["processed"] else REJECTED_SCHEMA
+    return base.append(pa.field(PARTITION_COLUMN, pa.string(), nullable=False))
+
+
+class LakeTables:
+    """The two readings tables of one lake, in one catalog."""
+
+    def __init__(
+        self, connect: Callable[[], Catalog], namespace: str, root_uri: str, *, create: bool
+    ) -> None:
+        """``connect``: makes the catalog client, on first use (the Lambdas never import pyiceberg);
+        ``root_uri``: the lake's root (a folder, or ``s3://bucket``); ``create``: make missing tables."""
+        self._connect = connect
+        self._catalog: Catalog | None = None
+        self.namespace = namespace
+        self.root = root_uri.rstrip("/")
+        self.create = create
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            with warnings.catch_warnings():  # pyiceberg's imports warn of its libraries' renames: noise
+                warnings.simplefilter("ignore")
+                self._catalog = self._connect()
+        return self._catalog
+
+    @classmethod
+    def local(cls, home: Path) -> LakeTables:
+        root = home.resolve()
+
+        def connect() -> Catalog:
+            from pyiceberg.catalog.sql import SqlCatalog
+
+            return SqlCatalog("vitalflow", uri=f"sqlite:///{root / CATALOG_FILE}", warehouse=root.as_uri())
+
+        return cls(connect, NAMESPACE, str(root), create=True)
+
+    @classmethod
+    def for_store(cls, store: Any) -> LakeTables:
+        """The tables of a local lake, from its object store (tests and local tools)."""
+        root = getattr(store, "root", None)
+        if root is None:
+            raise TypeError("a lake on S3 needs its tables passed in (LakeTables.glue)")
+        return cls.local(Path(root))
+
+    @classmethod
+    def glue(
+        cls,
+        database: str,
+        bucket: str,
+        *,
+        boto3_session: Any = None,
+        kms_key_id: str = "",
+        create: bool = False,
+    ) -> LakeTables:
+        """The Glue catalog's tables (Terraform creates them; ``create``: tests do)."""
+
+        def connect() -> Catalog:
+            import boto3
+
+            from vitalflow.aws.iceberg_io import BotoGlueCatalog
+
+            session = boto3_session or boto3.Session()
+            return BotoGlueCatalog("vitalflow", session.client("glue"), session.client("s3"), kms_key_id)
+
+        return cls(connect, database, f"s3://{bucket}", create=create)
+
+    def uri(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def key(self, uri: str) -> str:
+        """A data file's lake key from the path the table records."""
+        prefix = self.root + "/"
+        return uri[len(prefix) :] if uri.startswith(prefix) else uri
+
+    def table(self, name: str) -> Table:
+        """The table as committed now (a fresh load: what another job committed is included)."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            table = self.catalog.load_table((self.namespace, name))
+        except NoSuchTableError:
+            if not self.create:
+                raise
+            return self._create(name)
+        return table if table.spec().fields else self._partition(table)
+
+    def _partition(self, table: Table) -> Table:
+        """Identity partitioning on ``dt`` for a table made without it (Terraform's Glue resource
+        cannot declare a partition spec): once, by whichever job commits first."""
+        from pyiceberg.exceptions import CommitFailedException
+
+        try:
+            with table.update_spec() as spec:
+                spec.add_identity(PARTITION_COLUMN)
+        except CommitFailedException:  # another job did it meanwhile
+            pass
+        return self.catalog.load_table(table.name())
+
+    def _create(self, name: str) -> Table:
+        from pyiceberg.exceptions import TableAlreadyExistsError
+
+        self.catalog.create_namespace_if_not_exists(self.namespace)
+        schema, spec = _schema_and_spec(table_schema(name))
+        try:
+            return self.catalog.create_table(
+                (self.namespace, name),
+                schema=schema,
+                location=self.uri(LOCATIONS[name]),
+                partition_spec=spec,
+                properties={"format-version": "2", "write.parquet.compression-codec": "zstd"},
+            )
+        except TableAlreadyExistsError:  # another job made it first
+            return self.catalog.load_table((self.namespace, name))
+
+    def commit_files(
+        self, name: str, batch_id: str, keys: list[str], replace: Sequence[Reading] = ()
+    ) -> bool:
+        """Add a batch's files to the table as one snapshot; False when the batch was already there.
+
+        ``replace``: stored readings the batch corrects, deleted in the same commit (the delete's
+        snapshot first, then the batch's; both land or neither). Idempotent on the batch id, and
+        retried when another job committed in between.
+        """
+        from pyiceberg.exceptions import CommitFailedException
+
+        if not keys and not replace:  # nothing to add: the batch's rows are all in the other table
+            return False
+        for attempt in range(COMMIT_ATTEMPTS):
+            table = self.table(name)
+            if batch_snapshot(table, batch_id) is not None:
+                return False
+            try:
+                with table.transaction() as tx:
+                    if replace:
+                        tx.delete(_readings_filter(replace), snapshot_properties={BATCH_PROPERTY: batch_id})
+                    tx.add_files(
+                        [self.uri(k) for k in keys],
+                        snapshot_properties={BATCH_PROPERTY: batch_id},
+                        check_duplicate_files=False,  # the batch id says it; a scan of all files grows
+                    )
+                return True
+            except CommitFailedException:
+                log.info("commit of batch %s to %s lost a race; retrying", batch_id, name)
+                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        raise LakeCommitConflict(
+            f"could not commit batch {batch_id} to {name} after {COMMIT_ATTEMPTS} attempts; rerun the batch"
+        )
+
+    def batch_keys(self, name: str, batch_id: str) -> list[str] | None:
+        """The files the batch's snapshot added to the table; None when the batch is not there."""
+        table = self.table(name)
+        snapshot = batch_snapshot(table, batch_id)
+        if snapshot is None:
+            return None
+        keys = []
+        for manifest in snapshot.manifests(table.io):
+            if manifest.added_snapshot_id != snapshot.snapshot_id:
+                continue
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+                keys.append(self.key(entry.data_file.file_path))
+        return sorted(keys)
+
+    def live_keys(self, name: str) -> list[str]:
+        """The data files of the table's current snapshot, as lake keys (none before its first batch)."""
+        if not self.exists(name):
+            return []
+        table = self.table(name)
+        if table.current_snapshot() is None:
+            return []
+        return sorted(self.key(task.file.file_path) for task in table.scan().plan_files())
+
+    def version(self) -> str:
+        """Changes whenever a table gets a new snapshot: the local engine's cue to refresh."""
+        return "|".join(
+            str(self.table(name).metadata_location) for name in sorted(LOCATIONS) if self.exists(name)
+        )
+
+    def exists(self, name: str) -> bool:
+        return bool(self.catalog.table_exists((self.namespace, name)))
+
+
+def _readings_filter(readings: Sequence[Reading]) -> Any:
+    """Exactly these readings, each within its own date's partition (so other files are not read)."""
+    from pyiceberg.expressions import And, EqualTo, Or
+
+    def one(reading: Reading) -> Any:
+        dt, user, micros = reading
+        at = datetime.fromtimestamp(micros / 1e6, tz=timezone.utc).isoformat()
+        return And(EqualTo(PARTITION_COLUMN, dt), EqualTo("user_id", user), EqualTo("event_time", at))
+
+    return functools.reduce(Or, (one(r) for r in readings))
+
+
+def batch_snapshot(table: Table, batch_id: str) -> Snapshot | None:
+    """The snapshot that added the batch to the table, among those the table still keeps."""
+    for snapshot in _history(table):
+        if snapshot.summary is not None and snapshot.summary[BATCH_PROPERTY] == batch_id:
+            return snapshot
+    return None
+
+
+def _history(table: Table) -> Iterator[Snapshot]:
+    """The current snapshot and its ancestors, newest first."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    current = table.current_snapshot()
+    if current is not None:
+        yield from ancestors_of(current, table.metadata)
+
+
+def _schema_and_spec(arrow: pa.Schema) -> tuple[Any, Any]:
+    """The Iceberg schema of an Arrow one, and identity partitioning on ``dt``."""
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.transforms import IdentityTransform
+
+    schema = Catalog._convert_schema_if_needed(arrow)
+    source = schema.find_field(PARTITION_COLUMN).field_id
+    spec = PartitionSpec(PartitionField(source, 1000, IdentityTransform(), PARTITION_COLUMN))
+    return schema, spec

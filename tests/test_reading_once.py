@@ -1,0 +1,102 @@
+"""Each reading once across uploads (issue 20): overlapping exports leave every reading once.
+
+Three exports of the same device readings, a day of overlap each: the second re-exported with CRLF
+line ends and a BOM (other bytes, so a new batch), the third with one reading's value corrected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from vitalflow.cli import main
+from vitalflow.config import Settings
+from vitalflow.pipeline import run_file
+from vitalflow.runtime import local_runtime
+
+HEADER = "event_time,user_id,heart_rate,spo2,steps,temp_c,systolic_bp,diastolic_bp"
+DAY0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+PER_DAY = 40
+CORRECTED = 2 * PER_DAY + 5  # a reading of the third day, in the second and third exports
+
+
+def readings() -> list[str]:
+    """160 distinct readings over four days: (user, instant) is the key."""
+    lines = []
+    for n in range(4 * PER_DAY):
+        at = DAY0 + timedelta(days=n // PER_DAY, minutes=7 * (n % PER_DAY))
+        lines.append(f"{at:%Y-%m-%dT%H:%M:%SZ},user-{n % 5:03d},{60 + n % 30},97,{n},36.6,120,80")
+    return lines
+
+
+def exports(tmp_path: Path) -> list[Path]:
+    every = readings()
+    corrected = every[CORRECTED].split(",")
+    corrected[2] = "101"
+    third = every[2 * PER_DAY :]
+    third[CORRECTED - 2 * PER_DAY] = ",".join(corrected)
+    parts = [
+        ("a.csv", every[: 2 * PER_DAY], "\n", ""),
+        ("b.csv", every[PER_DAY : 3 * PER_DAY], "\r\n", "\ufeff"),
+        ("c.csv", third, "\n", ""),
+    ]
+    paths = []
+    for name, lines, end, bom in parts:
+        path = tmp_path / name
+        path.write_bytes((bom + end.join([HEADER, *lines]) + end).encode())
+        paths.append(path)
+    return paths
+
+
+def rows(home: Path, sql: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    code = main(["--home", str(home), "query", sql, "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    text = out.out.strip()
+    if not text:
+        return []
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("on_conflict", ["reject", "replace"])
+def test_overlapping_exports_leave_each_reading_once(tmp_path, capsys, on_conflict):
+    home = tmp_path / "lake"
+    runtime = local_runtime(Settings(home=home, chunk_rows=50, on_conflict=on_conflict))
+    outcomes = [run_file(runtime, path) for path in exports(tmp_path)]
+    assert [o.status for o in outcomes] == ["processed"] * 3, [o.error for o in outcomes]
+
+    (total,) = rows(
+        home,
+        "SELECT count(*) AS n, count(DISTINCT user_id || CAST(event_time AS varchar)) AS d FROM processed",
+        capsys,
+    )
+    assert total == {"n": 160, "d": 160}
+    reasons = Counter(
+        {
+            r["reason"]: r["n"]
+            for r in rows(home, "SELECT reasons[1] AS reason, count(*) AS n FROM rejected GROUP BY 1", capsys)
+        }
+    )
+    kept = rows(
+        home,
+        "SELECT heart_rate FROM processed WHERE source_line = 7 AND batch_id = "
+        "(SELECT batch_id FROM batch_commits ORDER BY committed_at LIMIT 1 OFFSET 2)",
+        capsys,
+    )
+    if on_conflict == "reject":
+        assert reasons == {"row:already_loaded": 79, "row:conflicts_with_loaded": 1}
+        assert kept == []  # the corrected row (line 7 of the third export) was not taken
+    else:
+        assert reasons == {"row:already_loaded": 79}
+        assert kept == [{"heart_rate": 101}]
+    (stored,) = rows(home, "SELECT count(*) AS n FROM processed WHERE heart_rate = 101", capsys)
+    assert stored["n"] == (1 if on_conflict == "replace" else 0)
+    # every input row in exactly one place
+    (where,) = rows(
+        home, "SELECT (SELECT count(*) FROM processed) + (SELECT count(*) FROM rejected) AS n", capsys
+    )
+    assert where["n"] == (240 if on_conflict == "reject" else 239)  # one stored reading was replaced
