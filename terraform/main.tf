@@ -227,7 +227,7 @@ module "analyze" {
     # The views (sql/views) are created by the function itself (CREATE OR REPLACE VIEW), only those.
     CreateViews    = { actions = ["glue:CreateTable", "glue:UpdateTable"], resources = concat(slice(local.catalog_arns, 0, 2), [for v in local.views : "arn:aws:glue:${var.region}:${local.account}:table/${local.database}/${v}"]) }
     ReadLake       = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/processed/*", "${local.data_arn}/rejected/*", "${local.data_arn}/manifests/*", "${local.data_arn}/summaries/*"] }
-    StoreSummaries = { actions = ["s3:PutObject"], resources = ["${local.data_arn}/summaries/*"] }
+    StoreSummaries = { actions = ["s3:PutObject", "s3:DeleteObject"], resources = ["${local.data_arn}/summaries/*"] } # Delete: a summary's row from before versioned names
     ListLake       = { actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.data_arn] }
     QueryResults   = { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.data_arn}/athena-results/*"] }
     InvokeModel    = { actions = ["bedrock:InvokeModel"], resources = local.model_arns }

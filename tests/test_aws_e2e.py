@@ -47,6 +47,7 @@ from conftest import REPO
 from fakes.bedrock_server import FakeBedrock
 from iam_calls import CallRecorder, athena_query, missing
 from terraform_iam import role_policies
+from vitalflow import lake
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
 from vitalflow.config import Settings
@@ -257,7 +258,7 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     lake_keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=DATA)["Contents"]]
     assert f"commits/{batch_id}.parquet" in lake_keys
     (summary,) = [k for k in lake_keys if k.startswith("summaries/")]
-    assert summary.endswith(f"/{batch_id}.parquet") and summary.startswith("summaries/dt=")
+    assert summary == lake.summary_key(summary.split("/")[1][3:], batch_id)
     (mail,) = sent_emails()
     message = email.message_from_string(raw_text(mail), policy=email.policy.default)
     assert batch_id in message["Subject"]

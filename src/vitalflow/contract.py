@@ -12,6 +12,8 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vitalflow.lake import PARTITION_COLUMN  # noqa: F401  (the schemas' partition, re-exported)
+
 DATASET = "health_vitals"
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -78,9 +80,6 @@ REJECTED_SCHEMA = pa.schema(
     ]
 )
 
-# Both tables are Hive-partitioned on ``dt`` (YYYY-MM-DD, UTC): event date for processed rows,
-# ingestion date for rejected rows (whose event_time may be unreadable).
-PARTITION_COLUMN = "dt"
 
 # One marker per committed batch, written right after its manifest: the one object whose presence
 # makes a batch's rows visible through the committed views.

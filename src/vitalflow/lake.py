@@ -7,6 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 RAW = "raw/"
+# Both tables are partitioned on ``dt`` (YYYY-MM-DD, UTC): event date for processed rows,
+# ingestion date for rejected rows (whose event_time may be unreadable).
+PARTITION_COLUMN = "dt"
 PROCESSED = "processed/"
 REJECTED = "rejected/"
 MANIFESTS = "manifests/"

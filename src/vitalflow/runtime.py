@@ -22,7 +22,7 @@ from vitalflow.ports import (
     QueryEngine,
     ResultStore,
 )
-from vitalflow.tables import LakeTables
+from vitalflow.tables import LakeTables  # pyiceberg and pyarrow load only when a table is opened
 
 
 @dataclass

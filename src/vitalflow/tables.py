@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitalflow import lake
-from vitalflow.contract import PARTITION_COLUMN, PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.exceptions import LakeCommitConflict
+from vitalflow.lake import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,6 +47,8 @@ LOCATIONS = {lake.FILES_TABLES["processed"]: "processed", lake.FILES_TABLES["rej
 def table_schema(name: str) -> pa.Schema:
     """A table's columns: the lake schema plus ``dt``, stored in every file (Iceberg reads no paths)."""
     import pyarrow as pa
+
+    from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA  # pyarrow: the Lambdas have none
 
     base = PROCESSED_SCHEMA if name == lake.FILES_TABLES["processed"] else REJECTED_SCHEMA
     return base.append(pa.field(PARTITION_COLUMN, pa.string(), nullable=False))
