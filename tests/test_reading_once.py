@@ -90,6 +90,10 @@ def test_overlapping_exports_leave_each_reading_once(tmp_path, capsys, on_confli
     if on_conflict == "reject":
         assert reasons == {"row:already_loaded": 79, "row:conflicts_with_loaded": 1}
         assert kept == []  # the corrected row (line 7 of the third export) was not taken
+        # the batch's Data Docs page says what the two reasons mean (no expectation of the suite gives them)
+        pages = " ".join(" ".join(p.read_text().split()) for p in home.rglob("*.html"))
+        assert "is stored from an earlier upload with other values; the stored one stays" in pages
+        assert "the same reading (user, instant and values) is stored from an earlier upload" in pages
     else:
         assert reasons == {"row:already_loaded": 79}
         assert kept == [{"heart_rate": 101}]

@@ -28,7 +28,13 @@ SHOWN_LINES = 10
 SHOWN_SHAPES = 5
 SHAPE_LENGTH = 16
 ROW_SECTION = "\x00rows"
-MALFORMED_MEANING = "the line is not a well-formed CSV record"
+# Reasons no expectation of the suite gives: the record parser's and the lake's (readings stored before).
+BEYOND_THE_SUITE = {
+    "row:malformed": "the line is not a well-formed CSV record",
+    "row:already_loaded": "the same reading (user, instant and values) is stored from an earlier upload",
+    "row:conflicts_with_loaded": "a reading of this user at this instant is stored from an earlier upload "
+    "with other values; the stored one stays",
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ def render_batch_page(
     order = {name: i for i, name in enumerate(REQUIRED_COLUMNS)}
     ordered = sorted(sections, key=lambda s: (s == ROW_SECTION, order.get(s, len(order)), s))
     meanings = {rule["reason"]: rule["text"] for rule in rules}
-    meanings.setdefault("row:malformed", MALFORMED_MEANING)
+    meanings = {**BEYOND_THE_SUITE, **meanings}
     page = {
         **entry.view(),
         "suite_name": result.suite_name,
