@@ -255,7 +255,8 @@ module "notify" {
     ReadManifests = local.read_manifests
     BatchItem     = local.batch_item
     SendReport    = { actions = ["ses:SendEmail", "ses:SendRawEmail"], resources = module.notifications.sending_arns }
-    AnnounceSent  = { actions = ["events:PutEvents"], resources = [module.events.bus_arn] } # BatchEmailed (dashboard)
+    AnnounceSent  = { actions = ["events:PutEvents"], resources = [module.events.bus_arn] }          # BatchEmailed (dashboard)
+    ReportPage    = { actions = ["s3:PutObject"], resources = ["${local.docs_arn}/docs/reports/*"] } # the dashboard's report link
   }
 }
 

@@ -254,6 +254,9 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     assert tables.batch_keys("processed_files", batch_id) == sorted(record["manifest"]["processed_files"])
     docs = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=DOCS)["Contents"]]
     assert "docs/index.html" in docs and any(k.endswith(f"{batch_id}.html") for k in docs)
+    # the report page the dashboard links, beside Data Docs: users by rank, never by id
+    page = boto3.client("s3").get_object(Bucket=DOCS, Key=f"docs/reports/{batch_id}.html")["Body"].read()
+    assert b"<html" in page.lower() and b"user-0" not in page  # the generator's ids are user-00000...
     # the commit marker (what the views users query read) and the summary (what later reports read)
     lake_keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=DATA)["Contents"]]
     assert f"commits/{batch_id}.parquet" in lake_keys

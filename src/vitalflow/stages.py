@@ -198,11 +198,14 @@ def _analyzed(record: BatchRecord) -> dict[str, Any]:
 
 def notify(runtime: Runtime, batch_id: str) -> str | None:
     """Stage 5: email the report once per batch; None when it was sent before."""
+    from vitalflow.dashboard.report import publish_report_page
     from vitalflow.notify import notify as send_report  # matplotlib: the notify function only
 
     record = runtime.results.get(batch_id)
     if record is None:
         raise VitalflowError(f"batch {batch_id} has no analysis yet; run the analyze stage first")
+    docs = docs_url(runtime, record.manifest)
+    publish_report_page(runtime.docs_store, record, docs)  # users by rank only: the dashboard links it
     sent = _once(
         runtime,
         batch_id,
@@ -211,7 +214,7 @@ def notify(runtime: Runtime, batch_id: str) -> str | None:
             runtime.mailer,
             sender=runtime.settings.mail_from,
             recipients=runtime.settings.mail_to,
-            docs_url=docs_url(runtime, record.manifest),
+            docs_url=docs,
         ),
     )
     if sent is not None:

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vitalflow import lake
 from vitalflow.models import BatchRecord
+from vitalflow.ports import ObjectStore
+
+REPORTS = f"{lake.DOCS}reports/"  # beside Data Docs: the AWS dashboard links here (dashboard-config.json)
 
 
 def report_page(record: BatchRecord, docs_url: str | None) -> str:
@@ -26,3 +30,13 @@ def stored_record(home: Path, batch_id: str) -> BatchRecord | None:
 
     database = home / "results" / "vitalflow.db"
     return SqliteResultStore(database).get(batch_id) if database.is_file() else None
+
+
+def publish_report_page(docs_store: ObjectStore, record: BatchRecord, docs_url: str | None) -> str:
+    """Put the batch's report page beside Data Docs (same bucket and access); returns its key.
+
+    Written before the email is sent, so a report the dashboard calls emailed always has its page.
+    """
+    key = f"{REPORTS}{record.manifest.batch_id}.html"
+    docs_store.put_bytes(key, report_page(record, docs_url).encode(), "text/html; charset=utf-8")
+    return key

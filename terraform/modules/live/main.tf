@@ -146,7 +146,7 @@ resource "aws_s3_object" "page" {
 resource "aws_s3_object" "config" {
   bucket       = var.docs_bucket
   key          = "${local.page_prefix}dashboard-config.json"
-  content      = jsonencode({ state = "state.json", ws = local.websocket_url, docs = "../validations/{batch_id}.html", report = null })
+  content      = jsonencode({ state = "state.json", ws = local.websocket_url, docs = "../validations/{batch_id}.html", report = "../reports/{batch_id}.html" })
   content_type = "application/json"
   kms_key_id   = var.kms_key_arn
 }
