@@ -125,6 +125,45 @@ def test_the_next_event_builds_on_the_stored_state(aws):
     assert (row["status"], row["risk_level"], row["rows_in"]) == ("emailed", "low", 10)
 
 
+class RacedStore(S3ObjectStore):
+    """Another event's function writes the state between this one's read and its write, once."""
+
+    def __init__(self, rival: dict) -> None:
+        super().__init__("vf-docs", boto3_session=boto3.session.Session())
+        self.rival: dict | None = rival
+
+    def put_if_unchanged(self, key, data, tag, content_type=None):
+        if self.rival is not None:
+            rival, self.rival = self.rival, None
+            broadcast(
+                rival,
+                S3ObjectStore("vf-docs", boto3_session=boto3.session.Session()),
+                Connections("vf-connections"),
+                boto3.client("apigatewaymanagementapi", endpoint_url=ENDPOINT),
+            )
+        return super().put_if_unchanged(key, data, tag, content_type)
+
+
+@pytest.mark.parametrize("first", ["absent", "present"])
+def test_two_events_at_once_both_stay_in_the_state(aws, first):
+    """A write that lost the race reads again (S3 conditional writes), so neither batch's row is lost,
+    whether the state file existed before or is being created by both."""
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=ENDPOINT)
+    if first == "present":
+        older = {**EVENT, "detail": {**EVENT["detail"], "batch_id": "a" * 16}}
+        broadcast(
+            older,
+            S3ObjectStore("vf-docs", boto3_session=boto3.session.Session()),
+            Connections("vf-connections"),
+            api,
+        )
+    rival = {**EVENT, "detail": {**EVENT["detail"], "batch_id": "e" * 16}}
+    broadcast(EVENT, RacedStore(rival), Connections("vf-connections"), api)
+    state = json.loads(boto3.client("s3").get_object(Bucket="vf-docs", Key=STATE_KEY)["Body"].read())
+    expected = {"d" * 16, "e" * 16} | ({"a" * 16} if first == "present" else set())
+    assert {r["batch_id"] for r in state["batches"]} == expected
+
+
 @dataclasses.dataclass
 class Context:
     function_name: str = "vf-live"

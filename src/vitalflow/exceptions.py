@@ -107,3 +107,7 @@ class LakeCommitConflict(VitalflowError):
 
 class EraseRefused(VitalflowError):
     """An erasure request that cannot be carried out as given."""
+
+
+class StateContention(VitalflowError):
+    """A shared state file kept changing under every attempt to update it."""

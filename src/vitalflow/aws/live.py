@@ -6,8 +6,9 @@ DynamoDB in time, and at once by :func:`broadcast` when API Gateway answers Gone
 EventBridge event also updates the state file the page starts from (``docs/dashboard/state.json``
 in the docs bucket, beside Data Docs): the page loads it, then follows the websocket.
 
-Concurrent events may race on the state file (last write wins); a row overwritten that way is put
-right by the batch's next event. Messages carry a row of the board: counts, names and ids only.
+Concurrent events update the state file with S3's conditional writes: each reads the file and its
+ETag and writes only if it is unchanged (or still absent), else reads again, so no event's row is
+lost to another's write. Messages carry a row of the board: counts, names and ids only.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from vitalflow import lake
+from vitalflow.aws.s3_store import S3ObjectStore
 from vitalflow.dashboard.board import Board
-from vitalflow.exceptions import ConfigurationError, ObjectNotFound
-from vitalflow.ports import ObjectStore
+from vitalflow.exceptions import ConfigurationError, StateContention
 
 STATE_KEY = lake.DOCS + "dashboard/state.json"  # beside Data Docs: the same readers, the same bucket
+STATE_ATTEMPTS = 10  # each after another event's write; more means a burst Lambda's retry can absorb
 CONNECTION_TTL_S = 2 * 60 * 60  # API Gateway closes a websocket after 2 hours at the latest
 
 
@@ -64,18 +66,27 @@ class Delivery:
 
 
 def broadcast(
-    event: Mapping[str, Any], state_store: ObjectStore, connections: Connections, api: Any
+    event: Mapping[str, Any], state_store: S3ObjectStore, connections: Connections, api: Any
 ) -> Delivery:
     """Fold the event into the state file and post the changed row to every open connection.
 
     ``api``: an ``apigatewaymanagementapi`` client on the stage's endpoint. A connection that is
     gone (GoneException) is deleted; any other failure propagates, so Lambda retries the event.
     """
-    board = Board.from_state(_load(state_store))
-    row = board.apply(event)
-    if row is None:
-        return Delivery(skipped=True)
-    state_store.put_bytes(STATE_KEY, json.dumps(board.state()).encode(), "application/json")
+    for _ in range(STATE_ATTEMPTS):
+        raw, tag = state_store.read_tagged(STATE_KEY)
+        board = Board.from_state(_parse(raw))
+        row = board.apply(event)
+        if row is None:
+            return Delivery(skipped=True)
+        if state_store.put_if_unchanged(
+            STATE_KEY, json.dumps(board.state()).encode(), tag, "application/json"
+        ):
+            break
+    else:
+        raise StateContention(
+            f"{STATE_KEY} kept changing under {STATE_ATTEMPTS} attempts; the event is retried"
+        )
     data = json.dumps(row.message(str(event.get("detail-type")), board.replaced)).encode()
     sent = gone = 0
     for connection_id in connections.all():
@@ -88,10 +99,10 @@ def broadcast(
     return Delivery(sent, gone)
 
 
-def _load(store: ObjectStore) -> dict[str, Any]:
+def _parse(raw: bytes | None) -> dict[str, Any]:
     try:
-        state = json.loads(store.get_bytes(STATE_KEY))
-    except (ObjectNotFound, ValueError):
+        state = json.loads(raw) if raw else {}
+    except ValueError:
         return {}
     return state if isinstance(state, dict) else {}
 

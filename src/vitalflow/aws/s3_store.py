@@ -63,6 +63,38 @@ class S3ObjectStore:
         extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra, **self._sse())
 
+    def read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object and its ETag, (None, None) when absent: what :meth:`put_if_unchanged` compares."""
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                return None, None
+            raise
+        return bytes(found["Body"].read()), str(found["ETag"])
+
+    def put_if_unchanged(
+        self, key: str, data: bytes, tag: str | None, content_type: str | None = None
+    ) -> bool:
+        """Write only if the object is still the one read (``tag``), or still absent (``None``).
+
+        False when another writer came first (S3 conditional writes: 412, or 409 for a race in flight).
+        """
+        condition: dict[str, Any] = {"IfMatch": tag} if tag else {"IfNoneMatch": "*"}
+        extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, **condition, **extra, **self._sse()
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                return False
+            raise
+        return True
+
     def get_bytes(self, key: str) -> bytes:
         try:
             return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
