@@ -17,6 +17,7 @@ import subprocess
 import textwrap
 import urllib.request
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
@@ -297,8 +298,8 @@ def invoke(function: str, event: dict, artefacts: Path, paths: list[Path], env: 
 def test_each_function_handles_its_event_on_its_runtime(
     artefacts, runtime_sdk, pandas_layer, moto_server, tmp_path
 ):
-    """upload -> start_validation -> (the job) -> analyze -> notify, each function from its zip on
-    python3.12 with only what Lambda gives it."""
+    """upload -> start_validation -> (the job) -> analyze -> notify, then the day's digest, each
+    function from its zip on python3.12 with only what Lambda gives it."""
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
@@ -347,6 +348,17 @@ def test_each_function_handles_its_event_on_its_runtime(
     (mail,) = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
     raw = mail.raw_data if isinstance(mail.raw_data, str) else mail.raw_data.decode()
     assert batch["detail"]["batch_id"] in raw
+
+    # the scheduler's target: the day's digest over the summaries analyze stored, on Athena, by SES
+    day = datetime.now(timezone.utc).date().isoformat()
+    with FakeAthena(engine, s3, f"s3://{DATA}/athena-results/") as athena:
+        fakes = {"AWS_ENDPOINT_URL_ATHENA": athena.url, "VITALFLOW_ANALYST": "rules"}
+        digested = invoke(
+            "digest", {"day": day}, artefacts, [pandas_layer, runtime_sdk], {**env, **fakes}, tmp_path
+        )
+        assert (
+            digested["day"] == day and digested["sent"] and any("summaries" in s for s in athena.statements)
+        )
 
 
 @pytest.mark.slow
