@@ -157,6 +157,9 @@ module "glue" {
   docs_bucket     = module.docs_bucket.bucket
   script_s3_uri   = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
   artifact_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_artifact.key}"
+  erase_job_name  = "${var.name}-erase"
+  # who may assume the erasure operator role, the only one that may start the erasure job
+  erase_operator_principals = var.erase_operator_principals
   # Python shell has 1 GB for the whole host (the OS, Glue's agent and the job): the job fails a batch
   # with a message once its own resident size passes 92% of 800 MB (736 MB), leaving the host ~290 MB,
   # before the kernel would kill it with no word on why.

@@ -106,6 +106,12 @@ locals {
       read      = { actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitionIndexes", "glue:GetTags"] }
       write     = { actions = ["glue:CreateDatabase", "glue:UpdateDatabase", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:TagResource", "glue:UntagResource"] }
     }
+    TableOptimizers = {
+      types     = ["aws_glue_catalog_table_optimizer"]
+      resources = ["${local.catalog}:catalog", "${local.catalog}:database/${local.db}", "${local.catalog}:table/${local.db}/*"]
+      read      = { actions = ["glue:GetTableOptimizer"] }
+      write     = { actions = ["glue:CreateTableOptimizer", "glue:UpdateTableOptimizer", "glue:DeleteTableOptimizer"] }
+    }
     Job = {
       types     = ["aws_glue_job"]
       resources = ["${local.catalog}:job/${local.own}"]
