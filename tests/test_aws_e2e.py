@@ -496,4 +496,7 @@ def test_only_the_operator_role_may_start_the_erasure_job(tmp_path):
     starters = sorted(r for r, st in roles.items() if allowed(st, "glue:StartJobRun", erase_job))
     assert starters == ["vf-erase-operator"]
     assert not allowed(roles["vf-erase-operator"], "glue:StartJobRun", validate_job)
+    audit = "arn:aws:s3:::vf-data/audit/erasures/x.json"
+    assert allowed(roles["vf-erase-operator"], "s3:GetObject", audit)
+    assert not allowed(roles["vf-erase-operator"], "s3:GetObject", "arn:aws:s3:::vf-data/raw/x.csv")
     assert "vf-erase-operator" not in role_policies(REPO / "terraform", variables, REGION)

@@ -379,7 +379,7 @@ resource "aws_iam_role_policy" "erase" {
 }
 
 # The operator role: assumed by the principals the deployer lists (none: no role), it may start the
-# erasure job and read its runs, nothing else.
+# erasure job and read its runs, their log lines and the audit entries, nothing else.
 resource "aws_iam_role" "operator" {
   count = min(1, length(var.erase_operator_principals))
   name  = "${var.erase_job_name}-operator"
@@ -399,6 +399,21 @@ data "aws_iam_policy_document" "operator" {
     sid       = "RunErasure"
     actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
     resources = [aws_glue_job.erase.arn]
+  }
+  statement {
+    sid       = "ReadOutcome" # the run's log line and the audit entries (digests and counts, no ids)
+    actions   = ["logs:GetLogEvents", "logs:FilterLogEvents"]
+    resources = ["arn:aws:logs:${local.region}:${local.account}:log-group:/aws-glue/python-jobs/*"]
+  }
+  statement {
+    sid       = "ReadAudit"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/audit/erasures/*"]
+  }
+  statement {
+    sid       = "DecryptAudit"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
   }
 }
 
