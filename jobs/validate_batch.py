@@ -1,4 +1,5 @@
-"""Glue entry point (Python shell, or glueetl's driver): validate one uploaded object.
+"""Glue entry point (Python shell, or glueetl's driver): validate one uploaded object, or (the
+erasure job, ``--vitalflow_task erase``) erase one user's data.
 
 Glue passes ``--source_bucket/--source_key/--source_version_id`` per run and the deployment's
 settings as ``--VITALFLOW_*`` default arguments; both arrive in ``sys.argv``.
@@ -144,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
         )
         log.info("libraries from %s", bring_libraries(arguments[ARTIFACT], region))
-    from vitalflow.glue_job import validate_upload
+    from vitalflow.glue_job import run
 
-    return validate_upload(arguments)
+    return run(arguments)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ locals {
   lineage        = [{ name = "batch_id", type = "string" }, { name = "source_line", type = "bigint" }, { name = "ingested_at", type = "timestamp" }]
   processed_cols = concat([for n, t in local.lake_columns : { name = n, type = t }], local.lineage)
   rejected_cols  = concat([for n, t in local.lake_columns : { name = n, type = "string" }], [{ name = "raw_line", type = "string" }, { name = "reasons", type = "array<string>" }], local.lineage)
-  commit_cols    = [for c in ["batch_id:string", "committed_at:timestamp", "rows_processed:bigint", "rows_rejected:bigint", "source:string"] : { name = split(":", c)[0], type = split(":", c)[1] }]
+  commit_cols    = [for c in ["batch_id:string", "committed_at:timestamp", "rows_processed:bigint", "rows_rejected:bigint", "source:string", "rows_replaced:bigint"] : { name = split(":", c)[0], type = split(":", c)[1] }]
   summary_cols   = [for c in ["batch_id:string", "ingested_at:timestamp", "readings:bigint", "users:bigint", "first_event:timestamp", "last_event:timestamp", "anomaly_readings:bigint", "rejected:bigint", "reject_rate:double", "source:string", "low_spo2:bigint", "abnormal_heart_rate:bigint", "fever:bigint", "high_blood_pressure:bigint", "reject_reasons:array<string>", "status:string"] : { name = split(":", c)[0], type = split(":", c)[1] }]
   # processed_files and rejected_files are Iceberg tables (a batch's files in one snapshot); the views
   # users query (processed, rejected, readings_flagged) keep the batches batch_commits lists.
@@ -157,6 +157,9 @@ module "glue" {
   docs_bucket     = module.docs_bucket.bucket
   script_s3_uri   = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
   artifact_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_artifact.key}"
+  erase_job_name  = "${var.name}-erase"
+  # who may assume the erasure operator role, the only one that may start the erasure job
+  erase_operator_principals = var.erase_operator_principals
   # Python shell has 1 GB for the whole host (the OS, Glue's agent and the job): the job fails a batch
   # with a message once its own resident size passes 92% of 800 MB (736 MB), leaving the host ~290 MB,
   # before the kernel would kill it with no word on why.

@@ -51,3 +51,13 @@ output "live_dashboard" {
     viewer_role = module.live_api.viewer_role_arn
   }
 }
+
+output "erase_job_name" {
+  description = "The erasure job: the operator role starts it with --user_id ID (--dry_run true to only count)."
+  value       = module.glue.erase_job_name
+}
+
+output "erase_operator_role_arns" {
+  description = "The erasure operator role the listed principals assume (empty when none are listed)."
+  value       = module.glue.operator_role_arns
+}

@@ -242,3 +242,9 @@ variable "fanout_subscriptions" {
   }))
   default = []
 }
+
+variable "erase_operator_principals" {
+  description = "IAM principal ARNs (users or roles of your organisation) allowed to assume the erasure operator role, the only role that may start the erasure job (README, Erasure). Empty: no operator role is created and nobody can start the job."
+  type        = list(string)
+  default     = []
+}

@@ -112,10 +112,17 @@ def permissions(call: Call, region: str, keys: Mapping[str, str] | None = None) 
             source_arn = "arn:aws:s3:::" + unquote(source.split("?", 1)[0].lstrip("/"))
             write = [("s3:PutObject", obj), ("kms:GenerateDataKey", kms), ("kms:Decrypt", kms)]
             return [("s3:GetObject", source_arn), *write]
+        # Deleting one version (not adding a delete marker) is another action: s3:DeleteObjectVersion.
         if op == "DeleteObject":
-            return [("s3:DeleteObject", obj)]
+            return [("s3:DeleteObjectVersion" if p.get("VersionId") else "s3:DeleteObject", obj)]
         if op == "DeleteObjects":
-            return [("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{o['Key']}") for o in p["Delete"]["Objects"]]
+            return [
+                (
+                    "s3:DeleteObjectVersion" if o.get("VersionId") else "s3:DeleteObject",
+                    f"arn:aws:s3:::{bucket}/{o['Key']}",
+                )
+                for o in p["Delete"]["Objects"]
+            ]
         if op in ("ListObjectsV2", "ListObjects", "HeadBucket"):
             return [("s3:ListBucket", f"arn:aws:s3:::{bucket}")]
         if op == "ListObjectVersions":

@@ -69,6 +69,7 @@ ROLE_OF = {
     "validate_job": "vf-validate-job",
     "analyze": "vf-analyze",
     "notify": "vf-notify",
+    "erase_job": "vf-erase-job",
 }
 
 
@@ -433,3 +434,73 @@ def test_a_bedrock_fallback_is_a_metric_the_alarm_watches(aws, terraform_roles, 
     alarm = (REPO / "terraform" / "modules" / "monitoring" / "main.tf").read_text()
     assert 'metric_name         = "AnalystFallback"' in alarm
     assert_iam_covers(aws["calls"], terraform_roles)
+
+
+def erase_argv(user_id: str) -> list[str]:
+    """The erasure job's command line: the validation job's settings, Terraform's --vitalflow_task, the
+    operator's run arguments."""
+    defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
+    run = {"--vitalflow_task": "erase", "--user_id": user_id}
+    return [token for pair in {**defaults, **run}.items() for token in pair]
+
+
+def versions_holding(key: str, text: bytes) -> list[str]:
+    s3 = boto3.client("s3")
+    listed = s3.list_object_versions(Bucket=DATA, Prefix=key).get("Versions", [])
+    return [
+        v["VersionId"]
+        for v in listed
+        if text in s3.get_object(Bucket=DATA, Key=key, VersionId=v["VersionId"])["Body"].read()
+    ]
+
+
+def test_the_erasure_job_removes_rows_raw_lines_and_older_versions(aws, terraform_roles, capsys):
+    """The operator's entry point on AWS: the job's script with --vitalflow_task erase runs the same
+    core as ``vitalflow erase``; the raw upload's older versions holding the id go too."""
+    job = load(REPO / "jobs" / "validate_batch.py")
+    source = generate(GeneratorOptions(rows=300, seed=5), aws["tmp"] / "clinic.csv")
+    user = source.read_text().splitlines()[1].split(",")[1]
+    key = "raw/2026-11-22/clinic.csv"
+    boto3.client("s3").upload_file(str(source), DATA, key)
+    run = {"Arguments": {"--source_bucket": DATA, "--source_key": key}}
+    assert as_component(aws, "validate_job", job.main, job_argv(run)) == 0
+    holding = source.read_bytes().count(f",{user},".encode())
+    assert holding and versions_holding(key, f",{user},".encode())
+
+    assert as_component(aws, "erase_job", job.main, erase_argv(user)) == 0
+    assert versions_holding(key, f",{user},".encode()) == []  # no version, current or older
+    out = capsys.readouterr().out
+    assert user not in out and "1 older version(s)" in out
+    assert len(boto3.client("s3").list_object_versions(Bucket=DATA, Prefix=key)["Versions"]) == 1
+    tables = (
+        LakeTables.for_store(aws["runtime"].store) if aws["runtime"].tables is None else aws["runtime"].tables
+    )
+    rows = tables.table("processed_files").scan(selected_fields=("user_id",)).to_arrow()
+    assert rows.num_rows and user not in rows.column(0).to_pylist()
+    (audit,) = list(aws["runtime"].store.list_keys("audit/erasures/"))
+    assert user.encode() not in aws["runtime"].store.get_bytes(audit)
+    assert_iam_covers(aws["calls"], terraform_roles)
+
+
+def test_only_the_operator_role_may_start_the_erasure_job(tmp_path):
+    """No role of the configuration but the operator's may start the erasure job, and that one only
+    when the deployer lists who may assume it."""
+    from terraform_iam import allowed
+
+    (tmp_path / "glue-job-py3.9.zip").write_bytes(b"")
+    variables = {
+        **TFVARS,
+        "glue_artifact": str(tmp_path / "glue-job-py3.9.zip"),
+        "lambda_packages_dir": str(tmp_path),
+    }
+    erase_job = f"arn:aws:glue:{REGION}:123456789012:job/vf-erase"
+    validate_job = f"arn:aws:glue:{REGION}:123456789012:job/{JOB}"
+    operator = ["arn:aws:iam::123456789012:role/privacy-officer"]
+    roles = role_policies(REPO / "terraform", {**variables, "erase_operator_principals": operator}, REGION)
+    starters = sorted(r for r, st in roles.items() if allowed(st, "glue:StartJobRun", erase_job))
+    assert starters == ["vf-erase-operator"]
+    assert not allowed(roles["vf-erase-operator"], "glue:StartJobRun", validate_job)
+    audit = "arn:aws:s3:::vf-data/audit/erasures/x.json"
+    assert allowed(roles["vf-erase-operator"], "s3:GetObject", audit)
+    assert not allowed(roles["vf-erase-operator"], "s3:GetObject", "arn:aws:s3:::vf-data/raw/x.csv")
+    assert "vf-erase-operator" not in role_policies(REPO / "terraform", variables, REGION)

@@ -104,8 +104,8 @@ def test_only_the_athena_functions_carry_the_pandas_layer_and_matplotlib_has_a_c
 
 def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
     """The job's libraries are one artefact its script unpacks, never Glue's S3-wheel install, which
-    AWS documents for Spark jobs only."""
-    (job,) = resources(deployment, "aws_glue_job")
+    AWS documents for Spark jobs only. The erasure job runs the same script and libraries."""
+    job, erase = glue_jobs(deployment)
     (command,) = job.blocks("command")
     assert job.block_attr(command, "name") == "pythonshell"
     assert job.block_attr(command, "python_version") == "3.9"
@@ -118,6 +118,18 @@ def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
     assert artifact.endswith(".zip")
     assert arguments["--VITALFLOW_REGION"] == REGION  # the job is told its region, not left to guess
     assert all(v != "" for v in arguments.values()), "Glue passes an empty default argument as a bare flag"
+    assert "--vitalflow_task" not in arguments
+    (erase_command,) = erase.blocks("command")
+    assert erase.block_attr(erase_command, "script_location") == job.block_attr(command, "script_location")
+    assert erase.attr("max_capacity") == 1 and erase.block_attr(erase_command, "python_version") == "3.9"
+    assert erase.attr("default_arguments") == {**arguments, "--vitalflow_task": "erase"}
+
+
+def glue_jobs(deployment):
+    """The validation job, then the erasure job."""
+    jobs = {job.address.rsplit(".", 1)[-1]: job for job in resources(deployment, "aws_glue_job")}
+    assert sorted(jobs) == ["erase", "validate"]
+    return jobs["validate"], jobs["erase"]
 
 
 def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
@@ -192,7 +204,7 @@ def test_the_python_shell_memory_guard_leaves_the_host_room(deployment):
     """Glue Python shell (1/16 DPU) has 1 GB for the host; the job's guard must trip well before it."""
     from vitalflow.validate.memory import SHARE
 
-    (job,) = resources(deployment, "aws_glue_job")
+    job, _ = glue_jobs(deployment)
     limit = int(job.attr("default_arguments")["--VITALFLOW_MEMORY_LIMIT_MB"])
     assert job.attr("max_capacity") == 0.0625
     assert limit * SHARE <= 1024 - 256, f"the guard trips at {limit * SHARE:.0f} MB of a 1,024 MB host"
@@ -230,8 +242,8 @@ def test_terraform_names_only_runtimes_aws_still_supports(tmp_path, job_type):
     }
     assert len(runtimes) == 5
     assert {n: r for n, r in runtimes.items() if not supported("lambda", r, today)} == {}
-    (job,) = resources(deployment, "aws_glue_job")
-    assert supported("glue", job.attr("glue_version"), today), job.attr("glue_version")
+    for job in glue_jobs(deployment):
+        assert supported("glue", job.attr("glue_version"), today), job.attr("glue_version")
 
 
 def test_the_runtime_check_refuses_the_amazon_linux_2_pythons():

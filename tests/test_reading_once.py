@@ -15,6 +15,7 @@ import pytest
 
 from vitalflow.cli import main
 from vitalflow.config import Settings
+from vitalflow.manifests import read_manifest
 from vitalflow.pipeline import run_file
 from vitalflow.runtime import local_runtime
 
@@ -104,3 +105,23 @@ def test_overlapping_exports_leave_each_reading_once(tmp_path, capsys, on_confli
         home, "SELECT (SELECT count(*) FROM processed) + (SELECT count(*) FROM rejected) AS n", capsys
     )
     assert where["n"] == (240 if on_conflict == "reject" else 239)  # one stored reading was replaced
+    # What the counts users see mean: a batch's rows_processed is what it stored at its commit; the
+    # batch that replaced stored readings says how many (rows_replaced), so the batches' counts add up
+    # to the table's rows, in batch_commits as in the manifests.
+    (commits,) = rows(
+        home,
+        "SELECT sum(rows_processed) AS stored, sum(rows_rejected) AS rejected, "
+        "sum(coalesce(rows_replaced, 0)) AS replaced FROM batch_commits",
+        capsys,
+    )
+    replaced = 1 if on_conflict == "replace" else 0
+    assert commits == {"stored": 160 + replaced, "rejected": 80 - replaced, "replaced": replaced}
+    manifests = [read_manifest(runtime.store, o.batch_id) for o in outcomes]
+    assert [m.rows_replaced for m in manifests if m] == [0, 0, replaced]
+    (live,) = rows(
+        home,
+        "SELECT (SELECT count(*) FROM processed) - (SELECT sum(rows_processed) - sum(rows_replaced) "
+        "FROM batch_commits) AS off",
+        capsys,
+    )
+    assert live == {"off": 0}

@@ -21,6 +21,7 @@ def commit_columns(manifests: Iterable[Manifest]) -> dict[str, list[Any]]:
         "rows_processed": [m.rows_processed for m in found],
         "rows_rejected": [m.rows_rejected for m in found],
         "source": [m.source.name for m in found],
+        "rows_replaced": [m.rows_replaced for m in found],
     }
 
 

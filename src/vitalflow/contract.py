@@ -90,6 +90,8 @@ COMMIT_SCHEMA = pa.schema(
         pa.field("rows_processed", pa.int64(), nullable=False),
         pa.field("rows_rejected", pa.int64(), nullable=False),
         pa.field("source", pa.string()),  # the uploader's feed (vitalflow.sources); older files lack it
+        # stored readings of earlier batches this batch replaced (on_conflict=replace); older files lack it
+        pa.field("rows_replaced", pa.int64()),
     ]
 )
 

@@ -2,11 +2,13 @@
 
 What goes: the user's rows in processed and rejected (rejected rows whose user_id is the id, or
 whose raw text of a malformed record holds it), the lines holding the id in the raw uploads of the
-batches that had them, and every table snapshot older than the erasure together with the files only
-those snapshots referenced (so time travel cannot bring the rows back). What stays: an audit entry
-under ``audit/erasures/`` naming the id only by a SHA-256 digest, so an operator can answer "was
-this person erased, and when" without the lake keeping the id. Data Docs pages, reports, emails and
-batch summaries never held user ids, so nothing there changes.
+batches that had them (and, in a versioned bucket, the uploads' older versions holding the id:
+versions cannot be rewritten, so such a version is deleted whole), and every table snapshot older
+than the erasure together with the files only those snapshots referenced (so time travel cannot
+bring the rows back). What stays: an audit entry under ``audit/erasures/`` naming the id only by a
+SHA-256 digest, so an operator can answer "was this person erased, and when" without the lake
+keeping the id. Data Docs pages, reports, emails and batch summaries never held user ids, so nothing
+there changes.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Erasure:
     subject_sha256: str
     rows: dict[str, int] = field(default_factory=dict)  # per table
     raw_files: list[str] = field(default_factory=list)
+    raw_versions_deleted: int = 0  # older versions of the uploads (a versioned bucket) holding the id
     snapshots_expired: int = 0
     audit: str | None = None
     dry_run: bool = False
@@ -53,7 +56,8 @@ def erase_user(store: ObjectStore, tables: LakeTables, user_id: str, *, dry_run:
     found = {name: _rows_of(tables, name, user_id) for name in lake.FILES_TABLES.values()}
     batches = {row[0] for rows in found.values() for row in rows}
     result.rows = {name: len(rows) for name, rows in found.items()}
-    result.raw_files = [k for k in _raw_keys(store, batches) if _holds(store.get_bytes(k), user_id)]
+    uploads = _raw_keys(store, batches)
+    result.raw_files = [k for k in uploads if store.exists(k) and _holds(store.get_bytes(k), user_id)]
     if dry_run:
         return result
     started = datetime.now(timezone.utc)
@@ -62,6 +66,8 @@ def erase_user(store: ObjectStore, tables: LakeTables, user_id: str, *, dry_run:
             _delete(tables, name, user_id, rows)
     for key in result.raw_files:
         _strip_raw(store, key, user_id)
+    for key in uploads:  # after the rewrite: the version it replaced is an older one now
+        result.raw_versions_deleted += store.purge_versions(key, lambda data: _holds(data, user_id))
     for name in lake.FILES_TABLES.values():
         if tables.exists(name):
             result.snapshots_expired += expire(tables, name, older_than=started)
@@ -112,7 +118,7 @@ def _raw_keys(store: ObjectStore, batches: Iterable[str]) -> list[str]:
     keys = set()
     for batch_id in batches:
         manifest = read_manifest(store, batch_id)
-        if manifest is not None and store.exists(manifest.source.key):
+        if manifest is not None:
             keys.add(manifest.source.key)
     return sorted(keys)
 

@@ -1,7 +1,9 @@
-"""The Glue job's adapter: its arguments in, one validation, a line for the run's log out.
+"""The Glue jobs' adapter: its arguments in, one validation (or one erasure), a line for the log out.
 
 ``jobs/validate_batch.py`` splits Glue's command line and brings the job's libraries; this is what
-it calls once vitalflow can be imported.
+it calls once vitalflow can be imported. The erasure job runs the same script with the same
+libraries (``--vitalflow_task erase``, set by Terraform on that job only): the operator's entry
+point to ``vitalflow.erasure``, the core ``vitalflow erase`` runs locally.
 """
 
 from __future__ import annotations
@@ -24,16 +26,43 @@ def parse(arguments: Mapping[str, str]) -> tuple[SourceRef, dict[str, str]]:
     missing = [n for n in ("source_bucket", "source_key") if not arguments.get(n)]
     if missing:
         raise ConfigurationError("the job needs --" + " and --".join(missing))
-    settings_args = {
-        name: value
-        for name, value in arguments.items()
-        if name.startswith("VITALFLOW_") or name.startswith("AWS_")
-    }
+    settings_args = _settings(arguments)
     bucket, key = arguments["source_bucket"], arguments["source_key"]
     source = SourceRef(
         key=key, version_id=arguments.get("source_version_id") or None, uri=f"s3://{bucket}/{key}"
     )
     return source, settings_args
+
+
+def run(arguments: Mapping[str, str]) -> int:
+    if arguments.get("vitalflow_task", "validate") == "erase":
+        return erase(arguments)
+    return validate_upload(arguments)
+
+
+def erase(arguments: Mapping[str, str]) -> int:
+    """``--user_id ID [--dry_run true]``: the log line names the person only by the audit digest."""
+    from vitalflow.erasure import erase_user
+    from vitalflow.tables import LakeTables
+
+    if not arguments.get("user_id"):
+        raise ConfigurationError("the erasure job needs --user_id")
+    settings = Settings.from_env(extra=_settings(arguments), runtime="aws")
+    runtime = runtime_for(settings)
+    tables = runtime.tables or LakeTables.for_store(runtime.store)
+    dry_run = arguments.get("dry_run", "").lower() in ("1", "true", "yes")
+    result = erase_user(runtime.store, tables, arguments["user_id"], dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    print(
+        f"erasure {result.subject_sha256[:16]}: {verb} rows {result.rows}, "
+        f"{len(result.raw_files)} raw upload(s), {result.raw_versions_deleted} older version(s); "
+        f"audit {result.audit}"
+    )
+    return 0
+
+
+def _settings(arguments: Mapping[str, str]) -> dict[str, str]:
+    return {n: v for n, v in arguments.items() if n.startswith("VITALFLOW_") or n.startswith("AWS_")}
 
 
 def validate_upload(arguments: Mapping[str, str]) -> int:

@@ -64,6 +64,10 @@ class Manifest(Frozen):
     rows_in: int = 0
     rows_processed: int = 0
     rows_rejected: int = 0
+    # Stored readings of earlier batches this batch's corrections replaced (VITALFLOW_ON_CONFLICT=replace):
+    # they left processed in this batch's commit, while the earlier batches' rows_processed still count
+    # what those batches stored. Live rows = sum(rows_processed) - sum(rows_replaced), over all batches.
+    rows_replaced: int = 0
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
     extra_columns: list[str] = Field(default_factory=list)
     blank_lines: int = 0

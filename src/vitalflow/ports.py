@@ -6,7 +6,7 @@ receives them as arguments and never learns which runtime it is in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -47,6 +47,14 @@ class ObjectStore(Protocol):
     def list_keys(self, prefix: str) -> Iterator[str]: ...
 
     def delete(self, keys: list[str]) -> None: ...
+
+    def purge_versions(self, key: str, holds: Callable[[bytes], bool]) -> int:
+        """Delete the key's older versions whose bytes ``holds`` matches; how many went.
+
+        A versioned bucket keeps every upload's bytes after an overwrite or delete: erasure must not
+        leave them there. Stores without versions have nothing to purge.
+        """
+        ...
 
 
 class QueryEngine(Protocol):

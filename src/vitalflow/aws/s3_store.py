@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -121,6 +121,23 @@ class S3ObjectStore:
         for start in range(0, len(keys), 1000):
             chunk: list[Any] = [{"Key": k} for k in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
+
+    def purge_versions(self, key: str, holds: Callable[[bytes], bool]) -> int:
+        """Older versions are immutable: one holding the bytes is deleted whole (its rows, other
+        users' too, were loaded from it already; the current version is what a rerun reads)."""
+        doomed: list[Any] = []
+        pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key)
+        for page in pages:
+            for version in page.get("Versions", []):
+                if version["Key"] != key or version.get("IsLatest"):
+                    continue
+                body = self.client.get_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])
+                if holds(body["Body"].read()):
+                    doomed.append({"Key": key, "VersionId": version["VersionId"]})
+        for start in range(0, len(doomed), 1000):
+            chunk = doomed[start : start + 1000]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
+        return len(doomed)
 
 
 def _missing(exc: ClientError) -> bool:

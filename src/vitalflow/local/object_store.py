@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,3 +92,6 @@ class LocalObjectStore:
     def delete(self, keys: list[str]) -> None:
         for key in keys:
             self.path(key).unlink(missing_ok=True)
+
+    def purge_versions(self, key: str, holds: Callable[[bytes], bool]) -> int:
+        return 0  # a folder keeps no older versions

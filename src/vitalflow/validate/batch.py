@@ -279,6 +279,7 @@ class Batch:
             rows_in=self.rows_in,
             rows_processed=self.rows_processed,
             rows_rejected=self.rows_rejected,
+            rows_replaced=len(self.loaded.replaced) if self.loaded is not None else 0,
             rejected_by_reason=dict(sorted(self.reasons.items())),
             extra_columns=self.scan.header.extra,
             blank_lines=self.blank,

@@ -282,3 +282,144 @@ resource "aws_iam_role_policy" "job" {
   role   = aws_iam_role.job.id
   policy = data.aws_iam_policy_document.job.json
 }
+
+# -- erasure (the right to erasure, README "Erasure") -------------------------------------------------
+# The same script and libraries as the validation job, run with --vitalflow_task erase: the operator
+# starts a run with --user_id ID (and --dry_run true to only count). Its own role may rewrite the raw
+# uploads and delete their older versions, which the validation job's may not; only the operator role
+# below may start it (no other role of this configuration has glue:StartJobRun on it).
+resource "aws_glue_job" "erase" {
+  name                   = var.erase_job_name
+  role_arn               = aws_iam_role.erase.arn
+  glue_version           = local.glue_version[var.job_type]
+  max_capacity           = lookup({ pythonshell = 1 }, var.job_type, null) # 16 GB: it reads the tables' user_id columns
+  worker_type            = lookup({ glueetl = "G.1X" }, var.job_type, null)
+  number_of_workers      = lookup({ glueetl = 2 }, var.job_type, null)
+  timeout                = var.timeout_minutes
+  security_configuration = aws_glue_security_configuration.this.name
+  command {
+    name            = var.job_type
+    python_version  = local.python_version[var.job_type]
+    script_location = var.script_s3_uri
+  }
+  execution_property {
+    max_concurrent_runs = 1 # erasures one at a time: each expires the tables' older snapshots
+  }
+  default_arguments = merge(
+    {
+      "--vitalflow_artifact"  = var.artifact_s3_uri
+      "--vitalflow_task"      = "erase"
+      "--enable-job-insights" = "false"
+    },
+    { for k, v in var.settings : "--${k}" => v if can(regex(".", v)) },
+  )
+  tags = var.tags
+}
+
+resource "aws_iam_role" "erase" {
+  name = "${var.erase_job_name}-job"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "glue.amazonaws.com" }
+    }]
+  })
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "erase" {
+  statement {
+    sid       = "ReadArtifacts"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/artifacts/*"]
+  }
+  statement {
+    sid       = "RewriteUploads"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/raw/*"]
+  }
+  statement {
+    sid       = "RewriteTables"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [for p in ["processed", "rejected", "manifests"] : "arn:aws:s3:::${var.data_bucket}/${p}/*"]
+  }
+  statement {
+    sid       = "WriteAudit"
+    actions   = ["s3:PutObject"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/audit/erasures/*"]
+  }
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
+    resources = ["arn:aws:s3:::${var.data_bucket}"]
+  }
+  statement {
+    sid       = "CommitToTables"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
+    resources = concat([local.catalog, local.database], local.table_arns)
+  }
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "JobLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+    resources = ["arn:aws:logs:${local.region}:${local.account}:log-group:/aws-glue/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "erase" {
+  name   = "erase-user"
+  role   = aws_iam_role.erase.id
+  policy = data.aws_iam_policy_document.erase.json
+}
+
+# The operator role: assumed by the principals the deployer lists (none: no role), it may start the
+# erasure job and read its runs, their log lines and the audit entries, nothing else.
+resource "aws_iam_role" "operator" {
+  count = min(1, length(var.erase_operator_principals))
+  name  = "${var.erase_job_name}-operator"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { AWS = var.erase_operator_principals }
+    }]
+  })
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "operator" {
+  statement {
+    sid       = "RunErasure"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
+    resources = [aws_glue_job.erase.arn]
+  }
+  statement {
+    sid       = "ReadOutcome" # the run's log line and the audit entries (digests and counts, no ids)
+    actions   = ["logs:GetLogEvents", "logs:FilterLogEvents"]
+    resources = ["arn:aws:logs:${local.region}:${local.account}:log-group:/aws-glue/python-jobs/*"]
+  }
+  statement {
+    sid       = "ReadAudit"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/audit/erasures/*"]
+  }
+  statement {
+    sid       = "DecryptAudit"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "operator" {
+  count  = min(1, length(var.erase_operator_principals))
+  name   = "run-erasure"
+  role   = aws_iam_role.operator[0].id
+  policy = data.aws_iam_policy_document.operator.json
+}

@@ -17,3 +17,13 @@ output "table_arns" {
   description = "ARNs of the lake tables."
   value       = local.table_arns
 }
+
+output "erase_job_name" {
+  description = "Name of the erasure job (start it with --user_id ID, optionally --dry_run true)."
+  value       = aws_glue_job.erase.name
+}
+
+output "operator_role_arns" {
+  description = "The erasure operator role (empty when no principals are listed)."
+  value       = aws_iam_role.operator[*].arn
+}

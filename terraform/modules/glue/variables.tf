@@ -105,3 +105,14 @@ variable "snapshot_retention_days" {
   type        = number
   default     = 7
 }
+
+variable "erase_job_name" {
+  description = "Name of the Glue erasure job (the operator's entry point to vitalflow erase)."
+  type        = string
+}
+
+variable "erase_operator_principals" {
+  description = "IAM principal ARNs (users or roles) that may assume the erasure operator role, the only role that may start the erasure job. Empty: no operator role is created."
+  type        = list(string)
+  default     = []
+}
