@@ -290,7 +290,7 @@ def test_upload_to_email_and_replay_changes_nothing(aws, terraform_roles):
     assert len(sent_emails()) == 1 and len(aws["bedrock"].requests) == 1
     after = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"batch_id": {"S": batch_id}})["Item"]
     assert after == before
-    assert {c.component for c in aws["calls"].calls} == set(ROLE_OF)
+    assert {c.component for c in aws["calls"].calls} == set(ROLE_OF) - {"erase_job"}  # its own test below
     assert [c.operation for c in aws["calls"].calls if c.service == "athena"], (
         "the report ran no Athena query"
     )
@@ -437,11 +437,15 @@ def test_a_bedrock_fallback_is_a_metric_the_alarm_watches(aws, terraform_roles, 
 
 
 def erase_argv(user_id: str) -> list[str]:
-    """The erasure job's command line: the validation job's settings, Terraform's --vitalflow_task, the
-    operator's run arguments."""
+    """The operator's request object (the id travels there), then the erasure job's command line: the
+    validation job's settings, Terraform's --vitalflow_task, the request's key."""
+    request = "erase-requests/ticket-17.json"
+    boto3.client("s3").put_object(Bucket=DATA, Key=request, Body=json.dumps({"user_id": user_id}).encode())
     defaults = boto3.client("glue").get_job(JobName=JOB)["Job"]["DefaultArguments"]
-    run = {"--vitalflow_task": "erase", "--user_id": user_id}
-    return [token for pair in {**defaults, **run}.items() for token in pair]
+    run = {"--vitalflow_task": "erase", "--request_key": request}
+    argv = [token for pair in {**defaults, **run}.items() for token in pair]
+    assert not [a for a in argv if user_id in a]  # never a job argument
+    return argv
 
 
 def versions_holding(key: str, text: bytes) -> list[str]:
@@ -471,6 +475,7 @@ def test_the_erasure_job_removes_rows_raw_lines_and_older_versions(aws, terrafor
     assert versions_holding(key, f",{user},".encode()) == []  # no version, current or older
     out = capsys.readouterr().out
     assert user not in out and "1 older version(s)" in out
+    assert not boto3.client("s3").list_objects_v2(Bucket=DATA, Prefix="erase-requests/").get("Contents")
     assert len(boto3.client("s3").list_object_versions(Bucket=DATA, Prefix=key)["Versions"]) == 1
     tables = (
         LakeTables.for_store(aws["runtime"].store) if aws["runtime"].tables is None else aws["runtime"].tables
@@ -502,5 +507,7 @@ def test_only_the_operator_role_may_start_the_erasure_job(tmp_path):
     assert not allowed(roles["vf-erase-operator"], "glue:StartJobRun", validate_job)
     audit = "arn:aws:s3:::vf-data/audit/erasures/x.json"
     assert allowed(roles["vf-erase-operator"], "s3:GetObject", audit)
+    assert allowed(roles["vf-erase-operator"], "s3:PutObject", "arn:aws:s3:::vf-data/erase-requests/t.json")
+    assert not allowed(roles["vf-erase-operator"], "s3:PutObject", "arn:aws:s3:::vf-data/raw/x.csv")
     assert not allowed(roles["vf-erase-operator"], "s3:GetObject", "arn:aws:s3:::vf-data/raw/x.csv")
     assert "vf-erase-operator" not in role_policies(REPO / "terraform", variables, REGION)

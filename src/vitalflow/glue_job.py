@@ -40,18 +40,33 @@ def run(arguments: Mapping[str, str]) -> int:
     return validate_upload(arguments)
 
 
+ERASE_REQUESTS = "erase-requests/"  # in the data bucket: where the operator puts a request
+
+
 def erase(arguments: Mapping[str, str]) -> int:
-    """``--user_id ID [--dry_run true]``: the log line names the person only by the audit digest."""
+    """``--request_key erase-requests/NAME.json``: the request (``{"user_id": ..., "dry_run": ...}``)
+    is an encrypted object, so the id is never a job argument (Glue keeps those in the run history and
+    CloudTrail may log them); it is deleted once carried out. The log names the person by digest only.
+    """
+    import json
+
     from vitalflow.erasure import erase_user
     from vitalflow.tables import LakeTables
 
-    if not arguments.get("user_id"):
-        raise ConfigurationError("the erasure job needs --user_id")
+    key = arguments.get("request_key", "")
+    if not key.startswith(ERASE_REQUESTS) or ".." in key:
+        raise ConfigurationError(f"the erasure job needs --request_key {ERASE_REQUESTS}<name>.json")
     settings = Settings.from_env(extra=_settings(arguments), runtime="aws")
     runtime = runtime_for(settings)
+    try:
+        request = json.loads(runtime.store.get_bytes(key))
+        user_id, dry_run = str(request["user_id"]), bool(request.get("dry_run", False))
+    except (ValueError, KeyError, TypeError):
+        raise ConfigurationError(f'{key} is not {{"user_id": "...", "dry_run": false}}') from None
     tables = runtime.tables or LakeTables.for_store(runtime.store)
-    dry_run = arguments.get("dry_run", "").lower() in ("1", "true", "yes")
-    result = erase_user(runtime.store, tables, arguments["user_id"], dry_run=dry_run)
+    result = erase_user(runtime.store, tables, user_id, dry_run=dry_run)
+    if not dry_run:
+        runtime.store.delete([key])
     verb = "would remove" if dry_run else "removed"
     print(
         f"erasure {result.subject_sha256[:16]}: {verb} rows {result.rows}, "

@@ -351,6 +351,11 @@ data "aws_iam_policy_document" "erase" {
     resources = ["arn:aws:s3:::${var.data_bucket}/audit/erasures/*"]
   }
   statement {
+    sid       = "TakeRequests" # the operator's request (the id travels there, never as a job argument)
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/erase-requests/*"]
+  }
+  statement {
     sid       = "ListLake"
     actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
     resources = ["arn:aws:s3:::${var.data_bucket}"]
@@ -411,8 +416,13 @@ data "aws_iam_policy_document" "operator" {
     resources = ["arn:aws:s3:::${var.data_bucket}/audit/erasures/*"]
   }
   statement {
-    sid       = "DecryptAudit"
-    actions   = ["kms:Decrypt"]
+    sid       = "PutRequests"
+    actions   = ["s3:PutObject"]
+    resources = ["arn:aws:s3:::${var.data_bucket}/erase-requests/*"]
+  }
+  statement {
+    sid       = "UseKey" # read the audit entries, encrypt the requests
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
 }
