@@ -110,7 +110,7 @@ def outputs(runtime: Runtime, batch_id: str) -> tuple[list[dict], list[dict]]:
     def read(keys: list[str]) -> list[dict]:
         rows: list[dict] = []
         for key in keys:
-            rows.extend(pq.read_table(runtime.home / key).to_pylist())
+            rows.extend(pq.read_table(runtime.home / key, partitioning=None).to_pylist())
         return rows
 
     return read(manifest.processed_files), read(manifest.rejected_files)

@@ -65,5 +65,7 @@ def test_kill_at_many_points_then_rerun(tmp_path):
     assert on_disk == listed  # nothing orphaned by the killed attempts
     lines = []
     for key in listed:
-        lines.extend(pq.read_table(home / key, columns=["source_line"]).column(0).to_pylist())
+        lines.extend(
+            pq.read_table(home / key, columns=["source_line"], partitioning=None).column(0).to_pylist()
+        )
     assert len(lines) == len(set(lines)) == 60_000
