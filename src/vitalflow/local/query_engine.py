@@ -22,7 +22,10 @@ batch therefore needs a new connection: ``refresh`` builds one.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import shutil
+import sqlite3
 import tempfile
 import weakref
 from collections.abc import Mapping
@@ -51,7 +54,7 @@ from vitalflow.exceptions import QueryError
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.manifests import committed_manifests
 from vitalflow.models import Manifest
-from vitalflow.tables import CATALOG_FILE, LakeTables
+from vitalflow.tables import CATALOG_FILE, NAMESPACE, LakeTables
 
 ALLOWED = "only read statements can run here: SELECT (with WITH, VALUES, UNION ...) or DESCRIBE"
 # How a read statement may start, in Athena SQL; DuckDB then confirms it is a SELECT.
@@ -177,6 +180,29 @@ class DuckDBEngine:
             self._con.close()
         self._con = con
 
+    def _live_keys(self, table: str) -> list[str]:
+        """The table's current files, kept beside the catalog under the table's metadata location.
+
+        Loading a table imports pyiceberg and its catalog (about a second, most of ``vitalflow query``'s
+        time); every commit changes the metadata location, so while it is the same the kept list is
+        the table's files, read from one small file without pyiceberg.
+        """
+        location = _metadata_location(self.store.path(CATALOG_FILE), table)
+        if location is None:
+            return []  # no table yet: no batch committed
+        kept_at = self.store.path(f"{FILES_CACHE}{table}.json")
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            kept = json.loads(kept_at.read_text(encoding="utf-8"))
+            if kept["metadata_location"] == location:
+                return [str(k) for k in kept["keys"]]
+        keys = self.tables.live_keys(table)
+        with contextlib.suppress(OSError):  # a lake folder we may not write: no cache, same answer
+            kept_at.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept_at.with_name(f".{kept_at.name}.{os.getpid()}")
+            partial.write_text(json.dumps({"metadata_location": location, "keys": keys}), encoding="utf-8")
+            os.replace(partial, kept_at)
+        return keys
+
     def _committed(self) -> Tables:
         """The Iceberg tables' current files, the batches valid manifests commit, and their summaries.
 
@@ -189,7 +215,7 @@ class DuckDBEngine:
         commits = [m for m in committed_manifests(self.store, present=present) if m.status == "processed"]
         summaries = [k for k in self.store.list_keys(lake.SUMMARIES) if _is_partition_file(k)]
         processed, rejected = (
-            [k for k in self.tables.live_keys(lake.FILES_TABLES[t]) if k in present]
+            [k for k in self._live_keys(lake.FILES_TABLES[t]) if k in present]
             for t in ("processed", "rejected")
         )
         return Tables(
@@ -281,6 +307,24 @@ _DUCKDB_TYPES = {
 def _columns(schema: pa.Schema) -> list[tuple[str, str]]:
     """A lake schema's columns with their DuckDB types."""
     return [(f.name, _DUCKDB_TYPES[f.type]) for f in schema]
+
+
+FILES_CACHE = "_cache/table-files/"  # per table: its current files, under its metadata location
+
+
+def _metadata_location(catalog: Path, table: str) -> str | None:
+    """The table's current metadata file, from the SQL catalog's own table (the Iceberg JDBC layout)."""
+    if not catalog.is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{catalog.as_uri()}?mode=ro", uri=True)) as con:
+            row = con.execute(
+                "SELECT metadata_location FROM iceberg_tables WHERE table_namespace = ? AND table_name = ?",
+                (NAMESPACE, table),
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row and row[0] else None
 
 
 def _is_partition_file(key: str) -> bool:
