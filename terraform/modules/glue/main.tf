@@ -121,11 +121,8 @@ resource "aws_glue_catalog_table_optimizer" "this" {
 }
 
 resource "aws_iam_role" "optimizer" {
-  name = "${var.job_name}-table-optimizer"
-  assume_role_policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Principal = { Service = "glue.amazonaws.com" }, Action = "sts:AssumeRole" }]
-  })
+  name               = "${var.job_name}-table-optimizer"
+  assume_role_policy = local.glue_trust
 }
 
 # What Glue's optimizers need on the Iceberg tables: read, rewrite and delete their files, commit.
@@ -190,6 +187,20 @@ resource "aws_glue_security_configuration" "this" {
 locals {
   python_version = { glueetl = "3", pythonshell = "3.9" }
   glue_version   = { glueetl = "5.0", pythonshell = "3.0" }
+  # The validation and erasure jobs run the same script with the same libraries and settings.
+  # Empty settings are left out: Glue would pass a bare flag (the job reads one as empty anyway).
+  job_arguments = merge(
+    {
+      "--vitalflow_artifact"  = var.artifact_s3_uri
+      "--enable-job-insights" = "false"
+    },
+    { for k, v in var.settings : "--${k}" => v if can(regex(".", v)) },
+  )
+  # Every role of this module is Glue's: the jobs' and the table optimizers'.
+  glue_trust = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "glue.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
 }
 
 resource "aws_glue_job" "validate" {
@@ -210,28 +221,14 @@ resource "aws_glue_job" "validate" {
   execution_property {
     max_concurrent_runs = var.max_concurrent_runs
   }
-  default_arguments = merge(
-    {
-      "--vitalflow_artifact"  = var.artifact_s3_uri
-      "--enable-job-insights" = "false"
-    },
-    # Empty settings are left out: Glue would pass a bare flag (the job reads one as empty anyway).
-    { for k, v in var.settings : "--${k}" => v if can(regex(".", v)) },
-  )
-  tags = var.tags
+  default_arguments = local.job_arguments
+  tags              = var.tags
 }
 
 resource "aws_iam_role" "job" {
-  name = "${var.job_name}-job"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "glue.amazonaws.com" }
-    }]
-  })
-  tags = var.tags
+  name               = "${var.job_name}-job"
+  assume_role_policy = local.glue_trust
+  tags               = var.tags
 }
 
 data "aws_iam_policy_document" "job" {
@@ -305,28 +302,14 @@ resource "aws_glue_job" "erase" {
   execution_property {
     max_concurrent_runs = 1 # erasures one at a time: each expires the tables' older snapshots
   }
-  default_arguments = merge(
-    {
-      "--vitalflow_artifact"  = var.artifact_s3_uri
-      "--vitalflow_task"      = "erase"
-      "--enable-job-insights" = "false"
-    },
-    { for k, v in var.settings : "--${k}" => v if can(regex(".", v)) },
-  )
-  tags = var.tags
+  default_arguments = merge(local.job_arguments, { "--vitalflow_task" = "erase" })
+  tags              = var.tags
 }
 
 resource "aws_iam_role" "erase" {
-  name = "${var.erase_job_name}-job"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "glue.amazonaws.com" }
-    }]
-  })
-  tags = var.tags
+  name               = "${var.erase_job_name}-job"
+  assume_role_policy = local.glue_trust
+  tags               = var.tags
 }
 
 data "aws_iam_policy_document" "erase" {
