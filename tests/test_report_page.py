@@ -19,3 +19,4 @@ def test_the_report_page_is_published_with_users_by_rank(tmp_path):
     emailed = next((home / "outbox").glob("*.html")).read_text()
     assert "user-0" in emailed  # the care team's email names the users it ranks...
     assert "user #1" in page and "user-0" not in page  # ...the page anyone watching can open does not
+    assert "per hour" in emailed and "per hour" not in page  # no chart on the page: no empty section either
