@@ -12,11 +12,14 @@ import threading
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from factories import manifest
 from vitalflow import lake
 from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
+from vitalflow.exceptions import StoredReadingsChanged
 from vitalflow.local.object_store import LocalObjectStore
+from vitalflow.stored_since import ReadAt
 from vitalflow.tables import BATCH_PROPERTY, LakeTables, batch_snapshot
 from vitalflow.validate.commit import intent_key, mark_committed, publish
 from vitalflow.validate.writer import PartitionedWriter, WrittenFile
@@ -172,3 +175,26 @@ def test_a_table_made_without_partitioning_gets_dt_on_first_use(tmp_path: Path) 
     assert jobs.commit_files("processed_files", m.batch_id, [one.key])
     (task,) = jobs.table("processed_files").scan().plan_files()
     assert str(task.file.partition[0]) == "2026-11-20"
+
+
+def test_a_commit_after_other_jobs_stored_readings_of_its_dates_refuses_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    """The classification read an empty table; another batch stored a reading of its date since."""
+    store = LocalObjectStore(tmp_path / "lake")
+    tables = LakeTables.for_store(store)
+    other = written(tmp_path / "work" / "other", "a" * 16)  # its reading: 2026-11-18, 11:06 UTC
+    store.put_file(other.path, other.key)
+    tables.commit_files("processed_files", "a" * 16, [other.key])
+    m = manifest()
+    files = files_of(tmp_path, m.batch_id)
+    stale = ReadAt(None, frozenset({"2026-11-17", "2026-11-18"}))
+    with pytest.raises(StoredReadingsChanged, match="nothing of it was committed"):
+        publish(store, tables, files, m, read_at=stale)
+    assert not store.exists(files["processed"][0].key)  # published, then deleted: in no table
+    assert not store.exists(files["rejected"][0].key)
+    assert tables.live_keys("processed_files") == [other.key]
+    assert not store.exists(lake.commit_key(m.batch_id))
+    # readings of other dates stored meanwhile do not make a batch start over
+    publish(store, tables, files, m, read_at=ReadAt(None, frozenset({"2026-11-19"})))
+    assert store.exists(files["processed"][0].key) and store.exists(lake.commit_key(m.batch_id))

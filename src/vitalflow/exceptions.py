@@ -105,6 +105,11 @@ class LakeCommitConflict(VitalflowError):
     """Other jobs kept committing to a lake table first, every time this one tried."""
 
 
+class StoredReadingsChanged(LakeCommitConflict):
+    """Another job stored readings of this batch's dates after the batch compared with them: the
+    batch is validated again (a few times), then the user is told to rerun it."""
+
+
 class EraseRefused(VitalflowError):
     """An erasure request that cannot be carried out as given."""
 

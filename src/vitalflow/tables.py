@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitalflow import lake
-from vitalflow.exceptions import LakeCommitConflict
+from vitalflow.exceptions import LakeCommitConflict, StoredReadingsChanged
 from vitalflow.lake import PARTITION_COLUMN
+from vitalflow.stored_since import ReadAt, stored_since
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -166,13 +167,20 @@ class LakeTables:
             return self.catalog.load_table((self.namespace, name))
 
     def commit_files(
-        self, name: str, batch_id: str, keys: list[str], replace: Sequence[Reading] = ()
+        self,
+        name: str,
+        batch_id: str,
+        keys: list[str],
+        replace: Sequence[Reading] = (),
+        read_at: ReadAt | None = None,
     ) -> bool:
         """Add a batch's files to the table as one snapshot; False when the batch was already there.
 
         ``replace``: stored readings the batch corrects, deleted in the same commit (the delete's
         snapshot first, then the batch's; both land or neither). Idempotent on the batch id, and
-        retried when another job committed in between.
+        retried when another job committed in between. ``read_at``: what the batch's rows were
+        classified against; raises ``StoredReadingsChanged`` (nothing committed) when a snapshot
+        committed since may hold readings of those dates (``stored_since.py``).
         """
         from pyiceberg.exceptions import CommitFailedException
 
@@ -182,6 +190,11 @@ class LakeTables:
             table = self.table(name)
             if batch_snapshot(table, batch_id) is not None:
                 return False
+            if read_at is not None and stored_since(table, read_at):
+                raise StoredReadingsChanged(
+                    f"other uploads stored readings of the same dates while batch {batch_id} was "
+                    "being validated; nothing of it was committed"
+                )
             try:
                 with table.transaction() as tx:
                     if replace:

@@ -23,7 +23,7 @@ from vitalflow import lake
 from vitalflow.contract import LATEST_EVENT_AFTER_UPLOAD_HOURS, PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.datadocs.page import DocsFacts
 from vitalflow.datadocs.publish import publish_docs
-from vitalflow.exceptions import BatchRejected, EmptyFile, RowCountMismatch
+from vitalflow.exceptions import BatchRejected, EmptyFile, RowCountMismatch, StoredReadingsChanged
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.models import Manifest, SourceRef, SuiteInfo, Timings
 from vitalflow.ports import ObjectStore
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MALFORMED = "row:malformed"
+# Validations of one file in one run when other uploads keep storing readings of its dates first
+# (each attempt compares with what they stored, so it rarely takes a second)
+VALIDATE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,40 @@ def validate_batch(
             existing = read_manifest(store, lake.batch_id_for(scan.sha256))
             if existing is not None and existing.status == "processed":
                 return _duplicate(store, existing)
-            batch = Batch(source, store, docs_store or store, suite, scan, options, started)
-            batch.use_tables(options.tables or LakeTables.for_store(store))
-            batch.hashed = time.perf_counter() - clock
-            return Validated(batch.run(path, clock))
+            tables = options.tables or LakeTables.for_store(store)
+            hashed = time.perf_counter() - clock
+            return Validated(
+                _validate(
+                    path,
+                    Batch(source, store, docs_store or store, suite, scan, options, started),
+                    tables,
+                    hashed,
+                    clock,
+                )
+            )
         except BatchRejected as exc:
             return _failed(store, source, path, scan, started, clock, exc)
+
+
+def _validate(path: Path, first: Batch, tables: LakeTables, hashed: float, clock: float) -> Manifest:
+    """Run the batch; from scratch again (fresh writers and counts, the table read anew) when other
+    uploads stored readings of its dates before it could commit, so their rows count as loaded."""
+    batch = first
+    for attempt in range(1, VALIDATE_ATTEMPTS + 1):
+        batch.use_tables(tables)
+        batch.hashed = hashed
+        try:
+            return batch.run(path, clock)
+        except StoredReadingsChanged as exc:
+            if attempt < VALIDATE_ATTEMPTS:
+                log.info("batch %s: readings of its dates were stored meanwhile; again", batch.batch_id)
+                batch = batch.again()
+                continue
+            raise StoredReadingsChanged(
+                f"{exc}; other uploads of the same dates kept committing first "
+                f"({VALIDATE_ATTEMPTS} attempts): run the file again"
+            ) from None
+    raise StoredReadingsChanged("no attempt was made")  # VALIDATE_ATTEMPTS < 1
 
 
 class Batch:
@@ -127,6 +158,12 @@ class Batch:
         self.reasons: Counter[str] = Counter()
         self.results: list[ExpectationSuiteValidationResult] = []  # every chunk's, merged for Data Docs
 
+    def again(self) -> Batch:
+        """A fresh start on the same file (nothing of this attempt is kept)."""
+        return Batch(
+            self.source, self.store, self.docs_store, self.suite, self.scan, self.options, self.started
+        )
+
     def use_tables(self, tables: LakeTables) -> None:
         self.tables = tables
         self.loaded = LoadedReadings(tables, self.batch_id)
@@ -143,7 +180,8 @@ class Batch:
             manifest = self.manifest(files, docs, (validated, documented, time.perf_counter() - clock))
             assert self.tables is not None and self.loaded is not None
             outputs = {"processed": files[0], "rejected": files[1]}
-            manifest = publish(self.store, self.tables, outputs, manifest, self.loaded.replaced)
+            read_at = self.loaded.read_at()
+            manifest = publish(self.store, self.tables, outputs, manifest, self.loaded.replaced, read_at)
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
         log.info(

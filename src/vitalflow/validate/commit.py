@@ -22,9 +22,11 @@ from collections.abc import Sequence
 
 from vitalflow import lake
 from vitalflow.commits import marker_bytes
+from vitalflow.exceptions import StoredReadingsChanged
 from vitalflow.manifests import write_manifest
 from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
+from vitalflow.stored_since import ReadAt
 from vitalflow.tables import LakeTables, Reading
 from vitalflow.validate.writer import WrittenFile
 
@@ -39,10 +41,14 @@ def publish(
     files: dict[str, list[WrittenFile]],
     manifest: Manifest,
     replace: Sequence[Reading] = (),
+    read_at: ReadAt | None = None,
 ) -> Manifest:
     """Publish and commit the batch's files (``files``: per lake prefix); the manifest as committed.
 
     ``replace``: stored readings this batch corrects, deleted from processed in its commit.
+    ``read_at``: what its rows were classified against; when other jobs stored readings of its
+    dates since, the processed commit refuses (``StoredReadingsChanged``) and the files this
+    attempt published are deleted before the error goes on, so the batch can be validated again.
     """
     batch_id = manifest.batch_id
     key = intent_key(batch_id)
@@ -56,12 +62,7 @@ def publish(
         table = lake.FILES_TABLES[prefix]
         kept = tables.batch_keys(table, batch_id)
         if kept is None:
-            for one in written:
-                store.put_file(one.path, one.key)
-            tables.commit_files(
-                table, batch_id, [one.key for one in written], replace if prefix == "processed" else ()
-            )
-            kept = [one.key for one in written]
+            kept = _commit_table(store, tables, prefix, written, batch_id, replace, read_at)
         committed[prefix] = kept
     store.delete(sorted(earlier - {k for keys in committed.values() for k in keys}))
     manifest = manifest.model_copy(
@@ -71,6 +72,34 @@ def publish(
     mark_committed(store, manifest)
     store.delete([key])
     return manifest
+
+
+def _commit_table(
+    store: ObjectStore,
+    tables: LakeTables,
+    prefix: str,
+    written: list[WrittenFile],
+    batch_id: str,
+    replace: Sequence[Reading],
+    read_at: ReadAt | None,
+) -> list[str]:
+    """Publish one table's files and add them in one snapshot; the keys added."""
+    keys = [one.key for one in written]
+    for one in written:
+        store.put_file(one.path, one.key)
+    processed = prefix == "processed"
+    try:
+        tables.commit_files(
+            lake.FILES_TABLES[prefix],
+            batch_id,
+            keys,
+            replace if processed else (),
+            read_at if processed else None,
+        )
+    except StoredReadingsChanged:
+        store.delete(keys)  # in no table: a retry in this process must not find them (nor a reader)
+        raise
+    return keys
 
 
 def mark_committed(store: ObjectStore, manifest: Manifest) -> bool:

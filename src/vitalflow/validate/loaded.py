@@ -10,7 +10,9 @@ version stays in the table's history until its snapshots expire.
 Stored readings are read per event date, only for the dates the batch has (the table is
 partitioned by date, so other dates' files are never opened), once per date and batch, from the
 table as it was before this batch's own snapshot, so a rerun after a crash sees what the first
-attempt saw and never its own rows.
+attempt saw and never its own rows. That snapshot and those dates go to the commit (``read_at``):
+another job that stored readings of the same dates meanwhile makes the batch validate again
+(``stored_since.py``), so two uploads of the same new readings at once store them once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pyarrow as pa
 
 from vitalflow import lake
 from vitalflow.contract import NUMERIC_COLUMNS, PARTITION_COLUMN, PROCESSED_SCHEMA
+from vitalflow.stored_since import ReadAt
 from vitalflow.tables import LakeTables, Reading, batch_snapshot
 
 ALREADY_LOADED = "row:already_loaded"
@@ -70,6 +73,13 @@ class LoadedReadings:
         users = good.column("user_id").take(pa.array(rows)).to_pylist()
         stamps = good.column("event_time").take(pa.array(rows)).cast(pa.int64()).to_pylist()
         self.replaced.extend(zip(labels.tolist(), users, stamps))
+
+    def read_at(self) -> ReadAt | None:
+        """What the rows were compared with, for the commit to check nothing changed since (None:
+        no row was compared, so no classification can be stale)."""
+        if not self._dates:
+            return None
+        return ReadAt(self._snapshot_id(), frozenset(self._dates))
 
     def _load(self, dates: list[str]) -> None:
         if not dates:
