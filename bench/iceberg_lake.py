@@ -1,10 +1,12 @@
 """The Iceberg lake's costs (issue 20): commits as the lake grows, compaction, a backfill's partitions.
 
 python bench/iceberg_lake.py commits [--batches 1,100,1000]
-    Bytes and time of one batch's commit (processed + rejected, each an Iceberg snapshot) and of
-    its each-reading-once check, on a lake of N earlier batches (tiny batches on 30 dates,
-    committed straight to the tables). Ratios against the first lake of the run. Then the
-    largest lake is compacted: file count and a report query's time (median of 5) before/after.
+    Bytes and time of one batch's commit (processed + rejected, each an Iceberg snapshot, then the
+    snapshot trim) and of its each-reading-once check, on a lake of N earlier batches (tiny
+    batches on 30 dates, each published as the job does: files, commits, manifest, marker, trim;
+    the mean time and metadata bytes of the last 50 of those too, as merges and trims come in
+    steps). Ratios against the first lake of the run. Then the largest lake is compacted: file
+    count and a report query's time (median of 5) before/after.
 python bench/iceberg_lake.py backfill [--rows 2000000] [--dates 1,365,9800]
     Whole-process time and peak memory of `vitalflow run` on a file of that many rows spread
     over that many event dates, each in a fresh lake; ratios against the first.
@@ -30,9 +32,13 @@ from vitalflow.compaction import compact
 from vitalflow.contract import PROCESSED_SCHEMA, REJECTED_SCHEMA
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
-from vitalflow.tables import LakeTables
+from vitalflow.manifests import write_manifest
+from vitalflow.models import Manifest, SourceRef
+from vitalflow.tables import LOCATIONS, LakeTables
+from vitalflow.upkeep import trim
+from vitalflow.validate.commit import publish
 from vitalflow.validate.loaded import LoadedReadings
-from vitalflow.validate.writer import PartitionedWriter
+from vitalflow.validate.writer import PartitionedWriter, WrittenFile
 
 DAY0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
 REPORT = "SELECT dt, count(*) AS n, avg(heart_rate) AS hr, count_if(low_spo2) AS low " + (
@@ -61,10 +67,8 @@ def readings(n: int, batch_id: str, seed: int, dates: int = 30) -> tuple[pa.Tabl
     return pa.table(columns, schema=PROCESSED_SCHEMA), stamps.astype("datetime64[D]")
 
 
-def add_batch(
-    root: Path, tables: LakeTables, batch_id: str, rows: int, seed: int
-) -> tuple[list[str], list[str]]:
-    store = LocalObjectStore(root)
+def add_batch(root: Path, batch_id: str, rows: int, seed: int) -> dict[str, list[WrittenFile]]:
+    """A batch's files, written as the job writes them (not yet published)."""
     work = root.parent / "work" / batch_id
     processed = PartitionedWriter(work, "processed", PROCESSED_SCHEMA, batch_id)
     table, days = readings(rows, batch_id, seed)
@@ -76,37 +80,74 @@ def add_batch(
     )
     bad["ingested_at"] = pa.array([DAY0] * 3, pa.timestamp("us", tz="UTC"))
     rejected.write(pa.table(bad, schema=REJECTED_SCHEMA), "2026-11-01")
-    keys = {}
-    for name, writer in (("processed", processed), ("rejected", rejected)):
-        files = writer.close()
-        for f in files:
-            store.put_file(f.path, f.key)
-        keys[name] = [f.key for f in files]
-    return keys["processed"], keys["rejected"]
+    return {"processed": processed.close(), "rejected": rejected.close()}
 
 
-def metadata_bytes(root: Path) -> int:
-    return (
-        sum(p.stat().st_size for p in root.glob("*/metadata/*") if p.is_file())
-        + (root / "catalog.db").stat().st_size
+def record(batch_id: str) -> Manifest:
+    return Manifest(
+        batch_id=batch_id,
+        source=SourceRef(key=f"raw/2026-11-01/{batch_id}.csv"),
+        sha256=batch_id * 4,
+        bytes=0,
+        status="processed",
+        started_at=DAY0,
     )
 
 
-def one_commit(root: Path, tables: LakeTables, batch_id: str) -> dict[str, float]:
-    processed, rejected = add_batch(root, tables, batch_id, 5000, seed=999_999)
+class MetadataFiles:
+    """Bytes of metadata written since the last call: new files under the tables' metadata
+    folders (old ones may be deleted by then) and the catalog's growth."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.seen: set[Path] = set()
+        self.catalog = 0
+        self.written()
+
+    def written(self) -> int:
+        files = {p for p in self.root.glob("*/metadata/*") if p.is_file()}
+        new = sum(p.stat().st_size for p in files - self.seen)
+        self.seen = files
+        catalog = (self.root / "catalog.db").stat().st_size if (self.root / "catalog.db").exists() else 0
+        grown, self.catalog = catalog - self.catalog, catalog
+        return new + grown
+
+
+def one_commit(root: Path, tables: LakeTables, batch_id: str, meta: MetadataFiles) -> dict[str, float]:
+    """The table side of one batch's commit (both tables, then the snapshot trim), as publish does it."""
+    files = add_batch(root, batch_id, 5000, seed=999_999)
     table, days = readings(5000, batch_id, 999_999)
     clock = time.perf_counter()
-    LoadedReadings(tables, batch_id).classify(table, days)
+    loaded = LoadedReadings(tables, batch_id)
+    loaded.classify(table, days)
     checked = time.perf_counter() - clock
-    before = metadata_bytes(root)
+    store = LocalObjectStore(root)
+    for written in files.values():
+        for f in written:
+            store.put_file(f.path, f.key)
+    meta.written()
     clock = time.perf_counter()
-    tables.commit_files("processed_files", batch_id, processed)
-    tables.commit_files("rejected_files", batch_id, rejected)
+    tables.commit_files(
+        "processed_files", batch_id, [f.key for f in files["processed"]], (), loaded.read_at()
+    )
+    tables.commit_files("rejected_files", batch_id, [f.key for f in files["rejected"]])
+    took = time.perf_counter() - clock
+    write_manifest(store, record(batch_id))
+    clock = time.perf_counter()
+    for name in LOCATIONS:
+        trim(store, tables, name)
     return {
-        "commit_s": time.perf_counter() - clock,
-        "commit_bytes": metadata_bytes(root) - before,
+        "commit_s": took + time.perf_counter() - clock,
+        "commit_bytes": meta.written(),
         "check_s": checked,
     }
+
+
+def manifests_planned(tables: LakeTables) -> int:
+    """Manifests a scan of the processed table reads: those its current snapshot lists."""
+    table = tables.table("processed_files")
+    snapshot = table.current_snapshot()
+    return 0 if snapshot is None else len(snapshot.manifests(table.io))
 
 
 def report_time(root: Path) -> float:
@@ -125,17 +166,30 @@ def commits(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "lake"
         tables = LakeTables.local(root)
-        done = 0
+        store = LocalObjectStore(root)
+        meta = MetadataFiles(root)
+        done, clock = 0, time.perf_counter()
+        window: list[tuple[float, int]] = []
         for size in sizes:
-            while done < size:
-                processed, rejected = add_batch(root, tables, f"{done:016x}", 20, seed=done)
-                tables.commit_files("processed_files", f"{done:016x}", processed)
-                tables.commit_files("rejected_files", f"{done:016x}", rejected)
+            while done < size:  # the lake of ``size`` batches, each published as the job does
+                batch_id = f"{done:016x}"
+                batch = add_batch(root, batch_id, 20, seed=done)
+                meta.written()
+                started = time.perf_counter()
+                publish(store, tables, batch, record(batch_id))
+                window = [*window[-49:], (time.perf_counter() - started, meta.written())]
                 done += 1
-            results[size] = one_commit(root, tables, f"f{size:015x}")
+            results[size] = one_commit(root, tables, f"f{size:015x}", meta)
             done += 1
+            built = {
+                "built_s": round(time.perf_counter() - clock, 1),
+                "last_50_publish_s_mean": round(statistics.mean(t for t, _ in window), 4) if window else 0,
+                "last_50_publish_bytes_mean": round(statistics.mean(b for _, b in window)) if window else 0,
+                "manifests_planned": manifests_planned(tables),
+                "snapshots": len(tables.table("processed_files").metadata.snapshots),
+            }
             print(
-                json.dumps({"batches": size, **{k: round(v, 4) for k, v in results[size].items()}}),
+                json.dumps({"batches": size, **{k: round(v, 4) for k, v in results[size].items()}, **built}),
                 flush=True,
             )
         base = results[sizes[0]]
@@ -159,7 +213,7 @@ def commits(sizes: list[int]) -> None:
                 }
             )
         )
-        maintained = one_commit(root, tables, "e" * 16)  # snapshots expired, one file a partition
+        maintained = one_commit(root, tables, "e" * 16, meta)  # snapshots expired, one file a partition
         print(
             json.dumps(
                 {"batches": sizes[-1], "after_compaction": {k: round(v, 4) for k, v in maintained.items()}}

@@ -73,7 +73,7 @@ def _since(table: Table, snapshot_id: int | None) -> list[Snapshot | None]:
 
 def _skipped(snapshot: Snapshot) -> bool:
     summary = snapshot.summary
-    return summary is not None and all(summary.get(k) == v for k, v in COMPACTION.items())
+    return summary is not None and all(summary[k] == v for k, v in COMPACTION.items())
 
 
 def _added_bounds(table: Table, snapshot: Snapshot, field_id: int) -> list[tuple[Any, Any]]:

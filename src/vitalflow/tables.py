@@ -31,7 +31,7 @@ from vitalflow.stored_since import ReadAt, stored_since
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
-    from pyiceberg.table import Table
+    from pyiceberg.table import Table, Transaction
     from pyiceberg.table.snapshots import Snapshot
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,20 @@ NAMESPACE = "vitalflow"
 COMMIT_ATTEMPTS = 8  # each after a reload; a conflict only means another job committed first
 # Where each table keeps its data and metadata, under the lake's root.
 LOCATIONS = {lake.FILES_TABLES["processed"]: "processed", lake.FILES_TABLES["rejected"]: "rejected"}
+# What keeps a commit's cost flat as batches accumulate (issue 20), with Iceberg's own table
+# properties: every commit writes a manifest list naming each manifest, and a plain append adds one
+# manifest per batch, so appends merge the newest manifests into one once 32 accumulate (up to 8 MiB
+# each: older full ones are never rewritten; ``_add_files``); and every commit writes the table's
+# metadata.json afresh, listing the earlier versions, so it lists 10 and the older files are
+# deleted. The snapshots it lists are bounded by ``upkeep.trim`` after each batch. Set on a table's
+# first commit (``_tuned``): Terraform cannot declare them.
+TABLE_PROPERTIES = {
+    "commit.manifest-merge.enabled": "true",
+    "commit.manifest.min-count-to-merge": "32",
+    "commit.manifest.target-size-bytes": str(8 * 1024 * 1024),
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "10",
+}
 
 
 def table_schema(name: str) -> pa.Schema:
@@ -187,7 +201,7 @@ class LakeTables:
         if not keys and not replace:  # nothing to add: the batch's rows are all in the other table
             return False
         for attempt in range(COMMIT_ATTEMPTS):
-            table = self.table(name)
+            table = self._tuned(self.table(name))
             if batch_snapshot(table, batch_id) is not None:
                 return False
             if read_at is not None and stored_since(table, read_at):
@@ -199,11 +213,7 @@ class LakeTables:
                 with table.transaction() as tx:
                     if replace:
                         tx.delete(_readings_filter(replace), snapshot_properties={BATCH_PROPERTY: batch_id})
-                    tx.add_files(
-                        [self.uri(k) for k in keys],
-                        snapshot_properties={BATCH_PROPERTY: batch_id},
-                        check_duplicate_files=False,  # the batch id says it; a scan of all files grows
-                    )
+                    _add_files(tx, [self.uri(k) for k in keys], {BATCH_PROPERTY: batch_id})
                 return True
             except CommitFailedException:
                 log.info("commit of batch %s to %s lost a race; retrying", batch_id, name)
@@ -211,6 +221,21 @@ class LakeTables:
         raise LakeCommitConflict(
             f"could not commit batch {batch_id} to {name} after {COMMIT_ATTEMPTS} attempts; rerun the batch"
         )
+
+    def _tuned(self, table: Table) -> Table:
+        """The table with ``TABLE_PROPERTIES`` (Terraform's Glue resource cannot set Iceberg's
+        properties, and tables made before them lack them): set once, by the first job to commit."""
+        from pyiceberg.exceptions import CommitFailedException
+
+        missing = {k: v for k, v in TABLE_PROPERTIES.items() if table.properties.get(k) != v}
+        if not missing:
+            return table
+        try:
+            with table.transaction() as tx:
+                tx.set_properties(missing)
+        except CommitFailedException:  # another job committed meanwhile (perhaps these very ones)
+            pass
+        return self.catalog.load_table(table.name())
 
     def batch_keys(self, name: str, batch_id: str) -> list[str] | None:
         """The files the batch's snapshot added to the table; None when the batch is not there."""
@@ -243,6 +268,20 @@ class LakeTables:
 
     def exists(self, name: str) -> bool:
         return bool(self.catalog.table_exists((self.namespace, name)))
+
+
+def _add_files(tx: Transaction, uris: list[str], properties: dict[str, str]) -> None:
+    """``Transaction.add_files`` (without its scan of every file for duplicates: the batch id says
+    it), as a merging append: pyiceberg's own always appends one more manifest, whatever the table's
+    ``commit.manifest-merge.enabled`` says."""
+    from pyiceberg.table import _parquet_files_to_data_files
+
+    if tx.table_metadata.name_mapping() is None:  # how Iceberg reads files written without field ids
+        mapping = tx.table_metadata.schema().name_mapping.model_dump_json()
+        tx.set_properties({"schema.name-mapping.default": mapping})
+    with tx.update_snapshot(snapshot_properties=properties).merge_append() as append:
+        for data_file in _parquet_files_to_data_files(tx.table_metadata, uris, tx._table.io):
+            append.append_data_file(data_file)
 
 
 def _readings_filter(readings: Sequence[Reading]) -> Any:

@@ -8,6 +8,7 @@ the files that hold each batch's rows; after a rewrite they are listed again fro
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -16,14 +17,21 @@ from typing import TYPE_CHECKING
 from vitalflow import lake
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.ports import ObjectStore
-from vitalflow.tables import LakeTables
+from vitalflow.tables import BATCH_PROPERTY, LakeTables, _history
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
+    from pyiceberg.table.snapshots import Snapshot
 
 # Files the writer names after their batch (``<batch>.parquet``, ``<batch>-1.parquet``) hold that
 # batch only; any other (a rewrite's) is read to find its batches.
 _BATCH_NAME_LENGTH = 16
+# Snapshots each table keeps after a batch (``trim``): time travel over its last 100 commits (older
+# versions: ``expire`` by age, as compaction and erasure do); trimmed in steps of 25, so the cost of
+# an expiry (a metadata commit, reading the snapshots' manifest lists) falls on one batch in 25.
+SNAPSHOTS_KEPT = 100
+TRIM_EVERY = 25
+_MERGED = re.compile(r"-m[1-9][0-9]*\.avro$")  # a manifest a merging commit wrote after its first
 
 
 def expire(tables: LakeTables, name: str, older_than: datetime) -> int:
@@ -36,15 +44,83 @@ def expire(tables: LakeTables, name: str, older_than: datetime) -> int:
     if not old:
         return 0
     before = _referenced(table)
+    table = _expire_ids(tables, table, old)
+    for path in sorted(before - _referenced(table)):
+        table.io.delete(path)
+    return len(old)
+
+
+def trim(store: ObjectStore, tables: LakeTables, name: str) -> int:
+    """Bound the snapshots a table keeps (every commit rewrites their list in its metadata.json):
+    once ``SNAPSHOTS_KEPT + TRIM_EVERY`` accumulate, expire all but the newest ``SNAPSHOTS_KEPT``.
+
+    A batch's snapshot is how a rerun after a crash finds what the batch committed, until its
+    manifest is written (then the manifest says it): so a snapshot of a batch with no manifest, and
+    its parent (what the batch was checked against), are kept, and so is everything newer (a
+    table's history is one chain). The number of snapshots expired (0 when another job won the race).
+    """
+    from pyiceberg.exceptions import CommitFailedException
+
+    if not tables.exists(name):
+        return 0
+    table = tables.table(name)
+    chain = list(_history(table))  # newest first
+    if len(chain) <= SNAPSHOTS_KEPT + TRIM_EVERY:
+        return 0
+    kept = SNAPSHOTS_KEPT
+    for position in range(len(chain) - 1, SNAPSHOTS_KEPT - 1, -1):  # the oldest pinned one, if any
+        summary = chain[position].summary
+        batch_id = summary[BATCH_PROPERTY] if summary is not None else None
+        if batch_id is not None and not store.exists(lake.manifest_key(batch_id)):
+            kept = min(position + 2, len(chain))
+            break
+    keep = {s.snapshot_id for s in chain[:kept]}
+    old = [s.snapshot_id for s in table.metadata.snapshots if s.snapshot_id not in keep]
+    if not old:
+        return 0
+    gone = [s for s in table.metadata.snapshots if s.snapshot_id in set(old)]
+    before = _referenced(table) if _rewrote([*gone, chain[kept - 1]]) else set()
+    try:
+        after = _expire_ids(tables, table, old)  # (``table`` is the table after, from here on)
+    except CommitFailedException:  # another batch committed meanwhile: the next one trims
+        return 0
+    released = before - _referenced(after) if before else _released_by_appends(gone, after)
+    for path in sorted(released):
+        after.io.delete(path)
+    return len(old)
+
+
+def _expire_ids(tables: LakeTables, table: Table, ids: list[int]) -> Table:
+    """The table after expiring these snapshots (their files are still there)."""
     expiry = table.maintenance.expire_snapshots()
     # pyiceberg 0.10 keeps the ids to expire in a class-level set shared by every expiry in the
     # process (the second table's would also name the first's): give this one its own
     expiry._snapshot_ids_to_expire = set()
-    expiry.by_ids(old).commit()
-    table = tables.table(name)
-    for path in sorted(before - _referenced(table)):
-        table.io.delete(path)
-    return len(old)
+    expiry.by_ids(ids).commit()
+    return tables.table(table.name()[-1])
+
+
+def _rewrote(snapshots: list[Snapshot]) -> bool:
+    """Whether any of these snapshots removed data files (a delete, a compaction, an erasure)."""
+    return any(s.summary is None or s.summary.operation.value != "append" for s in snapshots)
+
+
+def _released_by_appends(gone: list[Snapshot], after: Table) -> set[str]:
+    """The files only the expired snapshots referenced, when they and the oldest kept snapshot only
+    appended: every data file they saw is still live, so only their manifest lists and the
+    manifests merges replaced are released, found from manifest lists alone (no manifest is read).
+    A merging commit writes its batch's manifest (``<commit>-m0.avro``) before merging it into
+    another (``-m1``...), so no snapshot ever names that first one: it goes with its commit's."""
+    lists = {s.manifest_list for s in gone}
+    manifests = {m.manifest_path for s in gone for m in s.manifests(after.io)}
+    manifests |= {
+        _MERGED.sub("-m0.avro", m.manifest_path)
+        for s in gone
+        for m in s.manifests(after.io)
+        if m.added_snapshot_id == s.snapshot_id and _MERGED.search(m.manifest_path)
+    }
+    manifests -= {m.manifest_path for s in after.metadata.snapshots for m in s.manifests(after.io)}
+    return lists | manifests
 
 
 def _referenced(table: Table) -> set[str]:

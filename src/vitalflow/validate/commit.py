@@ -8,7 +8,8 @@ new; (3) keys announced earlier but in no table now are deleted; (4) the manifes
 (5) the commit marker is written (``commits/<batch>.parquet``, one object). Iceberg commits one
 table at a time, so the views users query (``processed``, ``rejected``, ``readings_flagged``)
 show a batch only once its marker exists: its processed and rejected rows appear together, at
-once; (6) the intent record is removed.
+once; (6) the intent record is removed; (7) each table's oldest snapshots may be expired
+(``upkeep.trim``: the batch's manifest now stands for its snapshot).
 
 A crash anywhere before (5) leaves nothing users see; a rerun picks up from what the tables hold
 and writes the rest. A crash between (4) and (5) leaves a committed batch the views do not show
@@ -28,6 +29,7 @@ from vitalflow.models import Manifest
 from vitalflow.ports import ObjectStore
 from vitalflow.stored_since import ReadAt
 from vitalflow.tables import LakeTables, Reading
+from vitalflow.upkeep import trim
 from vitalflow.validate.writer import WrittenFile
 
 
@@ -71,6 +73,8 @@ def publish(
     write_manifest(store, manifest)
     mark_committed(store, manifest)
     store.delete([key])
+    for table in lake.FILES_TABLES.values():  # the tables' snapshots stay bounded (upkeep.py)
+        trim(store, tables, table)
     return manifest
 
 
