@@ -59,13 +59,21 @@ def used_metadata(tables: LakeTables, name: str) -> set[str]:
     return {Path(p.removeprefix("file://")).name for p in used}
 
 
-def assert_nothing_left_behind(on_disk: set[str], used: set[str]) -> None:
-    """Every metadata file is one the table uses, but for pyiceberg's own leftover of a merge the
-    table still keeps: the batch's manifest, written (<commit>-m0) before being merged into
-    <commit>-m1; it goes with that commit's snapshot (``upkeep.trim``)."""
+def assert_nothing_left_behind(tables: LakeTables, name: str, folder: Path) -> None:
+    """Every metadata file is one the table uses, but for pyiceberg's own leftover of a merge by a
+    snapshot the table still keeps: the batch's manifest, written (<commit>-m0) before being merged
+    into <commit>-m1; it goes with that snapshot (``upkeep.trim``)."""
+    on_disk, used = {p.name for p in folder.iterdir()}, used_metadata(tables, name)
     assert used <= on_disk
-    commits = {f.rsplit("-m", 1)[0] for f in used if f.endswith(".avro") and not f.endswith("-m0.avro")}
-    assert on_disk - used == {f for f in on_disk - used if f.endswith("-m0.avro") and f[:-8] in commits}
+    table = tables.table(name)
+    kept = {s.snapshot_id for s in table.metadata.snapshots}
+    merges = {
+        Path(m.manifest_path).name.rsplit("-m", 1)[0] + "-m0.avro"
+        for s in table.metadata.snapshots
+        for m in s.manifests(table.io)
+        if m.added_snapshot_id in kept and not m.manifest_path.endswith("-m0.avro")
+    }
+    assert on_disk - used == merges - used
 
 
 def test_many_batches_leave_the_metadata_a_commit_reads_and_writes_bounded(tmp_path: Path) -> None:
@@ -88,9 +96,8 @@ def test_many_batches_leave_the_metadata_a_commit_reads_and_writes_bounded(tmp_p
         assert current is not None
         assert len(current.manifests(table.io)) < MERGE_AT  # merged: not one manifest per batch
         metadata = store.root / LOCATIONS[name] / "metadata"
-        on_disk = {p.name for p in metadata.iterdir()}
-        assert len([p for p in on_disk if p.endswith(".metadata.json")]) <= VERSIONS + 1
-        assert_nothing_left_behind(on_disk, used_metadata(tables, name))
+        assert len(list(metadata.glob("*.metadata.json"))) <= VERSIONS + 1
+        assert_nothing_left_behind(tables, name, metadata)
         assert len(tables.live_keys(name)) == BATCHES  # every batch's file is live, once
         # the crashed batch's snapshot (and so everything after it) and its parent (what it was
         # checked against) are kept until its manifest exists
@@ -107,5 +114,4 @@ def test_many_batches_leave_the_metadata_a_commit_reads_and_writes_bounded(tmp_p
         assert len(tables.live_keys(name)) == BATCHES + 1
         assert len(table.metadata.snapshots) <= SNAPSHOTS_KEPT + 1
         assert batch_snapshot(table, crashed.batch_id) is None  # its manifest stands for it now
-        on_disk = {p.name for p in (store.root / LOCATIONS[name] / "metadata").iterdir()}
-        assert_nothing_left_behind(on_disk, used_metadata(tables, name))
+        assert_nothing_left_behind(tables, name, store.root / LOCATIONS[name] / "metadata")
