@@ -45,15 +45,15 @@ COMMIT_ATTEMPTS = 8  # each after a reload; a conflict only means another job co
 LOCATIONS = {lake.FILES_TABLES["processed"]: "processed", lake.FILES_TABLES["rejected"]: "rejected"}
 # What keeps a commit's cost flat as batches accumulate (issue 20), with Iceberg's own table
 # properties: every commit writes a manifest list naming each manifest, and a plain append adds one
-# manifest per batch, so appends merge the newest manifests into one once 32 accumulate (up to 8 MiB
-# each: older full ones are never rewritten; ``_add_files``); and every commit writes the table's
-# metadata.json afresh, listing the earlier versions, so it lists 10 and the older files are
-# deleted. The snapshots it lists are bounded by ``upkeep.trim`` after each batch. Set on a table's
-# first commit (``_tuned``): Terraform cannot declare them.
+# manifest per batch, so appends merge the newest manifests into one once 32 accumulate, up to 1 MiB
+# each (a merge rewrites at most that; full ones are never rewritten; ``_add_files``); and every
+# commit writes the table's metadata.json afresh, listing the earlier versions, so it lists 10 and
+# the older files are deleted. The snapshots it lists are bounded by ``upkeep.trim`` after each
+# batch. Set on a table's first commit (``_tuned``): Terraform cannot declare them.
 TABLE_PROPERTIES = {
     "commit.manifest-merge.enabled": "true",
     "commit.manifest.min-count-to-merge": "32",
-    "commit.manifest.target-size-bytes": str(8 * 1024 * 1024),
+    "commit.manifest.target-size-bytes": str(1024 * 1024),
     "write.metadata.delete-after-commit.enabled": "true",
     "write.metadata.previous-versions-max": "10",
 }

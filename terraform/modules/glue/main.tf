@@ -67,6 +67,11 @@ resource "aws_glue_catalog_table" "this" {
 # The Iceberg tables: Glue writes their first metadata; the job adds each batch's files in one
 # snapshot, and sets the partition spec (identity on dt) on its first commit, which this resource
 # cannot declare. Data and metadata live under the same prefixes as before.
+# Nor can it declare Iceberg table properties (iceberg_input takes only the operation and the
+# format version; parameters are Glue's, not Iceberg's): the job's first commit sets those that keep
+# a commit's cost flat as batches accumulate (manifest merging, 10 metadata versions kept, older
+# ones deleted; src/vitalflow/tables.py TABLE_PROPERTIES), and each batch trims the snapshots to
+# its newest 100 (upkeep.trim); the retention optimizer below expires by age on top of that.
 resource "aws_glue_catalog_table" "iceberg" {
   for_each      = local.iceberg
   name          = each.key
