@@ -53,9 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MALFORMED = "row:malformed"
-# Validations of one file in one run when other uploads keep storing readings of its dates first
-# (each attempt compares with what they stored, so it rarely takes a second)
-VALIDATE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -103,6 +100,11 @@ def validate_batch(
             )
         except BatchRejected as exc:
             return _failed(store, source, path, scan, started, clock, exc)
+
+
+# Validations of one file in one run when other uploads keep storing readings of its dates first
+# (each attempt compares with what they stored, so it rarely takes a second)
+VALIDATE_ATTEMPTS = 3
 
 
 def _validate(path: Path, first: Batch, tables: LakeTables, hashed: float, clock: float) -> Manifest:
