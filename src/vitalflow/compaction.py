@@ -1,7 +1,7 @@
 """Compaction: each partition's small files rewritten as one, in one Iceberg commit per table.
 
-Every batch adds a file per event date it has (and rejected rows a file per ingestion day), so a
-date that many batches touched is read from many small files. Compaction rewrites each partition
+Every batch adds a file per event month it has (and rejected rows a file per ingestion day), so a
+month that many batches touched is read from many small files. Compaction rewrites each partition
 holding more than one file into one file sorted by event time (an ``overwrite`` of exactly that
 partition: the rows are the same, only their files change), then expires snapshots older than the
 retention and deletes the files nothing references any more. Readers see the table before or
@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from vitalflow import lake
 from vitalflow.contract import PARTITION_COLUMN
@@ -53,20 +54,19 @@ def compact(store: ObjectStore, tables: LakeTables, *, retention: timedelta = DE
 def _compact_table(tables: LakeTables, name: str) -> int:
     """Rewrite the partitions with more than one file; retried whole when a batch committed meanwhile."""
     from pyiceberg.exceptions import CommitFailedException
-    from pyiceberg.expressions import EqualTo
 
     for attempt in range(COMMIT_ATTEMPTS):
-        table = tables.table(name)
+        table = tables.writable(name)
         if table.current_snapshot() is None:
             return 0
-        files = Counter(str(task.file.partition[0]) for task in table.scan().plan_files())
-        crowded = sorted(dt for dt, n in files.items() if n > 1)
+        files = Counter(_partition_of(name, task.file.partition[0]) for task in table.scan().plan_files())
+        crowded = sorted(label for label, n in files.items() if n > 1)
         if not crowded:
             return 0
         try:
             with table.transaction() as tx:
-                for dt in crowded:
-                    where = EqualTo(PARTITION_COLUMN, dt)
+                for label in crowded:
+                    where = _rows_in(name, label)
                     rows = table.scan(row_filter=where).to_arrow().sort_by(SORT[name])
                     tx.overwrite(
                         rows,
@@ -77,3 +77,28 @@ def _compact_table(tables: LakeTables, name: str) -> int:
         except CommitFailedException:
             time.sleep(min(2.0, 0.05 * 2**attempt))
     raise LakeCommitConflict(f"could not compact {name}: batches kept committing; run it again")
+
+
+def _partition_of(name: str, value: object) -> str:
+    """A file's partition in the table's current partitioning: a processed file's event month
+    (``2026-10``), whether it was added by month (months since 1970) or, before the month
+    partitioning, by day (``2026-10-31``); a rejected file's day."""
+    if name != lake.FILES_TABLES["processed"]:
+        return str(value)
+    if isinstance(value, int):
+        return f"{1970 + value // 12:04d}-{value % 12 + 1:02d}"
+    return str(value)[:7]
+
+
+def _rows_in(name: str, label: str) -> Any:
+    """The rows of one partition, as a filter Iceberg prunes files with."""
+    from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThan
+
+    if name != lake.FILES_TABLES["processed"]:
+        return EqualTo(PARTITION_COLUMN, label)
+    year, month = (int(part) for part in label.split("-"))
+    after = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    return And(
+        GreaterThanOrEqual("event_time", f"{label}-01T00:00:00+00:00"),
+        LessThan("event_time", f"{after}-01T00:00:00+00:00"),
+    )

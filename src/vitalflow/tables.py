@@ -135,16 +135,28 @@ class LakeTables:
             if not self.create:
                 raise
             return self._create(name)
-        return table if table.spec().fields else self._partition(table)
+        return table
 
-    def _partition(self, table: Table) -> Table:
-        """Identity partitioning on ``dt`` for a table made without it (Terraform's Glue resource
-        cannot declare a partition spec): once, by whichever job commits first."""
+    def writable(self, name: str) -> Table:
+        """The table, with its current partitioning set first if it has another (readers never
+        change a table: ``vitalflow query`` may read a lake it cannot write)."""
+        table = self.table(name)
+        wanted = _PARTITIONS[name][2]
+        return table if [f.name for f in table.spec().fields] == [wanted] else self._partition(table, name)
+
+    def _partition(self, table: Table, name: str) -> Table:
+        """The table's partitioning, for a table made without it (Terraform's Glue resource cannot
+        declare a partition spec) or with an earlier one (processed was by day until the month
+        partitioning): once, by whichever job commits first. Files added earlier keep the spec they
+        were written with; compaction rewrites them into the current one."""
         from pyiceberg.exceptions import CommitFailedException
 
+        source, transform, wanted = _PARTITIONS[name]
         try:
             with table.update_spec() as spec:
-                spec.add_identity(PARTITION_COLUMN)
+                for earlier in table.spec().fields:
+                    spec.remove_field(earlier.name)
+                spec.add_field(source, transform(), wanted)
         except CommitFailedException:  # another job did it meanwhile
             pass
         return self.catalog.load_table(table.name())
@@ -153,7 +165,7 @@ class LakeTables:
         from pyiceberg.exceptions import TableAlreadyExistsError
 
         self.catalog.create_namespace_if_not_exists(self.namespace)
-        schema, spec = _schema_and_spec(table_schema(name))
+        schema, spec = _schema_and_spec(name, table_schema(name))
         try:
             return self.catalog.create_table(
                 (self.namespace, name),
@@ -179,7 +191,7 @@ class LakeTables:
         if not keys and not replace:  # nothing to add: the batch's rows are all in the other table
             return False
         for attempt in range(COMMIT_ATTEMPTS):
-            table = self.table(name)
+            table = self.writable(name)
             if batch_snapshot(table, batch_id) is not None:
                 return False
             try:
@@ -261,13 +273,34 @@ def _history(table: Table) -> Iterator[Snapshot]:
         yield from ancestors_of(current, table.metadata)
 
 
-def _schema_and_spec(arrow: pa.Schema) -> tuple[Any, Any]:
-    """The Iceberg schema of an Arrow one, and identity partitioning on ``dt``."""
-    from pyiceberg.catalog import Catalog
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
+def _month() -> Any:
+    from pyiceberg.transforms import MonthTransform
+
+    return MonthTransform()
+
+
+def _identity() -> Any:
     from pyiceberg.transforms import IdentityTransform
 
-    schema = Catalog._convert_schema_if_needed(arrow)
-    source = schema.find_field(PARTITION_COLUMN).field_id
-    spec = PartitionSpec(PartitionField(source, 1000, IdentityTransform(), PARTITION_COLUMN))
+    return IdentityTransform()
+
+
+# Per table: the partition's source column, transform and name (``lake.PARTITION_FIELDS``).
+_PARTITIONS: dict[str, tuple[str, Callable[[], Any], str]] = {
+    lake.FILES_TABLES["processed"]: ("event_time", _month, lake.MONTH_PARTITION),
+    lake.FILES_TABLES["rejected"]: (PARTITION_COLUMN, _identity, PARTITION_COLUMN),
+}
+
+
+def _schema_and_spec(name: str, arrow: pa.Schema) -> tuple[Any, Any]:
+    """The Iceberg schema of an Arrow one, and the table's partitioning."""
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import assign_fresh_schema_ids
+
+    # Field ids as the table will have them (an Arrow schema converts with none, all -1)
+    schema = assign_fresh_schema_ids(Catalog._convert_schema_if_needed(arrow))
+    column, transform, field_name = _PARTITIONS[name]
+    source = schema.find_field(column).field_id
+    spec = PartitionSpec(PartitionField(source, 1000, transform(), field_name))
     return schema, spec

@@ -8,7 +8,8 @@ the row is processed and replaces the stored one at commit (``validate/commit.py
 version stays in the table's history until its snapshots expire.
 
 Stored readings are read per event date, only for the dates the batch has (the table is
-partitioned by date, so other dates' files are never opened), once per date and batch, from the
+partitioned by event month and each file's ``dt`` bounds are in its metadata, so files of other
+months, and of other dates where bounds tell, are never opened), once per date and batch, from the
 table as it was before this batch's own snapshot, so a rerun after a crash sees what the first
 attempt saw and never its own rows.
 """
@@ -16,6 +17,8 @@ attempt saw and never its own rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,20 +87,24 @@ class LoadedReadings:
         )
 
     def _read(self, dates: list[str], snapshot: int) -> pa.Table:
-        """The stored readings of these dates: the files Iceberg plans for them (partition-pruned),
-        read whole through the table's own file access (any FileIO, S3 through the job's client)."""
+        """The stored readings of these dates: the files Iceberg plans for them (pruned by month
+        partition and by each file's ``dt`` bounds), read through the table's own file access (any
+        FileIO, S3 through the job's client), keeping the rows of these dates."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
-        from pyiceberg.expressions import In
 
         table = self.tables.table(TABLE)
-        columns = ["user_id", "event_time", *NUMERIC_COLUMNS, "batch_id"]
+        columns = ["user_id", "event_time", *NUMERIC_COLUMNS, "batch_id", PARTITION_COLUMN]
+        wanted = pa.array(dates, pa.string())
         pieces = [pa.table({c: pa.array([], t) for c, t in _TYPES.items()})]
-        for task in table.scan(row_filter=In(PARTITION_COLUMN, dates), snapshot_id=snapshot).plan_files():
+        for task in table.scan(row_filter=_on_dates(dates), snapshot_id=snapshot).plan_files():
             with table.io.new_input(task.file.file_path).open() as handle:
                 piece = pq.read_table(handle, columns=columns)
-            piece = piece.filter(pc.not_equal(piece.column("batch_id"), self.batch_id))
-            pieces.append(piece.select(list(_TYPES)).cast(pa.schema(_TYPES.items())))
+            keep = pc.and_(
+                pc.is_in(piece.column(PARTITION_COLUMN), value_set=wanted),
+                pc.not_equal(piece.column("batch_id"), self.batch_id),
+            )
+            pieces.append(piece.filter(keep).select(list(_TYPES)).cast(pa.schema(_TYPES.items())))
         return pa.concat_tables(pieces)
 
     def _snapshot_id(self) -> int | None:
@@ -114,6 +121,22 @@ class LoadedReadings:
                 else:
                     self._snapshot = current.snapshot_id if current is not None else None
         return self._snapshot
+
+
+def _on_dates(dates: list[str]) -> Any:
+    """Rows of these event dates: ``dt`` for the files' bounds, the event time's range for the
+    month partitions (a filter on ``dt`` alone cannot prune those)."""
+    from pyiceberg.expressions import And, GreaterThanOrEqual, In, LessThan
+
+    first = date.fromisoformat(dates[0])
+    after = date.fromisoformat(dates[-1]) + timedelta(days=1)
+    return And(
+        In(PARTITION_COLUMN, dates),
+        And(
+            GreaterThanOrEqual("event_time", f"{first}T00:00:00+00:00"),
+            LessThan("event_time", f"{after}T00:00:00+00:00"),
+        ),
+    )
 
 
 _TYPES = {f.name: f.type for f in PROCESSED_SCHEMA if f.name in ("user_id", "event_time", *NUMERIC_COLUMNS)}

@@ -65,8 +65,8 @@ resource "aws_glue_catalog_table" "this" {
 }
 
 # The Iceberg tables: Glue writes their first metadata; the job adds each batch's files in one
-# snapshot, and sets the partition spec (identity on dt) on its first commit, which this resource
-# cannot declare. Data and metadata live under the same prefixes as before.
+# snapshot, and sets the partition spec (processed_files: month(event_time); rejected_files: identity
+# on dt) on its first commit, which this resource cannot declare. Data and metadata live under the same prefixes as before.
 resource "aws_glue_catalog_table" "iceberg" {
   for_each      = local.iceberg
   name          = each.key
