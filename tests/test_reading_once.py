@@ -125,3 +125,20 @@ def test_overlapping_exports_leave_each_reading_once(tmp_path, capsys, on_confli
         capsys,
     )
     assert live == {"off": 0}
+
+
+def test_readings_sharing_a_first_hash_are_told_apart_by_the_second():
+    """Stored readings are kept as hashes (24 bytes each, validate/loaded.py); a key's first hash
+    shared by several stored readings must still find the one whose second hash matches."""
+    import numpy as np
+
+    from vitalflow.validate.loaded import _Hashes
+
+    def hashes(*columns: list[int]) -> _Hashes:
+        return _Hashes(*(np.array(c, dtype=np.uint64) for c in columns))
+
+    stored = _Hashes.merge([hashes([7, 3, 7, 7], [1, 4, 2, 3], [10, 40, 20, 30])])
+    rows = hashes([7, 7, 7, 3, 5, 9], [3, 2, 9, 4, 1, 1], [30, 21, 30, 40, 0, 0])
+    found, same = stored.find(rows)
+    assert [int(stored.key2[i]) if i >= 0 else None for i in found] == [3, 2, None, 4, None, None]
+    assert same.tolist() == [True, False, False, True, False, False]
