@@ -13,17 +13,17 @@ commit that lost a race with another job reloads the table and tries again.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitalflow import lake
+from vitalflow.corrections import rewrites
 from vitalflow.exceptions import LakeCommitConflict
 from vitalflow.lake import PARTITION_COLUMN
 
@@ -197,7 +197,7 @@ class LakeTables:
             try:
                 with table.transaction() as tx:
                     if replace:
-                        tx.delete(_readings_filter(replace), snapshot_properties={BATCH_PROPERTY: batch_id})
+                        _replace(tx, rewrites(table, replace, batch_id), {BATCH_PROPERTY: batch_id})
                     tx.add_files(
                         [self.uri(k) for k in keys],
                         snapshot_properties={BATCH_PROPERTY: batch_id},
@@ -244,16 +244,31 @@ class LakeTables:
         return bool(self.catalog.table_exists((self.namespace, name)))
 
 
-def _readings_filter(readings: Sequence[Reading]) -> Any:
-    """Exactly these readings, each within its own date's partition (so other files are not read)."""
-    from pyiceberg.expressions import And, EqualTo, Or
+def _replace(tx: Any, changed: list[tuple[Any, Any]], properties: dict[str, str]) -> None:
+    """One ``overwrite`` snapshot: each file holding corrected readings out, its rewrite in."""
+    if not changed:
+        return
+    with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
+        for old, new in changed:
+            overwrite.delete_data_file(old)
+            if new is not None:
+                overwrite.append_data_file(new)
 
-    def one(reading: Reading) -> Any:
-        dt, user, micros = reading
-        at = datetime.fromtimestamp(micros / 1e6, tz=timezone.utc).isoformat()
-        return And(EqualTo(PARTITION_COLUMN, dt), EqualTo("user_id", user), EqualTo("event_time", at))
 
-    return functools.reduce(Or, (one(r) for r in readings))
+def on_dates(dates: Sequence[str]) -> Any:
+    """Rows of these event dates (sorted): ``dt`` for the files' bounds, the event time's range for
+    the month partitions (a filter on ``dt`` alone cannot prune those)."""
+    from pyiceberg.expressions import And, GreaterThanOrEqual, In, LessThan
+
+    first = date.fromisoformat(dates[0])
+    after = date.fromisoformat(dates[-1]) + timedelta(days=1)
+    return And(
+        In(PARTITION_COLUMN, list(dates)),
+        And(
+            GreaterThanOrEqual("event_time", f"{first}T00:00:00+00:00"),
+            LessThan("event_time", f"{after}T00:00:00+00:00"),
+        ),
+    )
 
 
 def batch_snapshot(table: Table, batch_id: str) -> Snapshot | None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +26,7 @@ from pandas.util import hash_pandas_object
 
 from vitalflow import lake
 from vitalflow.contract import NUMERIC_COLUMNS, PARTITION_COLUMN
-from vitalflow.tables import LakeTables, Reading, batch_snapshot
+from vitalflow.tables import LakeTables, Reading, batch_snapshot, on_dates
 
 ALREADY_LOADED = "row:already_loaded"
 CONFLICTS_WITH_LOADED = "row:conflicts_with_loaded"
@@ -96,7 +94,7 @@ class LoadedReadings:
         table = self.tables.table(TABLE)
         columns = ["user_id", "event_time", *NUMERIC_COLUMNS, "batch_id", PARTITION_COLUMN]
         wanted = pa.array(dates, pa.string())
-        for task in table.scan(row_filter=_on_dates(dates), snapshot_id=snapshot).plan_files():
+        for task in table.scan(row_filter=on_dates(dates), snapshot_id=snapshot).plan_files():
             with table.io.new_input(task.file.file_path).open() as handle:
                 for batch in pq.ParquetFile(handle).iter_batches(batch_size=1 << 18, columns=columns):
                     keep = pc.and_(
@@ -119,22 +117,6 @@ class LoadedReadings:
                 else:
                     self._snapshot = current.snapshot_id if current is not None else None
         return self._snapshot
-
-
-def _on_dates(dates: list[str]) -> Any:
-    """Rows of these event dates: ``dt`` for the files' bounds, the event time's range for the
-    month partitions (a filter on ``dt`` alone cannot prune those)."""
-    from pyiceberg.expressions import And, GreaterThanOrEqual, In, LessThan
-
-    first = date.fromisoformat(dates[0])
-    after = date.fromisoformat(dates[-1]) + timedelta(days=1)
-    return And(
-        In(PARTITION_COLUMN, dates),
-        And(
-            GreaterThanOrEqual("event_time", f"{first}T00:00:00+00:00"),
-            LessThan("event_time", f"{after}T00:00:00+00:00"),
-        ),
-    )
 
 
 # pandas' hash of strings is SipHash under a 16-byte key: two keys, two independent hashes
