@@ -85,3 +85,20 @@ def test_migration_converts_a_lake_of_the_earlier_layout(tmp_path):
     assert (result.batches, result.rows_before, result.rows_after) == (3, 12, 12)
     assert report(root) == expected
     assert migrate(LocalObjectStore(root), LakeTables.local(root)).batches == 0  # once
+
+
+def test_compaction_packs_small_files_into_bins_of_the_target_size(tmp_path, monkeypatch):
+    """A partition is never read whole: files under the target are packed into bins of up to the
+    target size and each bin becomes one file."""
+    from vitalflow import compaction
+
+    root = tmp_path / "lake"
+    many_batches(root)
+    store, tables = LocalObjectStore(root), LakeTables.local(root)
+    sizes = [task.file.file_size_in_bytes for task in tables.table("processed_files").scan().plan_files()]
+    assert len(sizes) == 6
+    monkeypatch.setattr(compaction, "TARGET_BYTES", 2 * max(sizes) + 1)  # two files a bin
+    before = report(root)
+    result = compact(store, tables, retention=timedelta(0))
+    assert result.files_after["processed_files"] == 3
+    assert report(root) == before

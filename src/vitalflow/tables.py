@@ -197,7 +197,7 @@ class LakeTables:
             try:
                 with table.transaction() as tx:
                     if replace:
-                        _replace(tx, rewrites(table, replace, batch_id), {BATCH_PROPERTY: batch_id})
+                        replace_files(tx, rewrites(table, replace, batch_id), {BATCH_PROPERTY: batch_id})
                     tx.add_files(
                         [self.uri(k) for k in keys],
                         snapshot_properties={BATCH_PROPERTY: batch_id},
@@ -244,8 +244,9 @@ class LakeTables:
         return bool(self.catalog.table_exists((self.namespace, name)))
 
 
-def _replace(tx: Any, changed: list[tuple[Any, Any]], properties: dict[str, str]) -> None:
-    """One ``overwrite`` snapshot: each file holding corrected readings out, its rewrite in."""
+def replace_files(tx: Any, changed: list[tuple[Any, Any]], properties: dict[str, str]) -> None:
+    """One ``overwrite`` snapshot: each file out, its rewrite (if any) in: the rows are exactly those
+    of the files' rewrites (corrections, compaction), so no filter is evaluated over the table."""
     if not changed:
         return
     with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
