@@ -23,7 +23,8 @@ JOB_TESTS := tests/test_row_conservation.py tests/test_contract_rules.py tests/t
 	tests/test_crash_points.py tests/test_crash_rerun.py tests/test_idempotency.py tests/test_data_docs.py \
 	tests/test_data_docs_privacy.py tests/test_glue_job.py tests/test_suite_internals.py \
 	tests/test_committed_views.py tests/test_distinct_rows.py tests/test_values.py tests/test_writer.py \
-	tests/test_duplicates.py tests/test_commit.py tests/test_docs_wording.py tests/test_loads_at_once.py
+	tests/test_duplicates.py tests/test_commit.py tests/test_docs_wording.py tests/test_reading_once.py \
+	tests/test_iceberg_io.py tests/test_loads_at_once.py
 
 .PHONY: demo test test39 lint lint39 fmt bench package tf-init plan apply clean help python312
 

@@ -52,21 +52,27 @@ def write_batch(
     commit: bool = True,
     in_tables: bool | None = None,
     summarize_batch: bool = True,
+    by_day: bool = False,
 ) -> Manifest:
     """A batch as the job commits it (files, manifest, commit marker) and, unless told otherwise,
     with the summary row the analyze stage stores (computed by the real SQL).
 
     ``commit=False``: a job killed before its Iceberg commits (files only), or, with
-    ``in_tables=True``, one killed after them but before its manifest and marker."""
+    ``in_tables=True``, one killed after them but before its manifest and marker. ``by_day``: processed
+    files per event date in ``dt=`` folders, as the layout before the month partitioning wrote them."""
     store = LocalObjectStore(root)
-    by_dt: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i, r in enumerate(readings):
         dt = r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d")
         lineage = {"batch_id": batch_id, "source_line": i + 2, "ingested_at": ingested_at, "dt": dt}
-        by_dt[dt].append({**r, **lineage})
+        by_month[dt if by_day else dt[:7]].append({**r, **lineage})
     processed_files = []
-    for dt, rows in sorted(by_dt.items()):
-        key = lake.data_key("processed", dt, batch_id)
+    for month, rows in sorted(by_month.items()):
+        key = (
+            f"processed/dt={month}/{batch_id}.parquet"
+            if by_day
+            else lake.data_key("processed", month, batch_id)
+        )
         (root / key).parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(rows, schema=table_schema("processed_files")), root / key)
         processed_files.append(key)
@@ -110,7 +116,7 @@ def write_batch(
         rows_in=len(readings) + len(rejected or []),
         rows_processed=len(readings),
         rows_rejected=len(rejected or []),
-        partitions=sorted(by_dt),
+        partitions=sorted({row["dt"] for rows in by_month.values() for row in rows}),
         processed_files=processed_files,
         rejected_files=rejected_files,
         started_at=ingested_at,

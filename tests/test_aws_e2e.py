@@ -511,3 +511,39 @@ def test_only_the_operator_role_may_start_the_erasure_job(tmp_path):
     assert not allowed(roles["vf-erase-operator"], "s3:PutObject", "arn:aws:s3:::vf-data/raw/x.csv")
     assert not allowed(roles["vf-erase-operator"], "s3:GetObject", "arn:aws:s3:::vf-data/raw/x.csv")
     assert "vf-erase-operator" not in role_policies(REPO / "terraform", variables, REGION)
+
+
+def test_the_migration_task_adds_a_lake_of_the_earlier_layout_to_the_tables(aws, terraform_roles, capsys):
+    """Upgrading a deployment (README "Upgrading"): the earlier layout's committed batches, files under
+    ``dt=`` folders without the ``dt`` column, become part of the Iceberg tables that Terraform made,
+    by a run of the validation job with --vitalflow_task migrate, under the job's own role."""
+    from datetime import datetime, timedelta, timezone
+
+    import pyarrow.parquet as pq
+
+    from lakefixture import reading, write_batch
+
+    earlier = aws["tmp"] / "earlier"
+    at = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+    for i in range(2):
+        rows = [reading(f"u{i}", at + timedelta(hours=h, minutes=i)) for h in (0, 30)]
+        write_batch(earlier, f"{i:016x}", rows, [{"reasons": ["x"]}], ingested_at=at, by_day=True)
+    s3 = boto3.client("s3")
+    for folder in ("processed", "rejected", "manifests", "commits"):
+        for path in (earlier / folder).rglob("*"):
+            if path.is_file() and "metadata" not in path.parts:
+                if folder in ("processed", "rejected"):
+                    pq.write_table(pq.read_table(path, partitioning=None).drop(["dt"]), path)
+                s3.upload_file(str(path), DATA, str(path.relative_to(earlier)))
+    job = load(REPO / "jobs" / "validate_batch.py")
+    argv = job_argv({"Arguments": {"--vitalflow_task": "migrate"}})
+    assert as_component(aws, "validate_job", job.main, argv) == 0
+    assert "migrated 2 batch(es); rows: 6 expected, 6 in the tables" in capsys.readouterr().out
+    tables = LakeTables.glue(DB, DATA)
+    assert tables.batch_keys("processed_files", f"{0:016x}") == [
+        f"processed/dt=2026-11-20/{0:016x}.parquet",
+        f"processed/dt=2026-11-21/{0:016x}.parquet",
+    ]
+    assert as_component(aws, "validate_job", job.main, argv) == 0  # once: a second run adds nothing
+    assert "migrated 0 batch(es)" in capsys.readouterr().out
+    assert_iam_covers(aws["calls"], terraform_roles)

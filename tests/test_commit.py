@@ -110,7 +110,7 @@ def test_a_rerun_after_a_crash_between_the_two_tables_adds_nothing_twice(tmp_pat
 def test_a_rerun_deletes_what_a_crashed_attempt_wrote_and_this_one_did_not(tmp_path: Path) -> None:
     store = Recording(tmp_path / "lake")
     m = manifest()
-    stale = lake.data_key("processed", "2026-11-19", m.batch_id)
+    stale = lake.data_key("processed", "2026-10", m.batch_id)
     store.put_bytes(stale, b"PAR1")
     store.put_bytes(intent_key(m.batch_id), json.dumps({"keys": [stale]}).encode())  # the crash's
     store.calls.clear()
@@ -159,8 +159,9 @@ def test_the_marker_is_written_once(tmp_path: Path) -> None:
     assert mark_committed(store, manifest()) is False
 
 
-def test_a_table_made_without_partitioning_gets_dt_on_first_use(tmp_path: Path) -> None:
-    """Terraform's Glue resource cannot declare a partition spec: the first job sets it, once."""
+def test_a_table_made_without_partitioning_gets_it_on_first_commit(tmp_path: Path) -> None:
+    """Terraform's Glue resource cannot declare a partition spec: the first commit sets it, once;
+    reading never changes a table (a lake may be read by someone who cannot write it)."""
     from vitalflow.tables import table_schema
 
     store = LocalObjectStore(tmp_path / "lake")
@@ -168,13 +169,49 @@ def test_a_table_made_without_partitioning_gets_dt_on_first_use(tmp_path: Path) 
     made.catalog.create_namespace_if_not_exists("vitalflow")
     made.catalog.create_table(("vitalflow", "processed_files"), schema=table_schema("processed_files"))
     jobs = LakeTables(made._connect, "vitalflow", str(store.root), create=False)
-    assert [f.name for f in jobs.table("processed_files").spec().fields] == ["dt"]
+    assert not jobs.table("processed_files").spec().fields
     m = manifest()
     one = written(tmp_path / "work", m.batch_id)
     store.put_file(one.path, one.key)
     assert jobs.commit_files("processed_files", m.batch_id, [one.key])
-    (task,) = jobs.table("processed_files").scan().plan_files()
-    assert str(task.file.partition[0]) == "2026-11-20"
+    table = jobs.table("processed_files")
+    assert [(f.name, str(f.transform)) for f in table.spec().fields] == [("event_month", "month")]
+    (task,) = table.scan().plan_files()
+    assert task.file.partition[0] == (2026 - 1970) * 12 + 10  # November 2026, in months since 1970
+
+
+def test_a_lake_partitioned_by_day_moves_to_months_and_compaction_rewrites_its_files(tmp_path: Path) -> None:
+    """A lake made before the month partitioning: its day files stay readable beside the new month
+    files, and compaction rewrites a month's files of both specs into one."""
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import assign_fresh_schema_ids
+    from pyiceberg.transforms import IdentityTransform
+
+    from vitalflow.compaction import compact
+    from vitalflow.tables import table_schema
+
+    store = LocalObjectStore(tmp_path / "lake")
+    tables = LakeTables.for_store(store)
+    tables.catalog.create_namespace_if_not_exists("vitalflow")
+    schema = assign_fresh_schema_ids(Catalog._convert_schema_if_needed(table_schema("processed_files")))
+    by_day = PartitionSpec(PartitionField(schema.find_field("dt").field_id, 1000, IdentityTransform(), "dt"))
+    old = tables.catalog.create_table(("vitalflow", "processed_files"), schema=schema, partition_spec=by_day)
+    before = written(tmp_path / "old", "a0c0ffee00000001")
+    store.put_file(before.path, "processed/dt=2026-11-18/a0c0ffee00000001.parquet")
+    old.add_files([tables.uri("processed/dt=2026-11-18/a0c0ffee00000001.parquet")])
+    after = written(tmp_path / "new", "b0c0ffee00000002")
+    store.put_file(after.path, after.key)
+    assert tables.commit_files("processed_files", "b0c0ffee00000002", [after.key])
+    table = tables.table("processed_files")
+    assert [f.name for f in table.spec().fields] == ["event_month"]
+    assert sorted(task.file.spec_id for task in table.scan().plan_files()) == [0, 1]
+    assert table.scan().to_arrow().num_rows == 2
+    result = compact(store, tables)
+    assert result.files_before["processed_files"] == 2 and result.files_after["processed_files"] == 1
+    (task,) = tables.table("processed_files").scan().plan_files()
+    assert task.file.spec_id == 1 and task.file.partition[0] == (2026 - 1970) * 12 + 10
+    assert tables.table("processed_files").scan().to_arrow().num_rows == 2
 
 
 def test_a_commit_after_other_jobs_stored_readings_of_its_dates_refuses_and_leaves_nothing(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import outputs, row
@@ -121,8 +122,10 @@ def test_typed_values_and_partitions(runtime, write_csv):
     assert by_line[2]["heart_rate"] == 72 and isinstance(by_line[2]["heart_rate"], int)
     assert by_line[2]["temp_c"] == pytest.approx(37.25)
     assert runtime.home is not None
-    dts = sorted(p.parent.name for p in (runtime.home / "processed").rglob("*.parquet"))
-    assert dts == ["dt=2026-11-19", "dt=2026-11-21"]
+    (stored,) = (runtime.home / "processed").rglob("*.parquet")  # one file: the event month
+    assert stored.parent.name == "event_month=2026-11"
+    dts = pq.read_table(stored, partitioning=None).column("dt").to_pylist()
+    assert sorted(dts) == ["2026-11-19", "2026-11-21"]  # each row's own event date (UTC)
 
 
 def test_duplicates_keep_the_first_valid_reading(runtime, write_csv):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -82,3 +83,40 @@ def test_erase_leaves_no_row_raw_line_or_snapshot_with_the_id(tmp_path, capsys):
     assert (
         len(raw) == 3 and raw[1].read_bytes().startswith(b"\xef\xbb\xbf") and b"\r\n" in raw[1].read_bytes()
     )
+
+
+def test_an_erasure_racing_a_batch_commit_retries_and_keeps_the_batch(tmp_path):
+    """A batch commits between the erasure's load of the table and its delete: the delete's commit
+    fails on the stale table (the catalog's own check), is retried on a fresh one, and both land."""
+    from factories import manifest
+    from test_commit import written
+    from vitalflow.erasure import erase_user
+    from vitalflow.local.object_store import LocalObjectStore
+
+    home = loaded_lake(tmp_path)
+    store = LocalObjectStore(home)
+    other = manifest().batch_id
+    racing = written(tmp_path / "work", other)
+    store.put_file(racing.path, racing.key)
+
+    class Racing(LakeTables):
+        raced = False
+
+        def table(self, name):
+            table = super().table(name)
+            deleting = sys._getframe(1).f_code.co_name == "_retried"  # the erasure's delete asks
+            if name == "processed_files" and deleting and not Racing.raced:
+                Racing.raced = True  # another job commits now; this caller holds the table as it was
+                assert LakeTables.local(home).commit_files(name, other, [racing.key])
+            return table
+
+    tables = Racing.local(home)
+    result = erase_user(store, tables, USER)
+    assert Racing.raced and result.rows["processed_files"] > 0
+    after = LakeTables.local(home).table("processed_files")
+    current = after.current_snapshot()
+    assert (
+        current is not None
+        and user_rows(after and LakeTables.local(home), "processed_files", current.snapshot_id) == 0
+    )
+    assert racing.key in LakeTables.local(home).live_keys("processed_files")  # the racing batch landed too

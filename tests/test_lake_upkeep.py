@@ -22,14 +22,21 @@ REPORT = "SELECT dt, count(*) AS n, sum(heart_rate) AS hr, count_if(low_spo2) AS
 )
 
 
-def many_batches(root: Path, n: int = 6, commit: bool = True) -> list[str]:
-    """``n`` batches, each with readings on the same two dates: two small files each, per date."""
+def many_batches(root: Path, n: int = 6, commit: bool = True, by_day: bool = False) -> list[str]:
+    """``n`` batches, each with readings on the same two dates of one month: a small file each."""
     ids = []
     for i in range(n):
         rows = [reading(f"u{i}", AT + timedelta(hours=h, minutes=i), spo2=85 + h) for h in (0, 1, 30)]
         batch_id = f"{i:016x}"
         write_batch(
-            root, batch_id, rows, [{"reasons": ["x"]}], ingested_at=AT, commit=commit, in_tables=commit
+            root,
+            batch_id,
+            rows,
+            [{"reasons": ["x"]}],
+            ingested_at=AT,
+            commit=commit,
+            in_tables=commit,
+            by_day=by_day,
         )
         ids.append(batch_id)
     return ids
@@ -49,8 +56,8 @@ def test_compaction_keeps_every_row_in_fewer_files(tmp_path):
     store, tables = LocalObjectStore(root), LakeTables.local(root)
     before = report(root)
     result = compact(store, tables, retention=timedelta(0))
-    assert result.files_before == {"processed_files": 12, "rejected_files": 6}
-    assert result.files_after == {"processed_files": 2, "rejected_files": 1}
+    assert result.files_before == {"processed_files": 6, "rejected_files": 6}
+    assert result.files_after == {"processed_files": 1, "rejected_files": 1}
     assert report(root) == before
     for name in lake.FILES_TABLES.values():  # expired at once (no retention): old files are gone
         assert sorted(
@@ -64,7 +71,7 @@ def test_compaction_keeps_every_row_in_fewer_files(tmp_path):
 
 def test_migration_converts_a_lake_of_the_earlier_layout(tmp_path):
     root = tmp_path / "lake"
-    many_batches(root, n=3, commit=True)
+    many_batches(root, n=3, commit=True, by_day=True)
     expected = report(root)
     (root / "catalog.db").unlink()  # the earlier layout: no tables, no dt column in the files
     for folder in ("processed", "rejected"):
@@ -78,3 +85,20 @@ def test_migration_converts_a_lake_of_the_earlier_layout(tmp_path):
     assert (result.batches, result.rows_before, result.rows_after) == (3, 12, 12)
     assert report(root) == expected
     assert migrate(LocalObjectStore(root), LakeTables.local(root)).batches == 0  # once
+
+
+def test_compaction_packs_small_files_into_bins_of_the_target_size(tmp_path, monkeypatch):
+    """A partition is never read whole: files under the target are packed into bins of up to the
+    target size and each bin becomes one file."""
+    from vitalflow import compaction
+
+    root = tmp_path / "lake"
+    many_batches(root)
+    store, tables = LocalObjectStore(root), LakeTables.local(root)
+    sizes = [task.file.file_size_in_bytes for task in tables.table("processed_files").scan().plan_files()]
+    assert len(sizes) == 6
+    monkeypatch.setattr(compaction, "TARGET_BYTES", 2 * max(sizes) + 1)  # two files a bin
+    before = report(root)
+    result = compact(store, tables, retention=timedelta(0))
+    assert result.files_after["processed_files"] == 3
+    assert report(root) == before

@@ -65,7 +65,7 @@ def test_system_files_cannot_be_read(home, capsys):
 
 
 def test_uncommitted_files_cannot_be_read_by_path_or_glob(home, capsys):
-    ghost = home / lake.data_key("processed", "2026-11-20", "eeee000000000005")
+    ghost = home / lake.data_key("processed", "2026-11", "eeee000000000005")
     assert ghost.is_file()
     for target in (f"{home}/processed/**/*.parquet", str(ghost), f"{home}/*/*/*.parquet"):
         assert query(home, f"SELECT user_id FROM read_parquet('{target}')", "--format", "json") == 2
@@ -87,7 +87,7 @@ def test_copy_cannot_write_outside_the_lake(home, tmp_path, capsys):
 
 def test_copy_cannot_plant_batches_in_the_lake(home, capsys):
     """The issue's attack: a Parquet file plus a matching manifest written by COPY."""
-    fake = lake.data_key("processed", "2026-11-20", "ffff000000000006")
+    fake = lake.data_key("processed", "2026-11", "ffff000000000006")
     manifest = {
         "batch_id": "ffff000000000006",
         "source": {"key": "raw/x.csv"},

@@ -125,3 +125,53 @@ def test_overlapping_exports_leave_each_reading_once(tmp_path, capsys, on_confli
         capsys,
     )
     assert live == {"off": 0}
+
+
+def test_readings_sharing_a_first_hash_are_told_apart_by_the_second():
+    """Stored readings are kept as hashes (24 bytes each, validate/loaded.py); a key's first hash
+    shared by several stored readings must still find the one whose second hash matches."""
+    import numpy as np
+
+    from vitalflow.validate.loaded import _Hashes
+
+    def hashes(*columns: list[int]) -> _Hashes:
+        return _Hashes(*(np.array(c, dtype=np.uint64) for c in columns))
+
+    stored = _Hashes.merge([hashes([7, 3, 7, 7], [1, 4, 2, 3], [10, 40, 20, 30])])
+    rows = hashes([7, 7, 7, 3, 5, 9], [3, 2, 9, 4, 1, 1], [30, 21, 30, 40, 0, 0])
+    found, same = stored.find(rows)
+    assert [int(stored.key2[i]) if i >= 0 else None for i in found] == [3, 2, None, 4, None, None]
+    assert same.tolist() == [True, False, False, True, False, False]
+
+
+def test_a_re_export_correcting_thousands_of_readings_replaces_each_once(tmp_path, capsys):
+    """Corrections are taken out of their files by key, not by a filter expression of one term per
+    reading (which raised RecursionError past about a thousand); the old values stay in history."""
+    from vitalflow.tables import LakeTables
+
+    home = tmp_path / "lake"
+    many = [
+        f"{DAY0 + timedelta(days=n % 3, seconds=n):%Y-%m-%dT%H:%M:%SZ},user-{n % 7:03d},70,97,{n},36.6,120,80"
+        for n in range(1500)
+    ]
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("\n".join([HEADER, *many]) + "\n")
+    corrected = [line.replace(",70,97,", ",71,97,", 1) if n % 2 else line for n, line in enumerate(many)]
+    second.write_text("\n".join([HEADER, *corrected]) + "\r\n")
+    runtime = local_runtime(Settings(home=home, on_conflict="replace"))
+    run_file(runtime, first)
+    before = LakeTables.local(home).table("processed_files").current_snapshot()
+    outcome = run_file(runtime, second)
+    manifest = read_manifest(runtime.store, outcome.batch_id)
+    assert manifest is not None and manifest.rows_replaced == 750
+    assert manifest.rows_processed == 750 and manifest.rows_rejected == 750  # the rest: already loaded
+    (totals,) = rows(
+        home,
+        "SELECT count(*) AS n, count(DISTINCT user_id || CAST(event_time AS VARCHAR)) AS k, "
+        "sum(heart_rate) AS hr FROM processed",
+        capsys,
+    )
+    assert totals == {"n": 1500, "k": 1500, "hr": 1500 * 70 + 750}
+    assert before is not None  # time travel: the snapshot before the correction still has the old values
+    old = LakeTables.local(home).table("processed_files").scan(snapshot_id=before.snapshot_id).to_arrow()
+    assert old.num_rows == 1500 and sum(old.column("heart_rate").to_pylist()) == 1500 * 70

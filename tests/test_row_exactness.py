@@ -279,12 +279,13 @@ def test_run_goes_on_after_a_file_that_fails(tmp_path, write_csv):
 
 
 def test_many_dates_with_a_low_open_file_limit(tmp_path, write_csv):
-    """More distinct dates than writers may stay open: no crash, one file a date, every row counted."""
+    """More distinct months than writers may stay open (16 with 128 files): no crash, one file a month,
+    every row counted."""
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     rows = [
         row(
             user_id=f"u-{i % 7}",
-            event_time=(start + timedelta(days=i % 300, seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            event_time=(start + timedelta(days=i % 600, seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         for i in range(1200)
     ]
@@ -306,8 +307,10 @@ def test_many_dates_with_a_low_open_file_limit(tmp_path, write_csv):
     assert proc.returncode == 0, proc.stderr[-2000:]
     manifest = Manifest.model_validate_json(proc.stdout.splitlines()[-1])
     assert manifest.status == "processed" and manifest.rows_processed == 1200, manifest.error
-    assert len(manifest.partitions) == 300
-    assert len(manifest.processed_files) == 300  # one file a date: spilled dates are merged, not split
+    assert len(manifest.partitions) == 600
+    months = {dt[:7] for dt in manifest.partitions}
+    assert len(months) == 20  # one file a month: spilled months are merged, not split
+    assert len(manifest.processed_files) == len(months)
 
 
 def test_a_file_that_outgrows_the_memory_budget_fails_with_a_message(tmp_path, write_csv):

@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from vitalflow import lake
-from vitalflow.exceptions import EraseRefused
+from vitalflow.exceptions import EraseRefused, LakeCommitConflict
 from vitalflow.manifests import read_manifest
 from vitalflow.ports import ObjectStore
-from vitalflow.tables import LakeTables
+from vitalflow.tables import COMMIT_ATTEMPTS, LakeTables
 from vitalflow.upkeep import expire, relist
 
 AUDIT = "audit/erasures/"
+_MARKS = {"vitalflow.operation": "erasure"}
 _USER_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # the contract's user_id format
 
 
@@ -100,18 +103,31 @@ def _delete(tables: LakeTables, name: str, user_id: str, rows: list[tuple[str, i
     """Copy-on-write deletes: files holding the rows are rewritten without them.
 
     Rows found by user_id go in one delete; malformed records holding the id in their raw text
-    (few: a record that is not a row) one by one, by batch and line.
+    (few: a record that is not a row) one by one, by batch and line. Each delete is retried on a
+    fresh table when a batch committed meanwhile (deleting by a condition twice removes nothing more).
     """
     from pyiceberg.expressions import And, EqualTo
 
-    marks = {"vitalflow.operation": "erasure"}
-    table = tables.table(name)
+    conditions: list[Any] = []
     if any(own for _, _, own in rows):
-        table.delete(delete_filter=EqualTo("user_id", user_id), snapshot_properties=marks)
+        conditions.append(EqualTo("user_id", user_id))
     for batch_id, line, own in rows:
         if not own:
-            condition: Any = And(EqualTo("batch_id", batch_id), EqualTo("source_line", line))
-            tables.table(name).delete(delete_filter=condition, snapshot_properties=marks)
+            conditions.append(And(EqualTo("batch_id", batch_id), EqualTo("source_line", line)))
+    for condition in conditions:
+        _retried(tables, name, condition)
+
+
+def _retried(tables: LakeTables, name: str, condition: Any) -> None:
+    from pyiceberg.exceptions import CommitFailedException
+
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            tables.table(name).delete(delete_filter=condition, snapshot_properties=_MARKS)
+            return
+        except CommitFailedException:
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+    raise LakeCommitConflict(f"could not erase from {name}: batches kept committing; run the erasure again")
 
 
 def _raw_keys(store: ObjectStore, batches: Iterable[str]) -> list[str]:

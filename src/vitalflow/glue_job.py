@@ -3,7 +3,8 @@
 ``jobs/validate_batch.py`` splits Glue's command line and brings the job's libraries; this is what
 it calls once vitalflow can be imported. The erasure job runs the same script with the same
 libraries (``--vitalflow_task erase``, set by Terraform on that job only): the operator's entry
-point to ``vitalflow.erasure``, the core ``vitalflow erase`` runs locally.
+point to ``vitalflow.erasure``, the core ``vitalflow erase`` runs locally. ``--vitalflow_task
+migrate``, given to a run of the validation job, is ``vitalflow lake migrate`` on AWS.
 """
 
 from __future__ import annotations
@@ -35,9 +36,28 @@ def parse(arguments: Mapping[str, str]) -> tuple[SourceRef, dict[str, str]]:
 
 
 def run(arguments: Mapping[str, str]) -> int:
-    if arguments.get("vitalflow_task", "validate") == "erase":
+    task = arguments.get("vitalflow_task", "validate")
+    if task == "erase":
         return erase(arguments)
+    if task == "migrate":
+        return migrate_lake(arguments)
     return validate_upload(arguments)
+
+
+def migrate_lake(arguments: Mapping[str, str]) -> int:
+    """``--vitalflow_task migrate`` on the validation job: ``vitalflow lake migrate`` on AWS, once
+    after the upgrade to Iceberg tables (README "Upgrading"). The validation job's role already
+    reads and writes what the migration does (the batches' files, manifests, the tables)."""
+    from vitalflow.migration import migrate
+    from vitalflow.tables import LakeTables
+
+    runtime = runtime_for(Settings.from_env(extra=_settings(arguments), runtime="aws"))
+    result = migrate(runtime.store, runtime.tables or LakeTables.for_store(runtime.store))
+    print(
+        f"migrated {result.batches} batch(es); rows: {result.rows_before} expected, "
+        f"{result.rows_after} in the tables"
+    )
+    return 0
 
 
 ERASE_REQUESTS = "erase-requests/"  # in the data bucket: where the operator puts a request

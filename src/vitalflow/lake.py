@@ -55,14 +55,24 @@ def is_current_summary(key: str) -> bool:
     return key.endswith(f".{SUMMARY_VERSION}.parquet")
 
 
-def data_key(table: str, dt: str, batch_id: str, part: int = 0) -> str:
+# How each table's files are partitioned. Processed rows by the month of their event time (the
+# Iceberg partition ``month(event_time)``): a backfill over decades of readings writes a file a month,
+# not a file a day, and a daily batch still one file; every row keeps its event date in ``dt``.
+# Rejected rows by ingestion date (``dt``, identity): their event time may be unreadable.
+MONTH_PARTITION = "event_month"
+PARTITION_FIELDS: dict[str, str] = {"processed": MONTH_PARTITION, "rejected": PARTITION_COLUMN}
+
+
+def data_key(table: str, label: str, batch_id: str, part: int = 0) -> str:
     """Files of a batch in a partition; names are fixed by batch and order, so a rerun replaces, never adds.
 
-    A partition normally has one file; a batch spread over more dates than the writer keeps open
-    at once gets further parts (``<batch>-1.parquet``, ...) for dates it comes back to.
+    ``label``: the partition's value (``2026-10`` for a month of processed rows, ``2026-10-31`` for
+    a day of rejected ones), shown in a Hive-style folder for people browsing the bucket. A partition
+    normally has one file; a batch spread over more partitions than the writer keeps open at once
+    gets further parts (``<batch>-1.parquet``, ...) for partitions it comes back to.
     """
     suffix = f"-{part}" if part else ""
-    return f"{table}/dt={dt}/{batch_id}{suffix}.parquet"
+    return f"{table}/{PARTITION_FIELDS[table]}={label}/{batch_id}{suffix}.parquet"
 
 
 def batch_id_for(sha256: str) -> str:

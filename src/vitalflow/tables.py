@@ -13,17 +13,17 @@ commit that lost a race with another job reloads the table and tries again.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitalflow import lake
+from vitalflow.corrections import rewrites
 from vitalflow.exceptions import LakeCommitConflict, StoredReadingsChanged
 from vitalflow.lake import PARTITION_COLUMN
 from vitalflow.stored_since import ReadAt, stored_since
@@ -150,16 +150,28 @@ class LakeTables:
             if not self.create:
                 raise
             return self._create(name)
-        return table if table.spec().fields else self._partition(table)
+        return table
 
-    def _partition(self, table: Table) -> Table:
-        """Identity partitioning on ``dt`` for a table made without it (Terraform's Glue resource
-        cannot declare a partition spec): once, by whichever job commits first."""
+    def writable(self, name: str) -> Table:
+        """The table, with its current partitioning set first if it has another (readers never
+        change a table: ``vitalflow query`` may read a lake it cannot write)."""
+        table = self.table(name)
+        wanted = _PARTITIONS[name][2]
+        return table if [f.name for f in table.spec().fields] == [wanted] else self._partition(table, name)
+
+    def _partition(self, table: Table, name: str) -> Table:
+        """The table's partitioning, for a table made without it (Terraform's Glue resource cannot
+        declare a partition spec) or with an earlier one (processed was by day until the month
+        partitioning): once, by whichever job commits first. Files added earlier keep the spec they
+        were written with; compaction rewrites them into the current one."""
         from pyiceberg.exceptions import CommitFailedException
 
+        source, transform, wanted = _PARTITIONS[name]
         try:
             with table.update_spec() as spec:
-                spec.add_identity(PARTITION_COLUMN)
+                for earlier in table.spec().fields:
+                    spec.remove_field(earlier.name)
+                spec.add_field(source, transform(), wanted)
         except CommitFailedException:  # another job did it meanwhile
             pass
         return self.catalog.load_table(table.name())
@@ -168,7 +180,7 @@ class LakeTables:
         from pyiceberg.exceptions import TableAlreadyExistsError
 
         self.catalog.create_namespace_if_not_exists(self.namespace)
-        schema, spec = _schema_and_spec(table_schema(name))
+        schema, spec = _schema_and_spec(name, table_schema(name))
         try:
             return self.catalog.create_table(
                 (self.namespace, name),
@@ -201,7 +213,7 @@ class LakeTables:
         if not keys and not replace:  # nothing to add: the batch's rows are all in the other table
             return False
         for attempt in range(COMMIT_ATTEMPTS):
-            table = self._tuned(self.table(name))
+            table = self._tuned(self.writable(name))
             if batch_snapshot(table, batch_id) is not None:
                 return False
             if read_at is not None and stored_since(table, read_at):
@@ -212,7 +224,7 @@ class LakeTables:
             try:
                 with table.transaction() as tx:
                     if replace:
-                        tx.delete(_readings_filter(replace), snapshot_properties={BATCH_PROPERTY: batch_id})
+                        replace_files(tx, rewrites(table, replace, batch_id), {BATCH_PROPERTY: batch_id})
                     _add_files(tx, [self.uri(k) for k in keys], {BATCH_PROPERTY: batch_id})
                 return True
             except CommitFailedException:
@@ -284,16 +296,32 @@ def _add_files(tx: Transaction, uris: list[str], properties: dict[str, str]) -> 
             append.append_data_file(data_file)
 
 
-def _readings_filter(readings: Sequence[Reading]) -> Any:
-    """Exactly these readings, each within its own date's partition (so other files are not read)."""
-    from pyiceberg.expressions import And, EqualTo, Or
+def replace_files(tx: Any, changed: list[tuple[Any, Any]], properties: dict[str, str]) -> None:
+    """One ``overwrite`` snapshot: each file out, its rewrite (if any) in: the rows are exactly those
+    of the files' rewrites (corrections, compaction), so no filter is evaluated over the table."""
+    if not changed:
+        return
+    with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
+        for old, new in changed:
+            overwrite.delete_data_file(old)
+            if new is not None:
+                overwrite.append_data_file(new)
 
-    def one(reading: Reading) -> Any:
-        dt, user, micros = reading
-        at = datetime.fromtimestamp(micros / 1e6, tz=timezone.utc).isoformat()
-        return And(EqualTo(PARTITION_COLUMN, dt), EqualTo("user_id", user), EqualTo("event_time", at))
 
-    return functools.reduce(Or, (one(r) for r in readings))
+def on_dates(dates: Sequence[str]) -> Any:
+    """Rows of these event dates (sorted): ``dt`` for the files' bounds, the event time's range for
+    the month partitions (a filter on ``dt`` alone cannot prune those)."""
+    from pyiceberg.expressions import And, GreaterThanOrEqual, In, LessThan
+
+    first = date.fromisoformat(dates[0])
+    after = date.fromisoformat(dates[-1]) + timedelta(days=1)
+    return And(
+        In(PARTITION_COLUMN, list(dates)),
+        And(
+            GreaterThanOrEqual("event_time", f"{first}T00:00:00+00:00"),
+            LessThan("event_time", f"{after}T00:00:00+00:00"),
+        ),
+    )
 
 
 def batch_snapshot(table: Table, batch_id: str) -> Snapshot | None:
@@ -313,13 +341,34 @@ def _history(table: Table) -> Iterator[Snapshot]:
         yield from ancestors_of(current, table.metadata)
 
 
-def _schema_and_spec(arrow: pa.Schema) -> tuple[Any, Any]:
-    """The Iceberg schema of an Arrow one, and identity partitioning on ``dt``."""
-    from pyiceberg.catalog import Catalog
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
+def _month() -> Any:
+    from pyiceberg.transforms import MonthTransform
+
+    return MonthTransform()
+
+
+def _identity() -> Any:
     from pyiceberg.transforms import IdentityTransform
 
-    schema = Catalog._convert_schema_if_needed(arrow)
-    source = schema.find_field(PARTITION_COLUMN).field_id
-    spec = PartitionSpec(PartitionField(source, 1000, IdentityTransform(), PARTITION_COLUMN))
+    return IdentityTransform()
+
+
+# Per table: the partition's source column, transform and name (``lake.PARTITION_FIELDS``).
+_PARTITIONS: dict[str, tuple[str, Callable[[], Any], str]] = {
+    lake.FILES_TABLES["processed"]: ("event_time", _month, lake.MONTH_PARTITION),
+    lake.FILES_TABLES["rejected"]: (PARTITION_COLUMN, _identity, PARTITION_COLUMN),
+}
+
+
+def _schema_and_spec(name: str, arrow: pa.Schema) -> tuple[Any, Any]:
+    """The Iceberg schema of an Arrow one, and the table's partitioning."""
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import assign_fresh_schema_ids
+
+    # Field ids as the table will have them (an Arrow schema converts with none, all -1)
+    schema = assign_fresh_schema_ids(Catalog._convert_schema_if_needed(arrow))
+    column, transform, field_name = _PARTITIONS[name]
+    source = schema.find_field(column).field_id
+    spec = PartitionSpec(PartitionField(source, 1000, transform(), field_name))
     return schema, spec

@@ -2,9 +2,8 @@
 
 pyiceberg would otherwise build its own S3 client (pyarrow's), with its own credentials, retries
 and encryption settings: here the tables' metadata, manifests and data files go through the same
-client, KMS key and retry mode as every other object the job writes. Only the files the job reads
-or writes whole go through it (metadata, manifests, Parquet footers and partitions it reads back),
-never a scan by pyarrow (``validate/loaded.py`` reads the files itself).
+client, KMS key and retry mode as every other object the job writes: metadata and manifests whole,
+Parquet files by byte ranges (footers, then the row groups and columns a reader asks for).
 """
 
 from __future__ import annotations
@@ -63,12 +62,65 @@ class _Input(InputFile):
         return True
 
     def open(self, seekable: bool = True) -> InputStream:
+        """Metadata and manifests (small, read whole) in one request; a Parquet file as a seekable
+        stream of ranged requests, so a reader fetches the footer and the row groups and columns
+        it reads, never the whole object into memory (a month's file may be hundreds of MB, the
+        Python shell job has 1 GB)."""
         bucket, key = _split(self.location)
         try:
+            if key.endswith(".parquet"):
+                size = int(self.client.head_object(Bucket=bucket, Key=key)["ContentLength"])
+                return io.BufferedReader(_Ranged(self.client, bucket, key, size), buffer_size=1 << 20)
             body = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(self.location) from None
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(self.location) from None
+            raise
         return io.BytesIO(body)
+
+
+class _Ranged(io.RawIOBase):
+    """An S3 object read by byte ranges: a request per read the buffer above cannot serve."""
+
+    def __init__(self, client: S3Client, bucket: str, key: str, size: int) -> None:
+        super().__init__()
+        self.client, self.bucket, self.key, self.size = client, bucket, key, size
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._get(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self._get(self.size - self.position)  # the rest in one request, not a buffer's worth each
+
+    def _get(self, wanted: int) -> bytes:
+        end = min(self.position + wanted, self.size)
+        if end <= self.position:
+            return b""
+        reply = self.client.get_object(
+            Bucket=self.bucket, Key=self.key, Range=f"bytes={self.position}-{end - 1}"
+        )
+        data = bytes(reply["Body"].read())
+        self.position += len(data)
+        return data
 
 
 class _Output(OutputFile):

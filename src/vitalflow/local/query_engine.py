@@ -227,8 +227,9 @@ class DuckDBEngine:
 
     @staticmethod
     def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
-        """The Iceberg tables' files hold ``dt`` as a column too and sit in ``dt=`` folders of the
-        same value: read as Hive partitions, a filter on ``dt`` skips whole files unopened."""
+        """The Iceberg tables' files hold ``dt`` as a column (Iceberg reads no paths; a processed
+        file holds a month of dates), so their folders are not read; summaries' ``dt`` is their
+        folder's: read as Hive partitions, a filter on it skips whole files unopened."""
         columns = [*_columns(schema), (PARTITION_COLUMN, "VARCHAR")]
         typed = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in columns)
         parts = [f"SELECT {typed} WHERE false"]  # the table's columns, no rows
@@ -240,9 +241,13 @@ class DuckDBEngine:
             if group:
                 # dt stays a string, as in the Glue table; filters on it still prune whole files.
                 part = f"_{name}_{'by_name' if by_name == 'true' else 'files'}"
+                hive = (
+                    "hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}"
+                    if name == lake.SUMMARIES_TABLE
+                    else "hive_partitioning = false"
+                )
                 con.sql(
-                    "SELECT * FROM read_parquet($files, hive_partitioning = true, "
-                    f"hive_types = {{'dt': 'VARCHAR'}}, union_by_name = {by_name})",
+                    f"SELECT * FROM read_parquet($files, {hive}, union_by_name = {by_name})",
                     params={"files": group},
                 ).create_view(part, replace=True)
                 parts.append(f"SELECT * FROM {part}")

@@ -323,7 +323,7 @@ class Batch:
             rejected_by_reason=dict(sorted(self.reasons.items())),
             extra_columns=self.scan.header.extra,
             blank_lines=self.blank,
-            partitions=sorted({f.dt for f in processed}),
+            partitions=sorted({day for f in processed for day in f.dates}),
             processed_files=[f.key for f in processed],
             rejected_files=[f.key for f in rejected],
             suite=SuiteInfo(name=self.suite.name, sha256=self.suite.sha256),

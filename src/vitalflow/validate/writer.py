@@ -2,8 +2,8 @@
 
 Nothing here is visible to readers: files are published to the lake only after the whole batch
 was read, and the Iceberg commit makes them part of a table (see ``vitalflow.validate.commit``).
-Every file holds its partition's ``dt`` as a column too (Iceberg reads no partition from paths);
-the folder names stay Hive-style, for people browsing the bucket.
+Every row holds its date as the ``dt`` column (Iceberg reads no partition from paths); the folder
+names stay Hive-style, for people browsing the bucket.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from vitalflow.contract import PARTITION_COLUMN
 class WrittenFile:
     key: str  # where it goes in the lake
     path: Path  # where it is now
-    dt: str
+    dt: str  # its partition: a month of processed rows (``2026-10``), a day of rejected ones
     rows: int
+    dates: tuple[str, ...] = ()  # the event (or ingestion) dates of its rows, in order
 
 
 # Line numbers increase row by row, so their deltas are tiny: ~3 bytes a row become a fraction of
@@ -57,76 +58,98 @@ def open_file_budget() -> int:
 class PartitionedWriter:
     """Parquet files per partition, appended to chunk by chunk, so memory holds one chunk at most.
 
-    The first ``open_file_budget()`` dates each get an open writer (each holds buffers and a file
-    handle). Rows of any further date are spilled, sorted by date within each chunk, to one local
-    Parquet file; closing merges those runs date by date (a k-way merge reading one row group per
-    run at a time) into one more file per date. So a batch spanning thousands of dates writes at
-    most two files a date, with bounded memory and open files.
+    Processed rows are partitioned by event month, rejected rows by ingestion day
+    (``lake.PARTITION_FIELDS``); every row carries its own date in ``dt``. The first
+    ``open_file_budget()`` partitions each get an open writer (each holds buffers and a file
+    handle). Rows of any further partition are spilled, sorted by partition within each chunk, to
+    one local Parquet file; closing merges those runs partition by partition (a k-way merge reading
+    one row group per run at a time) into one more file each. So a batch spanning decades writes at
+    most two files a month, with bounded memory and open files.
     """
 
     def __init__(self, workdir: Path, table: str, schema: pa.Schema, batch_id: str) -> None:
         self.workdir = workdir
         self.table = table
-        self.schema = schema
+        self.schema = schema.append(pa.field(PARTITION_COLUMN, pa.string(), nullable=False))
         self.batch_id = batch_id
+        self.monthly = lake.PARTITION_FIELDS[table] == lake.MONTH_PARTITION
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._rows: dict[str, int] = {}
+        self._dates: dict[str, set[str]] = {}
         self._limit = open_file_budget()
         self._spill = _Spill(workdir / f".spill-{table}.parquet")
 
     def write(self, data: pa.Table, days: np.ndarray | str) -> None:
-        """Append ``data``; ``days`` is one partition label for all rows, or each row's date (datetime64).
+        """Append ``data``; ``days`` is one date for all rows, or each row's date (datetime64).
 
-        Dates are grouped as integers and only the distinct ones become labels: turning every
-        row's date into a string cost 60 ms a chunk, more than writing the chunk.
+        Dates are grouped as integers and only the distinct ones become labels; each row's ``dt`` is
+        a dictionary of those decoded by Arrow: turning every row's date into a string in numpy
+        cost 60 ms a chunk, more than writing the chunk.
         """
         if data.num_rows == 0:
             return
         if isinstance(days, str):
-            self._route(data, np.array([days]), np.zeros(data.num_rows, dtype=np.int64))
+            column = pa.repeat(pa.scalar(days, pa.string()), data.num_rows)
+            label = days[:7] if self.monthly else days
+            self._dates.setdefault(label, set()).add(days)
+            self._route(_with_dt(data, column), np.array([label]), np.zeros(data.num_rows, dtype=np.int64))
             return
-        stamps = np.asarray(days)
-        if stamps.dtype.kind == "M":
-            uniques, inverse = np.unique(stamps.astype("datetime64[D]").view(np.int64), return_inverse=True)
-            labels = np.datetime_as_string(uniques.view("datetime64[D]"), unit="D")
+        day_numbers, day_of_row = np.unique(
+            np.asarray(days).astype("datetime64[D]").view(np.int64), return_inverse=True
+        )
+        day_of_row = day_of_row.reshape(-1)
+        dates = np.datetime_as_string(day_numbers.view("datetime64[D]"), unit="D")
+        column = pa.DictionaryArray.from_arrays(
+            pa.array(day_of_row.astype(np.int32)), pa.array(dates, pa.string())
+        ).cast(pa.string())
+        if self.monthly:
+            months = day_numbers.view("datetime64[D]").astype("datetime64[M]").view(np.int64)
+            month_numbers, month_of_day = np.unique(months, return_inverse=True)
+            labels = np.datetime_as_string(month_numbers.view("datetime64[M]"), unit="M")
+            month_of_day = month_of_day.reshape(-1)
+            inverse = month_of_day[day_of_row]
         else:
-            labels, inverse = np.unique(stamps.astype(str), return_inverse=True)
-        self._route(data, labels, inverse.reshape(-1))
+            labels, month_of_day, inverse = dates, np.arange(len(dates)), day_of_row
+        for i, label in enumerate(labels):
+            self._dates.setdefault(str(label), set()).update(dates[month_of_day == i].tolist())
+        self._route(_with_dt(data, column), labels, inverse)
 
     def _route(self, data: pa.Table, labels: np.ndarray, inverse: np.ndarray) -> None:
-        """Rows to their date's open writer, or to the spill once the open-file budget is used."""
+        """Rows to their partition's open writer, or to the spill once the open-file budget is used."""
         if len(labels) == 1:
             order, bounds = None, np.array([0, data.num_rows])
         else:
             order = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[order], np.arange(len(labels) + 1))
         spilled: list[np.ndarray] = []
-        for i, day in enumerate(labels):
-            dt = str(day)
+        for i, label in enumerate(labels):
+            name = str(label)
             rows = None if order is None else order[bounds[i] : bounds[i + 1]]  # None: every row
-            if dt in self._writers or len(self._writers) < self._limit:
-                self._append(dt, data if rows is None else data.take(pa.array(rows)))
+            if rows is not None and len(rows) == 0:
+                continue
+            if name in self._writers or len(self._writers) < self._limit:
+                self._append(name, data if rows is None else data.take(pa.array(rows)))
             else:
                 spilled.append(np.arange(data.num_rows) if rows is None else rows)
         if spilled:
             idx = np.sort(np.concatenate(spilled))
             self._spill.add(data.take(pa.array(idx)), labels[inverse[idx]].astype(str))
 
-    def _append(self, dt: str, data: pa.Table, part: int = 0) -> None:
-        writer = self._writers.get(dt)
+    def _append(self, label: str, data: pa.Table) -> None:
+        writer = self._writers.get(label)
         if writer is None:
-            writer = self._open(dt, part)
-            self._writers[dt] = writer
-            self._rows[dt] = 0
-        writer.write_table(_with_dt(data, dt), row_group_size=1 << 20)
-        self._rows[dt] += data.num_rows
+            writer = self._open(label, 0)
+            self._writers[label] = writer
+            self._rows[label] = 0
+        writer.write_table(data, row_group_size=1 << 20)
+        self._rows[label] += data.num_rows
 
-    def _open(self, dt: str, part: int) -> pq.ParquetWriter:
-        path = self.workdir / lake.data_key(self.table, dt, self.batch_id, part)
+    def _open(self, label: str, part: int) -> pq.ParquetWriter:
+        path = self.workdir / lake.data_key(self.table, label, self.batch_id, part)
         path.parent.mkdir(parents=True, exist_ok=True)
         return pq.ParquetWriter(
             path,
-            self.schema.append(pa.field(PARTITION_COLUMN, pa.string(), nullable=False)),
+            self.schema,
             compression="zstd",
             use_dictionary=[n for n in self.schema.names if n not in DELTA_COLUMNS | PLAIN_COLUMNS],
             column_encoding={n: "DELTA_BINARY_PACKED" for n in self.schema.names if n in DELTA_COLUMNS},
@@ -134,23 +157,26 @@ class PartitionedWriter:
 
     def close(self) -> list[WrittenFile]:
         files = []
-        for dt, writer in sorted(self._writers.items()):
+        for label, writer in sorted(self._writers.items()):
             writer.close()
-            key = lake.data_key(self.table, dt, self.batch_id)
-            files.append(WrittenFile(key=key, path=self.workdir / key, dt=dt, rows=self._rows[dt]))
-        for dt, pieces in self._spill.drain():
-            part = 1 if dt in self._writers else 0
-            writer = self._open(dt, part)
+            files.append(self._written(label, 0, self._rows[label]))
+        for label, pieces in self._spill.drain():
+            part = 1 if label in self._writers else 0
+            writer = self._open(label, part)
             rows = 0
             for start in range(0, len(pieces), 64):  # a few large row groups, not one per run
                 table = pa.concat_tables(pieces[start : start + 64])
-                writer.write_table(_with_dt(table, dt), row_group_size=1 << 20)
+                writer.write_table(table, row_group_size=1 << 20)
                 rows += table.num_rows
             writer.close()
-            key = lake.data_key(self.table, dt, self.batch_id, part)
-            files.append(WrittenFile(key=key, path=self.workdir / key, dt=dt, rows=rows))
+            files.append(self._written(label, part, rows))
         self._writers.clear()
         return sorted(files, key=lambda f: f.key)
+
+    def _written(self, label: str, part: int, rows: int) -> WrittenFile:
+        key = lake.data_key(self.table, label, self.batch_id, part)
+        dates = tuple(sorted(self._dates.get(label, ())))
+        return WrittenFile(key=key, path=self.workdir / key, dt=label, rows=rows, dates=dates)
 
     def abort(self) -> None:
         for writer in self._writers.values():
@@ -229,9 +255,8 @@ class _Spill:
         self.path.unlink(missing_ok=True)
 
 
-def _with_dt(table: pa.Table, dt: str) -> pa.Table:
-    """The rows with their partition's date as a column (dictionary-encoded on disk: nearly free)."""
-    column = pa.repeat(pa.scalar(dt, pa.string()), table.num_rows)
+def _with_dt(table: pa.Table, column: pa.Array) -> pa.Table:
+    """The rows with their date as a column (dictionary-encoded on disk: nearly free)."""
     return table.append_column(pa.field(PARTITION_COLUMN, pa.string(), nullable=False), column)
 
 

@@ -65,8 +65,8 @@ resource "aws_glue_catalog_table" "this" {
 }
 
 # The Iceberg tables: Glue writes their first metadata; the job adds each batch's files in one
-# snapshot, and sets the partition spec (identity on dt) on its first commit, which this resource
-# cannot declare. Data and metadata live under the same prefixes as before.
+# snapshot, and sets the partition spec (processed_files: month(event_time); rejected_files: identity
+# on dt) on its first commit, which this resource cannot declare. Data and metadata live under the same prefixes as before.
 # Nor can it declare Iceberg table properties (iceberg_input takes only the operation and the
 # format version; parameters are Glue's, not Iceberg's): the job's first commit sets those that keep
 # a commit's cost flat as batches accumulate (manifest merging, 10 metadata versions kept, older
