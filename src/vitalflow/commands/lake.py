@@ -11,9 +11,9 @@ from vitalflow.commands.docs import age
 
 ACTIONS = {  # name: (help, description)
     "compact": (
-        "rewrite each partition's small files as one, expire old snapshots",
-        "Rewrite every partition holding more than one file as one file, then expire snapshots older "
-        "than --retain and delete the files nothing references any more.",
+        "pack each partition's small files into fewer, expire old snapshots",
+        "Pack every partition's files under 128 MB into files of up to 128 MB (sorted by event time), "
+        "then expire snapshots older than --retain and delete the files nothing references any more.",
     ),
     "migrate": (
         "convert a lake of the earlier layout to Iceberg tables, once",
