@@ -69,6 +69,8 @@ class BatchOptions:
     progress: Callable[[int, int], None] | None = None  # (bytes read, file size) after each chunk
     on_conflict: str = "reject"  # VITALFLOW_ON_CONFLICT: "replace" takes corrections (validate/loaded.py)
     tables: LakeTables | None = None  # where the batch is committed; None: the local lake's, in ``store``
+    engine: str = "local"  # "spark": the row phase in Spark tasks, one split each (spark_engine.py)
+    split_bytes: int = 128 << 20  # VITALFLOW_SPLIT_BYTES: the Spark engine's byte range per task
 
 
 def validate_batch(
@@ -87,12 +89,21 @@ def validate_batch(
             existing = read_manifest(store, lake.batch_id_for(scan.sha256))
             if existing is not None and existing.status == "processed":
                 return _duplicate(store, existing)
-            batch = Batch(source, store, docs_store or store, suite, scan, options, started)
+            batch = _batch_class(options)(source, store, docs_store or store, suite, scan, options, started)
             batch.use_tables(options.tables or LakeTables.for_store(store))
             batch.hashed = time.perf_counter() - clock
             return Validated(batch.run(path, clock))
         except BatchRejected as exc:
             return _failed(store, source, path, scan, started, clock, exc)
+
+
+def _batch_class(options: BatchOptions) -> type[Batch]:
+    """The engine's batch: Spark is imported only when asked for (never on the Python shell job)."""
+    if options.engine == "spark":
+        from vitalflow.validate.spark_engine import SparkBatch
+
+        return SparkBatch
+    return Batch
 
 
 class Batch:

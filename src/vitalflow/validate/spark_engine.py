@@ -1,0 +1,172 @@
+"""The Spark engine: the same batch as ``Batch``, its rows judged by Spark tasks, one split each.
+
+The driver keeps everything that is about the batch as a whole and reuses ``Batch`` for it: the
+counts check, the Data Docs page from the merged GE results, the manifest and the commit protocol
+(``validate/commit.py``), written once after every task succeeded. Only the row phase is
+distributed:
+
+1. each byte range is scanned in a task; the driver plans the splits from the scans (``splits``);
+2. each split's rows go through the row rules in a task (Great Expectations on pandas, the
+   distinct-row memo), and stay cached in the executors;
+3. the key hashes of the valid rows are shuffled by key: the lowest line of a key wins, every
+   other line is a repeat, sent (shuffled again, by split) to the split that holds it;
+4. each split takes the duplicate rule and is routed and written as ``Batch`` would, to Parquet
+   files named by split (a retried task replaces its files); the driver gets counts and results.
+
+Keys never reach the driver; the states of step 2 are joined with their repeats without moving,
+as both sides are partitioned by split number. Spark is imported here only: the Python shell job
+(Python 3.9) never imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyspark import StorageLevel, TaskContext
+from pyspark.sql import SparkSession
+
+from vitalflow.exceptions import EmptyFile
+from vitalflow.validate.batch import Batch
+from vitalflow.validate.reader import data_start
+from vitalflow.validate.split_batch import (
+    SplitJob,
+    SplitOutput,
+    candidate_keys,
+    check_split,
+    finish_split,
+)
+from vitalflow.validate.splits import Split, plan, ranges, scan_range
+from vitalflow.validate.writer import WrittenFile
+
+
+def spark_session(master: str = "local[*]", shuffle_partitions: int = 8) -> SparkSession:
+    """The running session, or a local one: the Glue job and the tests bring theirs."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter's packages
+    return (
+        SparkSession.builder.master(master)
+        .appName("vitalflow-validate")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+
+
+class SparkBatch(Batch):
+    """A ``Batch`` whose row phase runs on Spark; everything after it is the single-process code."""
+
+    spark: SparkSession | None = None
+    before_finish: Any = None  # tests: called in each finishing task with its split (a failure hook)
+
+    def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
+        spark = self.spark or spark_session()
+        job = self._job(path)
+        splits = self._plan(spark, path)
+        outputs = run_splits(spark, job, splits, self.before_finish) if splits else []
+        for output in sorted(outputs, key=lambda o: o.index):
+            self._take(output)
+        if self.rows_in == 0:
+            raise EmptyFile("the file has a header but no data rows")
+        processed = sorted((f for o in outputs for f in o.processed), key=lambda f: f.key)
+        rejected = sorted((f for o in outputs for f in o.rejected), key=lambda f: f.key)
+        return processed, rejected
+
+    def _job(self, path: Path) -> SplitJob:
+        assert self.tables is not None
+        return SplitJob(
+            path=path,
+            source=self.source,
+            scan=self.scan,
+            started=self.started,
+            workdir=self.dir,
+            store=self.store,
+            tables=self.tables,
+            suite_path=self.suite.path,
+            chunk_rows=self.options.chunk_rows,
+            on_conflict=self.options.on_conflict,
+        )
+
+    def _plan(self, spark: SparkSession, path: Path) -> list[Split]:
+        """Scan every byte range in its own task; plan the splits from the (small) scans."""
+        start = data_start(self.scan)
+        spans = ranges(start, self.scan.size, self.options.split_bytes)
+        if not spans:
+            return []
+        scans = (
+            spark.sparkContext.parallelize(spans, len(spans))
+            .map(lambda span: scan_range(path, span[0], span[1], start))
+            .collect()
+        )
+        return plan(scans, self.scan.size, self.scan.header.lines + 1)
+
+    def _take(self, output: SplitOutput) -> None:
+        self.rows_in += output.rows_in
+        self.rows_processed += output.rows_processed
+        self.rows_rejected += output.rows_rejected
+        self.blank += output.blank
+        self.reasons.update(output.reasons)
+        self.results.extend(output.results)
+        assert self.loaded is not None
+        self.loaded.replaced.extend(output.replaced)
+
+
+def run_splits(
+    spark: SparkSession, job: SplitJob, splits: list[Split], hook: Any = None
+) -> list[SplitOutput]:
+    """Steps 2 to 4 of the module docstring; the outputs of every split (all tasks succeeded)."""
+    sc = spark.sparkContext
+    n = len(splits)
+    first_lines = np.array([s.first_line for s in splits], dtype=np.int64)
+    owner = sc.broadcast(first_lines)
+    states = (
+        sc.parallelize([(s.index, s) for s in splits], n)
+        .partitionBy(n)  # portable_hash(i) % n == i: split i in partition i
+        .mapValues(lambda split: (split, check_split(job, split)))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        repeats = (
+            states.flatMap(lambda kv: candidate_keys(job, kv[1][1]))
+            .combineByKey(_first, _add, _merge)
+            .flatMap(lambda kv: kv[1][1])
+            .map(lambda line: (int(np.searchsorted(owner.value, line, side="right")) - 1, line))
+        )
+        joined = states.cogroup(repeats.partitionBy(n), n)  # both partitioned alike: states stay put
+        return joined.map(lambda kv: _finish(job, kv[1], hook)).collect()
+    finally:
+        states.unpersist()
+        owner.destroy()
+
+
+def _first(line: int) -> tuple[int, list[int]]:
+    """(the key's lowest line so far, the other lines: repeats)."""
+    return line, []
+
+
+def _add(acc: tuple[int, list[int]], line: int) -> tuple[int, list[int]]:
+    low, others = acc
+    others.append(max(low, line))
+    return min(low, line), others
+
+
+def _merge(a: tuple[int, list[int]], b: tuple[int, list[int]]) -> tuple[int, list[int]]:
+    return min(a[0], b[0]), [*a[1], *b[1], max(a[0], b[0])]
+
+
+def _finish(job: SplitJob, sides: tuple[Iterable[Any], Iterable[int]], hook: Any) -> SplitOutput:
+    states, lines = sides
+    (split, checked), *rest = list(states)
+    assert not rest, "one state per split"
+    context = TaskContext.get()
+    attempt = f"{split.index:05d}-{context.taskAttemptId() if context else 0}"
+    output = finish_split(job, split, checked, np.fromiter(lines, dtype=np.int64), attempt)
+    if hook is not None:  # tests: a task that dies after writing its files, before reporting
+        hook(split)
+    return output
