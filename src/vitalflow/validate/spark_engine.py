@@ -38,6 +38,7 @@ from vitalflow.validate.split_batch import (
     SplitOutput,
     candidate_keys,
     check_split,
+    detached,
     finish_split,
 )
 from vitalflow.validate.splits import Split, plan, ranges, scan_range
@@ -87,8 +88,9 @@ class SparkBatch(Batch):
             started=self.started,
             workdir=self.dir,
             store=self.store,
-            tables=self.tables,
+            lake_tables=detached(self.tables),
             suite_path=self.suite.path,
+            duplicate_key=self.suite.duplicate_key,
             chunk_rows=self.options.chunk_rows,
             on_conflict=self.options.on_conflict,
         )

@@ -10,9 +10,10 @@ into Parquet files named by the split so a retried task replaces what a failed a
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -49,8 +50,9 @@ class SplitJob:
     started: datetime
     workdir: Path  # the batch's folder, shared by the tasks and the driver
     store: ObjectStore
-    tables: LakeTables
+    lake_tables: Callable[[], LakeTables]  # builds the tables in the task: a connected catalog never pickles
     suite_path: Path | None
+    duplicate_key: list[str]  # the suite's, sent along: hashing keys must not load the suite in a worker
     chunk_rows: int
     on_conflict: str
 
@@ -105,7 +107,7 @@ def check_split(job: SplitJob, split: Split) -> list[CheckedChunk]:
 
 def candidate_keys(job: SplitJob, checked: list[CheckedChunk]) -> Iterator[tuple[int, int]]:
     """(key hash, line) of every row that passed the row rules: the rows that may claim a key."""
-    key = _suite(job.suite_path).duplicate_key
+    key = job.duplicate_key
     for one in checked:
         if one.frame is None or one.verdict is None or not key:
             continue
@@ -127,9 +129,10 @@ def finish_split(
 
     scratch = job.workdir / "attempts" / attempt
     shutil.rmtree(scratch, ignore_errors=True)
-    options = BatchOptions(scratch, job.chunk_rows, on_conflict=job.on_conflict, tables=job.tables)
+    tables = job.lake_tables()
+    options = BatchOptions(scratch, job.chunk_rows, on_conflict=job.on_conflict, tables=tables)
     batch = Batch(job.source, job.store, job.store, _suite(job.suite_path), job.scan, options, job.started)
-    batch.use_tables(job.tables)
+    batch.use_tables(tables)
     rules, known = job.rules(), KnownRepeats(repeats)
     try:
         for one in checked:
@@ -166,6 +169,16 @@ def _place(job: SplitJob, split: Split, files: list[WrittenFile]) -> list[Writte
         one.path.replace(target)  # atomic: a retry replaces the failed attempt's file
         placed.append(WrittenFile(key=key, path=target, dt=one.dt, rows=one.rows))
     return placed
+
+
+def detached(tables: LakeTables) -> Callable[[], LakeTables]:
+    """A picklable way to the same tables: the local lake's by its folder, else a copy not yet connected.
+
+    (``LakeTables`` could offer this itself; tables.py is being changed elsewhere, see the report.)
+    """
+    if tables.root.startswith("/"):
+        return functools.partial(LakeTables.local, Path(tables.root))
+    return functools.partial(LakeTables, tables._connect, tables.namespace, tables.root, create=tables.create)
 
 
 _SUITES: dict[Path | None, HealthSuite] = {}
