@@ -78,3 +78,17 @@ def test_the_threshold_and_split_size_are_settings():
         Settings.from_env({"VITALFLOW_SPLIT_BYTES": "0"})
     with pytest.raises(ConfigurationError, match="VITALFLOW_ENGINE"):
         Settings.from_env({"VITALFLOW_ENGINE": "dask"})
+
+
+def test_the_spark_entry_point_chooses_the_spark_engine(monkeypatch):
+    """jobs/validate_spark.py: the shell job's adapter with VITALFLOW_ENGINE=spark, unless a run names one."""
+    import importlib
+
+    from conftest import REPO
+
+    monkeypatch.syspath_prepend(str(REPO / "jobs"))
+    entry = importlib.import_module("validate_spark")
+    argv = ["--source_bucket", "b", "--source_key", "raw/x.csv"]
+    assert entry.job_arguments(entry.spark_arguments(argv))["VITALFLOW_ENGINE"] == "spark"
+    chosen = [*argv, "--VITALFLOW_ENGINE", "local"]
+    assert entry.job_arguments(entry.spark_arguments(chosen))["VITALFLOW_ENGINE"] == "local"
