@@ -5,7 +5,8 @@ rules judge every row on its own, so a split can run them alone (``check_split``
 rule needs the whole file (the first valid reading of a key wins, wherever it is): the valid rows'
 key hashes (``candidate_keys``) go through Spark's shuffle, and ``finish_split`` gets back the lines
 that lost, then runs the final rule and routes rows exactly as ``Batch`` does, with its own methods,
-into Parquet files named by the split so a retried task replaces what a failed attempt wrote.
+into Parquet files named by the split (``<batch>-s<split>``), so a retried task replaces what a
+failed attempt wrote.
 """
 
 from __future__ import annotations
@@ -158,12 +159,13 @@ def finish_split(
 
 
 def _place(job: SplitJob, split: Split, files: list[WrittenFile]) -> list[WrittenFile]:
-    """Move an attempt's files to the split's names: part ``2 * split + part``, unique in the batch."""
+    """Move an attempt's files to names of the split: ``<batch>-s<split>`` where the writer put the
+    batch id, so whatever layout the writer chooses, splits never share a name and a retry replaces."""
+    batch_id = lake.batch_id_for(job.scan.sha256)
     placed = []
     for one in files:
-        part = 2 * split.index + (1 if one.key.endswith("-1.parquet") else 0)
-        table = one.key.split("/", 1)[0]
-        key = lake.data_key(table, one.dt, lake.batch_id_for(job.scan.sha256), part)
+        folder, _, name = one.key.rpartition("/")
+        key = f"{folder}/{name.replace(batch_id, f'{batch_id}-s{split.index:05d}', 1)}"
         target = job.workdir / key
         target.parent.mkdir(parents=True, exist_ok=True)
         one.path.replace(target)  # atomic: a retry replaces the failed attempt's file
