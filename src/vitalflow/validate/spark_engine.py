@@ -13,16 +13,17 @@ distributed:
 4. each split takes the duplicate rule and is routed and written as ``Batch`` would, to Parquet
    files named by split (a retried task replaces its files); the driver gets counts and results.
 
-Keys never reach the driver; the states of step 2 are joined with their repeats without moving,
-as both sides are partitioned by split number. Spark is imported here only: the Python shell job
-(Python 3.9) never imports this module.
+Keys never reach the driver; each split's repeats are handed to its task through the batch's folder
+(shared by the tasks on one machine), and the states of step 2 never leave the executors' cache.
+Spark is imported here only: the Python shell job (Python 3.9) never imports this module.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +141,9 @@ def run_splits(
             .flatMap(lambda kv: kv[1][1])
             .map(lambda line: (int(np.searchsorted(owner.value, line, side="right")) - 1, line))
         )
-        joined = states.cogroup(repeats.partitionBy(n), n)  # both partitioned alike: states stay put
-        return joined.map(lambda kv: _finish(job, kv[1], hook)).collect()
+        folder = job.workdir / "repeats"
+        repeats.partitionBy(n).mapPartitionsWithIndex(lambda i, pairs: _save(folder, i, pairs)).count()
+        return states.map(lambda kv: _finish(job, kv[1], folder, hook)).collect()
     finally:
         states.unpersist()
         owner.destroy()
@@ -162,13 +164,29 @@ def _merge(a: tuple[int, list[int]], b: tuple[int, list[int]]) -> tuple[int, lis
     return min(a[0], b[0]), [*a[1], *b[1], max(a[0], b[0])]
 
 
-def _finish(job: SplitJob, sides: tuple[Iterable[Any], Iterable[int]], hook: Any) -> SplitOutput:
-    states, lines = sides
-    (split, checked), *rest = list(states)
-    assert not rest, "one state per split"
+def _save(folder: Path, index: int, pairs: Iterable[tuple[int, int]]) -> Iterator[int]:
+    """Split ``index``'s repeat lines, for its finishing task (a retry rewrites the same file whole).
+
+    Handing them over through the batch's folder, not a cogroup with the cached states, keeps the
+    states out of PySpark's group-by, which pickles and spills every value it groups.
+    """
+    lines = []
+    for split, line in pairs:
+        assert split == index, "partition i holds split i's repeats"  # portable_hash(i) % n == i
+        lines.append(line)
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / f".{index:05d}-{uuid.uuid4().hex}.npy"
+    np.save(scratch, np.array(sorted(lines), dtype=np.int64))
+    scratch.replace(folder / f"{index:05d}.npy")
+    yield len(lines)
+
+
+def _finish(job: SplitJob, state: tuple[Split, Any], folder: Path, hook: Any) -> SplitOutput:
+    split, checked = state
     context = TaskContext.get()
     attempt = f"{split.index:05d}-{context.taskAttemptId() if context else 0}"
-    output = finish_split(job, split, checked, np.fromiter(lines, dtype=np.int64), attempt)
+    repeats = np.load(folder / f"{split.index:05d}.npy")
+    output = finish_split(job, split, checked, repeats, attempt)
     if hook is not None:  # tests: a task that dies after writing its files, before reporting
         hook(split)
     return output
