@@ -34,7 +34,7 @@ class Settings:
     home: Path = Path("lake")  # local lake folder
     chunk_rows: int = 150_000  # rows validated at a time; bounds memory (bench: 10M rows, any mix, < 1 GB)
     memory_limit_mb: int = 0  # fail a batch cleanly above this resident size; 0: the cgroup limit, if any
-    # "local": one process validates the file; "spark": Spark tasks, one byte range each (validate/spark_engine.py)
+    # "local": one process validates the file; "spark": Spark tasks, a byte range each (spark_engine.py)
     engine: str = "local"
     # The Spark engine's byte range per task (validate/splits.py); tests use a few bytes to 1 MiB
     split_bytes: int = 128 << 20
