@@ -8,6 +8,7 @@ locals {
   table_name    = "${var.name}-batches"
   table_arn     = "arn:aws:dynamodb:${var.region}:${local.account}:table/${local.table_name}"
   job_name      = "${var.name}-validate"
+  spark_job     = "${var.name}-validate-spark"
   bus_name      = var.name
   workgroup     = var.name
   workgroup_arn = "arn:aws:athena:${var.region}:${local.account}:workgroup/${local.workgroup}"
@@ -61,8 +62,10 @@ locals {
     VITALFLOW_FANOUT_TOPIC_ARN      = module.fanout.topic_arn
   }
   lambda_env = merge(local.settings, {
-    POWERTOOLS_SERVICE_NAME      = "vitalflow"
-    POWERTOOLS_METRICS_NAMESPACE = "vitalflow"
+    VITALFLOW_GLUE_SPARK_JOB_NAME   = lookup({ "" = "" }, var.glue_spark_artifact, local.spark_job)
+    VITALFLOW_SPARK_THRESHOLD_BYTES = tostring(var.spark_threshold_bytes)
+    POWERTOOLS_SERVICE_NAME         = "vitalflow"
+    POWERTOOLS_METRICS_NAMESPACE    = "vitalflow"
   })
   read_manifests = { actions = ["s3:GetObject"], resources = ["${local.data_arn}/manifests/*"] }
   batch_item     = { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [local.table_arn] }
@@ -112,6 +115,24 @@ resource "aws_s3_object" "glue_artifact" {
   kms_key_id  = module.kms.key_arn
 }
 
+resource "aws_s3_object" "glue_spark_script" {
+  bucket      = module.data_bucket.bucket
+  key         = "artifacts/validate_spark.py"
+  source      = "${path.module}/../jobs/validate_spark.py"
+  source_hash = filemd5("${path.module}/../jobs/validate_spark.py")
+  kms_key_id  = module.kms.key_arn
+}
+
+# The Spark job's libraries (Python 3.11), only when given: without them there is no Spark job.
+resource "aws_s3_object" "glue_spark_artifact" {
+  count       = lookup({ "" = 0 }, var.glue_spark_artifact, 1)
+  bucket      = module.data_bucket.bucket
+  key         = "artifacts/glue-libs/${basename(var.glue_spark_artifact)}-${substr(filesha256(var.glue_spark_artifact), 0, 16)}.zip"
+  source      = var.glue_spark_artifact
+  source_hash = filemd5(var.glue_spark_artifact)
+  kms_key_id  = module.kms.key_arn
+}
+
 # One package per function (make package), uploaded so that no function meets the 50 MB direct-upload cap.
 resource "aws_s3_object" "lambda_package" {
   for_each    = toset(local.functions)
@@ -158,6 +179,12 @@ module "glue" {
   script_s3_uri   = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_script.key}"
   artifact_s3_uri = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_artifact.key}"
   erase_job_name  = "${var.name}-erase"
+  # uploads above spark_threshold_bytes: the Spark job, when its libraries are given
+  spark_job_name        = local.spark_job
+  spark_script_s3_uri   = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_spark_script.key}"
+  spark_artifact_s3_uri = join("", [for o in aws_s3_object.glue_spark_artifact : "s3://${o.bucket}/${o.key}"])
+  spark_worker_type     = var.glue_spark_worker_type
+  spark_workers         = var.glue_spark_workers
   # who may assume the erasure operator role, the only one that may start the erasure job
   erase_operator_principals = var.erase_operator_principals
   # Python shell has 1 GB for the whole host (the OS, Glue's agent and the job): the job fails a batch
@@ -192,7 +219,7 @@ module "start_validation" {
   memory_mb       = 512
   statements = {
     ConsumeUploads = { actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], resources = [module.uploads.queue_arn] }
-    StartJob       = { actions = ["glue:StartJobRun", "glue:GetJobRuns"], resources = [module.glue.job_arn] }
+    StartJob       = { actions = ["glue:StartJobRun", "glue:GetJobRuns"], resources = concat([module.glue.job_arn], module.glue.spark_job_arns) }
     ClaimObject    = local.batch_item
   }
 }

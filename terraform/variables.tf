@@ -248,3 +248,27 @@ variable "erase_operator_principals" {
   type        = list(string)
   default     = []
 }
+
+variable "glue_spark_artifact" {
+  description = "The Spark job's libraries (GLUE_PYTHON=3.11 make package: ../dist/glue-job-py3.11.zip); empty (default): no Spark job, every upload goes to the Python shell job."
+  type        = string
+  default     = ""
+}
+
+variable "glue_spark_worker_type" {
+  description = "Worker type of the Spark validation job (G.1X: 4 vCPU, 16 GB, 1 DPU per worker)."
+  type        = string
+  default     = "G.1X"
+}
+
+variable "glue_spark_workers" {
+  description = "Workers of the Spark validation job, the driver included (at least 2)."
+  type        = number
+  default     = 10
+}
+
+variable "spark_threshold_bytes" {
+  description = "Uploads above this size go to the Spark job (when there is one), the rest to the Python shell job; the shell job holds about 20 million rows (~1.1 GB of CSV) in 1 GB."
+  type        = number
+  default     = 1073741824
+}

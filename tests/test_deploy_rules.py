@@ -125,18 +125,53 @@ def test_glue_job_is_python_shell_bringing_its_own_libraries(deployment):
     assert erase.attr("default_arguments") == {**arguments, "--vitalflow_task": "erase"}
 
 
+def test_the_spark_job_exists_only_with_its_libraries_and_is_routed_to(tmp_path, deployment):
+    """Glue 5.0 glueetl, worker type and count from the variables, the shell job's adapter and
+    settings with VITALFLOW_ENGINE=spark; start_validation may start it."""
+    assert not [j for j in resources(deployment, "aws_glue_job") if j.address.endswith("validate_spark")]
+    for name in ("glue-job-py3.9.zip", "glue-job-py3.11.zip"):
+        (tmp_path / name).write_bytes(b"")
+    variables = {
+        **TFVARS,
+        "glue_artifact": str(tmp_path / "glue-job-py3.9.zip"),
+        "lambda_packages_dir": str(tmp_path),
+    }
+    variables |= {"glue_spark_artifact": str(tmp_path / "glue-job-py3.11.zip"), "glue_spark_workers": 4}
+    spark_deployment = modules(REPO / "terraform", variables, REGION)
+    jobs = {j.address.rsplit(".", 1)[-1]: j for j in resources(spark_deployment, "aws_glue_job")}
+    spark, shell = jobs["validate_spark"], jobs["validate"]
+    (command,) = spark.blocks("command")
+    assert spark.block_attr(command, "name") == "glueetl" and spark.attr("glue_version") == "5.0"
+    assert spark.block_attr(command, "script_location") == "s3://vf-data/artifacts/validate_spark.py"
+    assert (spark.attr("worker_type"), spark.attr("number_of_workers")) == ("G.1X", 4)
+    arguments = spark.attr("default_arguments")
+    assert arguments["--VITALFLOW_ENGINE"] == "spark"
+    assert arguments["--vitalflow_artifact"].startswith(
+        "s3://vf-data/artifacts/glue-libs/glue-job-py3.11.zip-"
+    )
+    assert arguments["--extra-py-files"] == shell.block_attr(shell.blocks("command")[0], "script_location")
+    shared = {k: v for k, v in arguments.items() if k not in ("--VITALFLOW_ENGINE", "--vitalflow_artifact")}
+    same = {k: v for k, v in shell.attr("default_arguments").items() if k != "--vitalflow_artifact"}
+    assert shared == {**same, "--extra-py-files": arguments["--extra-py-files"]}
+    top = spark_deployment[0]
+    trigger = role_policies(top.path, top.inputs, REGION)["vf-start-validation"]
+    job_arn = "arn:aws:glue:us-east-1:123456789012:job/vf-validate-spark"
+    assert allowed(trigger, "glue:StartJobRun", job_arn)
+
+
 def glue_jobs(deployment):
     """The validation job, then the erasure job."""
     jobs = {job.address.rsplit(".", 1)[-1]: job for job in resources(deployment, "aws_glue_job")}
-    assert sorted(jobs) == ["erase", "validate"]
+    assert sorted(jobs) == ["erase", "validate"]  # no Spark job without its libraries
     return jobs["validate"], jobs["erase"]
 
 
 def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
     """The provider refuses etag together with kms_key_id (an SSE-KMS object's ETag is not its MD5)."""
     objects = resources(deployment, "aws_s3_object")
-    # the script, the job's libraries, five function packages, the live dashboard's page, config and state
-    assert len(objects) == 10
+    # the scripts (shell, Spark), the job's libraries, five function packages, the live dashboard's page,
+    # config and state
+    assert len(objects) == 11
     for obj in objects:
         attributes = obj.body["Attributes"]
         assert not ("etag" in attributes and "kms_key_id" in attributes), obj.address

@@ -91,6 +91,37 @@ def test_recorded_calls_of_the_trigger_are_allowed_and_a_removed_statement_is_na
     ]
 
 
+def test_recorded_calls_of_the_trigger_routing_to_the_spark_job_are_allowed(moto_env, tmp_path):
+    """With the Spark job deployed, a large upload's StartJobRun on it is allowed; without it, not."""
+    from vitalflow.trigger import JobRoute, UploadedObject, start_validation
+
+    (tmp_path / "glue-job-py3.11.zip").write_bytes(b"")
+    with_spark = roles_for(tmp_path, glue_spark_artifact=str(tmp_path / "glue-job-py3.11.zip"))
+    with CallRecorder().installed() as recorder:
+        boto3.client("dynamodb").create_table(
+            TableName="vf-batches",
+            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for name, kind in (("vf-validate", "pythonshell"), ("vf-validate-spark", "glueetl")):
+            boto3.client("glue").create_job(
+                Name=name, Role="arn:aws:iam::123456789012:role/x", Command={"Name": kind}
+            )
+        route = JobRoute(GlueJobRunner("vf-validate"), GlueJobRunner("vf-validate-spark"), 1 << 30)
+        big = UploadedObject(bucket="b", key="raw/big.csv", version_id="v1", etag="e", size=2 << 30)
+        with recorder.running("start_validation"):
+            start_validation(big, DynamoBatchState("vf-batches"), route)
+    started = [c for c in recorder.calls if c.operation == "StartJobRun"]
+    assert [c.params["JobName"] for c in started] == ["vf-validate-spark"]
+    assert missing(recorder.calls, with_spark, ROLE_OF, REGION) == []
+    without = roles_for(tmp_path)
+    assert missing(recorder.calls, without, ROLE_OF, REGION) == [
+        "start_validation (vf-start-validation): glue:StartJobRun on "
+        "arn:aws:glue:us-east-1:123456789012:job/vf-validate-spark"
+    ]
+
+
 def ses_call(config_set: str | None) -> Call:
     raw = b"From: reports@example.org\r\nTo: care-team@example.org\r\nSubject: x\r\n\r\nbody\r\n"
     params = {"Content": {"Raw": {"Data": raw}}}

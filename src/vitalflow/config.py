@@ -34,6 +34,13 @@ class Settings:
     home: Path = Path("lake")  # local lake folder
     chunk_rows: int = 150_000  # rows validated at a time; bounds memory (bench: 10M rows, any mix, < 1 GB)
     memory_limit_mb: int = 0  # fail a batch cleanly above this resident size; 0: the cgroup limit, if any
+    # "local": one process validates the file; "spark": Spark tasks, a byte range each (spark_engine.py)
+    engine: str = "local"
+    # The Spark engine's byte range per task (validate/splits.py); tests use a few bytes to 1 MiB
+    split_bytes: int = 128 << 20
+    # Uploads above this size go to the Glue Spark job, the rest to the Python shell job (trigger.py)
+    spark_threshold_bytes: int = 1 << 30
+    glue_spark_job_name: str = ""
     suite_path: Path | None = None  # defaults to the packaged expectations/health_vitals.json
     # A reading (user, instant) already stored with other values: "reject" it (row:conflicts_with_loaded,
     # the stored one stays) or "replace" the stored one (corrections; the old stays in the table's history)
@@ -124,6 +131,10 @@ class Settings:
             raise ConfigurationError(f"VITALFLOW_ANALYST must be 'rules' or 'bedrock', not {self.analyst!r}")
         if self.chunk_rows < 1:
             raise ConfigurationError("VITALFLOW_CHUNK_ROWS must be a positive whole number")
+        if self.engine not in ("local", "spark"):
+            raise ConfigurationError(f"VITALFLOW_ENGINE must be 'local' or 'spark', not {self.engine!r}")
+        if self.split_bytes < 1:
+            raise ConfigurationError("VITALFLOW_SPLIT_BYTES must be a positive whole number of bytes")
         if self.digest_min_history_days < 1 or self.digest_window_days < self.digest_min_history_days:
             raise ConfigurationError(
                 "VITALFLOW_DIGEST_WINDOW_DAYS must be at least VITALFLOW_DIGEST_MIN_HISTORY_DAYS (>= 1)"
@@ -142,6 +153,8 @@ def _parse(name: str, raw: str) -> Any:
             return Path(raw).expanduser()
         if name in (
             "chunk_rows",
+            "split_bytes",
+            "spark_threshold_bytes",
             "bedrock_max_attempts",
             "notify_lease_s",
             "memory_limit_mb",

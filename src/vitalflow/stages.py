@@ -64,6 +64,8 @@ def validate(
         progress,
         settings.on_conflict,
         runtime.tables,
+        settings.engine,
+        settings.split_bytes,
     )
     result = validate_batch(
         source,

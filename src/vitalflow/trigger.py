@@ -33,6 +33,7 @@ class UploadedObject:
     key: str
     version_id: str | None
     etag: str
+    size: int = 0  # bytes, as the notification gives them: which job validates the upload
 
     @property
     def claim_id(self) -> str:
@@ -55,19 +56,45 @@ def uploaded_objects(notification: dict[str, Any]) -> list[UploadedObject]:
                 key=key,
                 version_id=s3.get("object", {}).get("versionId"),
                 etag=s3.get("object", {}).get("eTag", ""),
+                size=int(s3.get("object", {}).get("size") or 0),
             )
         )
     return objects
 
 
+@dataclass(frozen=True)
+class JobRoute:
+    """Which job validates an upload: the Spark job above the threshold, the Python shell job below.
+
+    The Python shell job holds about 20 million rows in its 1 GB; past that a file needs the Spark
+    job (validate/spark_engine.py), whose smallest run costs far more. The threshold is a setting
+    (VITALFLOW_SPARK_THRESHOLD_BYTES, default 1 GiB); without a Spark job every upload goes to the shell.
+    """
+
+    shell: JobRunner
+    spark: JobRunner | None = None
+    threshold_bytes: int = 1 << 30
+
+    def runner_for(self, obj: UploadedObject) -> JobRunner:
+        if self.spark is not None and obj.size > self.threshold_bytes:
+            return self.spark
+        return self.shell
+
+
 def start_validation(
-    obj: UploadedObject, claims: Leases, runner: JobRunner, *, lease_seconds: int = LEASE_SECONDS
+    obj: UploadedObject,
+    claims: Leases,
+    runner: JobRunner | JobRoute,
+    *,
+    lease_seconds: int = LEASE_SECONDS,
 ) -> str | None:
     """Start the job once per object version; None when a run for this version exists already.
 
     Raises :class:`StartInProgress` while another invocation's lease is fresh, so the message is
-    redelivered rather than dropped.
+    redelivered rather than dropped. A ``JobRoute`` picks the job by the upload's size.
     """
+    if isinstance(runner, JobRoute):
+        runner = runner.runner_for(obj)
     busy = StartInProgress(
         f"another invocation is starting validation of {obj.key}; retrying after its lease expires"
     )

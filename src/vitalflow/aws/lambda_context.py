@@ -60,14 +60,21 @@ def start_claims() -> DynamoBatchState:
 
 
 def glue_runner() -> Any:
+    """The validation jobs, routed by upload size (trigger.JobRoute): the Spark job only if configured."""
     from vitalflow.aws.glue_runner import GlueJobRunner
+    from vitalflow.trigger import JobRoute
 
     config = settings()
     config.require("glue_job_name")
     if "glue" not in _clients:
-        _clients["glue"] = GlueJobRunner(
-            config.glue_job_name, max_active=config.glue_max_active_runs, boto3_session=_session(config)
+        session = _session(config)
+        shell = GlueJobRunner(
+            config.glue_job_name, max_active=config.glue_max_active_runs, boto3_session=session
         )
+        spark = None
+        if config.glue_spark_job_name:
+            spark = GlueJobRunner(config.glue_spark_job_name, boto3_session=session)
+        _clients["glue"] = JobRoute(shell, spark, config.spark_threshold_bytes)
     return _clients["glue"]
 
 

@@ -35,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="the feed these files come from (default: each file's name without extension and date)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        help="validate in one process (local, the default) or in Spark tasks on local[*] "
+        "(spark: one byte range of VITALFLOW_SPLIT_BYTES per task; needs pyspark and Java 17)",
+    )
     parser.set_defaults(func=main)
 
 
@@ -44,7 +50,8 @@ def main(args: argparse.Namespace) -> int:
     from vitalflow.runtime import local_runtime
 
     source = sources.given(args.source) if args.source is not None else None  # a bad name: before any work
-    runtime = local_runtime(settings_from(args))
+    settings = settings_from(args)
+    runtime = local_runtime(settings.with_(engine=args.engine) if args.engine else settings)
     assert runtime.home is not None
     outcomes = []
     with lake_lock(runtime.home):

@@ -69,6 +69,8 @@ class BatchOptions:
     progress: Callable[[int, int], None] | None = None  # (bytes read, file size) after each chunk
     on_conflict: str = "reject"  # VITALFLOW_ON_CONFLICT: "replace" takes corrections (validate/loaded.py)
     tables: LakeTables | None = None  # where the batch is committed; None: the local lake's, in ``store``
+    engine: str = "local"  # "spark": the row phase in Spark tasks, one split each (spark_engine.py)
+    split_bytes: int = 128 << 20  # VITALFLOW_SPLIT_BYTES: the Spark engine's byte range per task
 
 
 def validate_batch(
@@ -89,15 +91,8 @@ def validate_batch(
                 return _duplicate(store, existing)
             tables = options.tables or LakeTables.for_store(store)
             hashed = time.perf_counter() - clock
-            return Validated(
-                _validate(
-                    path,
-                    Batch(source, store, docs_store or store, suite, scan, options, started),
-                    tables,
-                    hashed,
-                    clock,
-                )
-            )
+            batch = _batch_class(options)(source, store, docs_store or store, suite, scan, options, started)
+            return Validated(_validate(path, batch, tables, hashed, clock))
         except BatchRejected as exc:
             return _failed(store, source, path, scan, started, clock, exc)
 
@@ -126,6 +121,15 @@ def _validate(path: Path, first: Batch, tables: LakeTables, hashed: float, clock
                 f"({VALIDATE_ATTEMPTS} attempts): run the file again"
             ) from None
     raise StoredReadingsChanged("no attempt was made")  # VALIDATE_ATTEMPTS < 1
+
+
+def _batch_class(options: BatchOptions) -> type[Batch]:
+    """The engine's batch: Spark is imported only when asked for (never on the Python shell job)."""
+    if options.engine == "spark":
+        from vitalflow.validate.spark_engine import SparkBatch
+
+        return SparkBatch
+    return Batch
 
 
 class Batch:
@@ -162,7 +166,7 @@ class Batch:
 
     def again(self) -> Batch:
         """A fresh start on the same file (nothing of this attempt is kept)."""
-        return Batch(
+        return type(self)(  # the same engine
             self.source, self.store, self.docs_store, self.suite, self.scan, self.options, self.started
         )
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vitalflow.validate.columns import REPEAT_COLUMN
+from vitalflow.validate.columns import INDEX_COLUMN, REPEAT_COLUMN
 
 
 class Repeats:
@@ -36,7 +36,7 @@ class Repeats:
         frame[REPEAT_COLUMN] = False
         if not candidates.any() or not self.key:
             return
-        hashes = _key_hashes(frame, candidates, self.key)
+        hashes = key_hashes(frame, candidates, self.key)
         repeat = pd.Series(hashes).duplicated(keep="first").to_numpy()
         if self._runs:
             order = np.argsort(hashes, kind="stable")
@@ -60,7 +60,24 @@ class Repeats:
             self._runs.append(merged)
 
 
-def _key_hashes(frame: pd.DataFrame, rows: np.ndarray, key: list[str]) -> np.ndarray:
+class KnownRepeats:
+    """Repeats decided for the whole file before the chunk is judged (the Spark engine's shuffle).
+
+    ``lines``: the lines of valid readings whose key a valid reading on an earlier line holds,
+    found from the same 64-bit hashes ``Repeats`` keeps, so both engines agree even on a collision.
+    """
+
+    def __init__(self, lines: np.ndarray) -> None:
+        self.lines = np.asarray(lines, dtype=np.int64)
+
+    def mark(self, frame: pd.DataFrame, candidates: np.ndarray) -> None:
+        frame[REPEAT_COLUMN] = False
+        if candidates.any() and len(self.lines):
+            lines = frame[INDEX_COLUMN].to_numpy(np.int64)[candidates]
+            frame.loc[candidates, REPEAT_COLUMN] = np.isin(lines, self.lines)
+
+
+def key_hashes(frame: pd.DataFrame, rows: np.ndarray, key: list[str]) -> np.ndarray:
     """A 64-bit hash of each row's key: event times by value, text hashed once per distinct value."""
     combined = np.zeros(int(rows.sum()), dtype=np.uint64)
     for name in key:

@@ -78,6 +78,21 @@ class LoadedReadings:
         stamps = good.column("event_time").take(pa.array(rows)).cast(pa.int64()).to_pylist()
         self.replaced.extend(zip(labels.tolist(), users, stamps))
 
+    def pin(self, snapshot: int | None) -> None:
+        """Compare with this snapshot of the table: a Spark task takes its driver's, so every split
+        of a batch compares with the same stored readings."""
+        self._snapshot = snapshot
+
+    def compared(self, read: ReadAt | None) -> None:
+        """Rows of this batch were compared elsewhere (a Spark task) at this object's pinned
+        snapshot: their dates count for the commit's check (``read_at``)."""
+        if read is not None:
+            self._dates.update(read.dates)
+
+    def snapshot_id(self) -> int | None:
+        """The table's snapshot the batch's rows are compared with."""
+        return self._snapshot_id()
+
     def read_at(self) -> ReadAt | None:
         """What the rows were compared with, for the commit to check nothing changed since (None:
         no row was compared, so no classification can be stale)."""

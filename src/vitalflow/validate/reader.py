@@ -20,6 +20,7 @@ from vitalflow.contract import REQUIRED_COLUMNS
 from vitalflow.exceptions import BadEncoding, BatchRejected, Compressed, EmptyFile, MissingColumns, NotCsv
 from vitalflow.validate import records
 from vitalflow.validate.records import RawChunk
+from vitalflow.validate.splits import Split
 
 _BLOCK = 8 << 20
 _NO_LINES = np.empty(0, dtype=np.int64)
@@ -154,13 +155,25 @@ def _parse_header(fields: list[str], lines: int, size: int) -> Header:
     )
 
 
-def iter_chunks(path: Path, scan: FileScan, chunk_rows: int) -> Iterator[RawChunk]:
-    """The records after the header in chunks of ``chunk_rows`` rows (the last fewer), in file order."""
+def data_start(scan: FileScan) -> int:
+    """The offset of the first record after the header (and any BOM)."""
+    return scan.header.size + (len(_BOM) if scan.has_bom else 0)
+
+
+def iter_chunks(
+    path: Path, scan: FileScan, chunk_rows: int, split: Split | None = None
+) -> Iterator[RawChunk]:
+    """The records after the header in chunks of ``chunk_rows`` rows (the last fewer), in file order.
+
+    ``split``: only the records of that split (validate/splits.py), with the whole file's line numbers.
+    """
     keep = {name: scan.header.columns.index(name) for name in REQUIRED_COLUMNS}
-    start = scan.header.size + (len(_BOM) if scan.has_bom else 0)
+    start, first_line, stop = data_start(scan), scan.header.lines + 1, None
+    if split is not None:
+        start, first_line, stop = split.start, split.first_line, split.stop
     pending: list[RawChunk] = []
     for block in records.iter_blocks(
-        path, start=start, first_line=scan.header.lines + 1, width=len(scan.header.columns), keep=keep
+        path, start=start, first_line=first_line, width=len(scan.header.columns), keep=keep, stop=stop
     ):
         pending.append(block)
         while sum(b.table.num_rows for b in pending) >= chunk_rows:

@@ -125,14 +125,20 @@ def iter_blocks(
     width: int,
     keep: dict[str, int],
     block_bytes: int = BLOCK_BYTES,
+    stop: int | None = None,
 ) -> Iterator[RawChunk]:
-    """Records after the header, a block of bytes at a time; ``keep``: the wanted fields' positions."""
+    """Records after the header, a block of bytes at a time; ``keep``: the wanted fields' positions.
+
+    ``stop``: a record boundary (validate/splits.py) where reading ends as at the end of the file,
+    so a split of the file gives exactly the records, lines and text the whole file gives there.
+    """
     line = first_line
     with path.open("rb") as fh:
         fh.seek(start)
         carry = b""
         while True:
-            data = fh.read(block_bytes)
+            want = block_bytes if stop is None else min(block_bytes, stop - fh.tell())
+            data = fh.read(want) if want > 0 else b""
             final = not data
             buf = carry + data
             if not buf:

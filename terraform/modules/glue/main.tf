@@ -230,6 +230,35 @@ resource "aws_glue_job" "validate" {
   tags              = var.tags
 }
 
+# The Spark job (Glue 5.0, Spark 3.5.4, Python 3.11) validates the uploads start_validation routes to
+# it by size: the same adapter and core with VITALFLOW_ENGINE=spark (validate/spark_engine.py), one
+# byte range of VITALFLOW_SPLIT_BYTES per task. Same role and settings as the validation job.
+resource "aws_glue_job" "validate_spark" {
+  count                   = lookup({ "" = 0 }, var.spark_artifact_s3_uri, 1)
+  name                    = var.spark_job_name
+  role_arn                = aws_iam_role.job.arn
+  glue_version            = "5.0"
+  worker_type             = var.spark_worker_type
+  number_of_workers       = var.spark_workers
+  timeout                 = var.timeout_minutes
+  security_configuration  = aws_glue_security_configuration.this.name
+  job_run_queuing_enabled = true
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = var.spark_script_s3_uri
+  }
+  execution_property {
+    max_concurrent_runs = var.max_concurrent_runs
+  }
+  default_arguments = merge(local.job_arguments, {
+    "--vitalflow_artifact" = var.spark_artifact_s3_uri
+    "--extra-py-files"     = var.script_s3_uri
+    "--VITALFLOW_ENGINE"   = "spark"
+  })
+  tags = var.tags
+}
+
 resource "aws_iam_role" "job" {
   name               = "${var.job_name}-job"
   assume_role_policy = local.glue_trust

@@ -27,3 +27,13 @@ output "operator_role_arns" {
   description = "The erasure operator role (empty when no principals are listed)."
   value       = aws_iam_role.operator[*].arn
 }
+
+output "spark_job_name" {
+  description = "Name of the Spark validation job (empty when no Spark libraries are given)."
+  value       = one(aws_glue_job.validate_spark[*].name)
+}
+
+output "spark_job_arns" {
+  description = "ARN of the Spark validation job, as a list (empty when there is none)."
+  value       = aws_glue_job.validate_spark[*].arn
+}

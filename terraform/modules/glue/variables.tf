@@ -116,3 +116,43 @@ variable "erase_operator_principals" {
   type        = list(string)
   default     = []
 }
+
+variable "spark_job_name" {
+  description = "Name of the Glue 5.0 Spark validation job, for uploads above the routing threshold (jobs/validate_spark.py)."
+  type        = string
+}
+
+variable "spark_script_s3_uri" {
+  description = "S3 URI of jobs/validate_spark.py (it imports validate_batch.py, passed with --extra-py-files)."
+  type        = string
+}
+
+variable "spark_artifact_s3_uri" {
+  description = "S3 URI of the Spark job's libraries for Python 3.11 (GLUE_PYTHON=3.11 make package: dist/glue-job-py3.11.zip); empty: no Spark job, every upload goes to the validation job."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^(s3://.+\\.zip)?$", var.spark_artifact_s3_uri))
+    error_message = "An s3:// URI of a .zip, or empty."
+  }
+}
+
+variable "spark_worker_type" {
+  description = "Worker type of the Spark job: G.1X (4 vCPU, 16 GB, 1 DPU) runs four split tasks at once, each with about 4 GB for a 128 MiB split."
+  type        = string
+  default     = "G.1X"
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X"], var.spark_worker_type)
+    error_message = "G.1X, G.2X, G.4X or G.8X."
+  }
+}
+
+variable "spark_workers" {
+  description = "Workers of the Spark job, the driver included (billed as DPUs per worker type): at least 2."
+  type        = number
+  default     = 10
+  validation {
+    condition     = can(regex("^([2-9]|[1-9][0-9]+)$", tostring(var.spark_workers))) # no binary operators: the tests' HCL reader
+    error_message = "A Glue Spark job has at least 2 workers."
+  }
+}

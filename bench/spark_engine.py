@@ -1,0 +1,158 @@
+"""The Spark engine against the single-process engine on the same file, in one run.
+
+Reports, each engine in its own child process on a fresh local lake:
+
+* rows/s per core: the single-process engine (one core) vs Spark on local[2] (two), as a ratio
+  (issue 23's target: >= 0.7);
+* local[1] vs local[2] wall time (target: local[2] >= 1.6x faster on 2 cores);
+* peak resident memory of one Spark Python worker (an executor's task process) for each split size,
+  sampled every 50 ms, against the split size;
+* equality: the manifests' counts, and every processed and rejected row (all columns but the run's
+  ``ingested_at``) of the Spark run against the single-process run.
+
+    python bench/spark_engine.py --rows 10000000 --splits 33554432,134217728
+    python bench/spark_engine.py --rows 2000000 --splits 8388608   # the 2M-row equality case
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from validate_bench import source
+
+RUN = """
+import json, os, sys, time
+from pathlib import Path
+engine, home, path, master = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+split = int(sys.argv[5])
+if engine == "spark":
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+    (SparkSession.builder.master(master).config("spark.ui.enabled", "false")
+     .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "8").getOrCreate())
+from vitalflow import stages
+from vitalflow.config import Settings
+from vitalflow.pipeline import ingest
+from vitalflow.runtime import local_runtime
+runtime = local_runtime(Settings(home=home, engine=engine, split_bytes=split))
+started = time.perf_counter()
+ref = ingest(runtime, path)
+m = stages.validate(runtime, ref).manifest
+assert m.status == "processed", m.error
+print(json.dumps({"validate_s": round(time.perf_counter() - started, 2), "rows_in": m.rows_in,
+                  "counts": [m.rows_in, m.rows_processed, m.rows_rejected, m.rejected_by_reason,
+                             m.blank_lines],
+                  "processed": m.processed_files, "rejected": m.rejected_files}))
+"""
+
+
+def worker_peaks(stop: threading.Event, peaks: dict[int, float]) -> None:
+    """Largest resident MB seen per Spark Python worker process (pyspark.daemon and its forks)."""
+    while not stop.wait(0.05):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"pyspark.daemon" in command or b"pyspark.worker" in command:
+                pid = int(entry.name)
+                peaks[pid] = max(peaks.get(pid, 0.0), _rss(pid))
+
+
+def _rss(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def run(engine: str, path: Path, home: Path, master: str = "local[1]", split: int = 128 << 20) -> dict:
+    stop, peaks = threading.Event(), {}  # type: ignore[var-annotated]
+    sampler = threading.Thread(target=worker_peaks, args=(stop, peaks), daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", RUN, engine, str(home), str(path), master, str(split)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if out.returncode != 0:
+        raise SystemExit(f"{engine} {master} failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result.update(wall_s=round(wall, 2), worker_peak_mb=round(max(peaks.values(), default=0.0), 1))
+    result["home"] = str(home)
+    return result
+
+
+def rows_of(result: dict, kind: str):  # -> pyarrow.Table sorted by line, without ingested_at
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(Path(result["home"]) / key, partitioning=None) for key in result[kind]]
+    table = pa.concat_tables(tables).drop(["ingested_at"])
+    return table.sort_by([("source_line", "ascending")])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--splits", default=str(16 << 20), help="split sizes in bytes, comma-separated")
+    args = parser.parse_args()
+    path = source(args.rows, args.seed, "dirty")
+    splits = [int(s) for s in args.splits.split(",")]
+    size = path.stat().st_size
+    with tempfile.TemporaryDirectory(prefix="spark-bench-") as tmp:
+        local = run("local", path, Path(tmp) / "local")
+        results = {"file_bytes": size, "rows": local["rows_in"], "local": local}
+        for split in splits:
+            for master in ("local[1]", "local[2]"):
+                one = run("spark", path, Path(tmp) / f"{master}-{split}", master, split)
+                same_counts = one["counts"] == local["counts"]
+                same_rows = all(rows_of(one, k).equals(rows_of(local, k)) for k in ("processed", "rejected"))
+                one.update(same_counts=same_counts, same_rows=same_rows)
+                results[f"{master} split {split >> 20} MiB"] = one
+    report(results, splits)
+    out = Path(__file__).resolve().parent / "results" / "spark_engine.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+def report(results: dict, splits: list[int]) -> None:
+    local, rows = results["local"], results["rows"]
+    print(f"{rows:,} rows, {results['file_bytes'] / (1 << 20):.0f} MiB")
+    print(
+        f"single-process: {local['validate_s']} s validate, {rows / local['validate_s']:,.0f} rows/s (1 core)"
+    )
+    for split in splits:
+        one, two = (results[f"local[{n}] split {split >> 20} MiB"] for n in (1, 2))
+        per_core = rows / two["validate_s"] / 2
+        print(
+            f"split {split >> 20} MiB: local[1] {one['validate_s']} s, local[2] {two['validate_s']} s "
+            f"(x{one['validate_s'] / two['validate_s']:.2f}); per core {per_core:,.0f} rows/s = "
+            f"{per_core / (rows / local['validate_s']):.2f} of single-process; worker peak "
+            f"{one['worker_peak_mb']} / {two['worker_peak_mb']} MB; same counts {two['same_counts']}, "
+            f"same rows {one['same_rows'] and two['same_rows']}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""One split of a file through the single-process validator, in two halves around the duplicate rule.
+
+The Spark engine (``spark_engine``) runs these inside its tasks; nothing here imports Spark. The row
+rules judge every row on its own, so a split can run them alone (``check_split``). The duplicate
+rule needs the whole file (the first valid reading of a key wins, wherever it is): the valid rows'
+key hashes (``candidate_keys``) go through Spark's shuffle, and ``finish_split`` gets back the lines
+that lost, then runs the final rule and routes rows exactly as ``Batch`` does, with its own methods,
+into Parquet files named by the split (``<batch>-s<split>``), so a retried task replaces what a
+failed attempt wrote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from vitalflow import lake
+from vitalflow.contract import LATEST_EVENT_AFTER_UPLOAD_HOURS
+from vitalflow.models import SourceRef
+from vitalflow.ports import ObjectStore
+from vitalflow.stored_since import ReadAt
+from vitalflow.tables import LakeTables, Reading
+from vitalflow.validate import prepare
+from vitalflow.validate.duplicates import KnownRepeats, key_hashes
+from vitalflow.validate.reader import FileScan, iter_chunks
+from vitalflow.validate.records import RawChunk
+from vitalflow.validate.rows import CheckedRows
+from vitalflow.validate.splits import Split
+from vitalflow.validate.suite import BatchRules, ChunkVerdict, HealthSuite
+from vitalflow.validate.writer import WrittenFile
+
+if TYPE_CHECKING:
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+
+
+@dataclass(frozen=True)
+class SplitJob:
+    """What every task of one batch needs (pickled to the executors): the batch's facts and lake."""
+
+    path: Path  # the file, where every task can read it
+    source: SourceRef
+    scan: FileScan
+    started: datetime
+    workdir: Path  # the batch's folder, shared by the tasks and the driver
+    store: ObjectStore
+    lake_tables: Callable[[], LakeTables]  # builds the tables in the task: a connected catalog never pickles
+    suite_path: Path | None
+    duplicate_key: list[str]  # the suite's, sent along: hashing keys must not load the suite in a worker
+    chunk_rows: int
+    on_conflict: str
+    snapshot: int | None = None  # the processed table's snapshot every split compares with
+
+    @property
+    def latest_event(self) -> datetime:
+        received = self.source.received_at or self.started
+        return (received + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)).astimezone(timezone.utc)
+
+    def rules(self) -> BatchRules:
+        return _suite(self.suite_path).rules_for({"latest_event_time": self.latest_event.isoformat()})
+
+
+@dataclass
+class CheckedChunk:
+    """A chunk after the row rules, before the duplicate rule."""
+
+    chunk: RawChunk
+    frame: pd.DataFrame | None  # None: the chunk has no rows (only malformed or blank records)
+    verdict: ChunkVerdict | None
+
+
+@dataclass
+class SplitOutput:
+    """What a finished split reports to the driver: counts, GE results and its files."""
+
+    index: int
+    rows_in: int = 0
+    rows_processed: int = 0
+    rows_rejected: int = 0
+    blank: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    results: list[ExpectationSuiteValidationResult] = field(default_factory=list)
+    processed: list[WrittenFile] = field(default_factory=list)
+    rejected: list[WrittenFile] = field(default_factory=list)
+    replaced: list[Reading] = field(default_factory=list)
+    read_at: ReadAt | None = None  # what its rows were compared with (the commit checks it)
+
+
+def check_split(job: SplitJob, split: Split) -> list[CheckedChunk]:
+    """The split's records in chunks, each judged by the row rules (the costly half)."""
+    rules = job.rules()
+    out = []
+    for chunk in iter_chunks(job.path, job.scan, job.chunk_rows, split):
+        if not chunk.table.num_rows:
+            out.append(CheckedChunk(chunk, None, None))
+            continue
+        frame = prepare.check_frame(chunk.table, chunk.lines)
+        verdict = rules.verdict()
+        rules.check_rows(frame, verdict)
+        out.append(CheckedChunk(chunk, frame, verdict))
+    return out
+
+
+def candidate_keys(job: SplitJob, checked: list[CheckedChunk]) -> Iterator[tuple[int, int]]:
+    """(key hash, line) of every row that passed the row rules: the rows that may claim a key."""
+    key = job.duplicate_key
+    for one in checked:
+        if one.frame is None or one.verdict is None or not key:
+            continue
+        candidates = ~one.verdict.failed(one.chunk.lines)
+        if candidates.any():
+            hashes = key_hashes(one.frame, candidates, key).view(np.int64)
+            yield from zip(hashes.tolist(), one.chunk.lines[candidates].tolist())
+
+
+def finish_split(
+    job: SplitJob, split: Split, checked: list[CheckedChunk], repeats: np.ndarray, attempt: str
+) -> SplitOutput:
+    """The duplicate rule with the file-wide ``repeats``, then rows to Parquet as ``Batch`` routes them.
+
+    Written under an attempt's own folder, then moved to the split's: a retried (or speculative)
+    attempt replaces the split's files whole, never adds to them.
+    """
+    from vitalflow.validate.batch import Batch, BatchOptions  # the single-process batch's own routing
+
+    scratch = job.workdir / "attempts" / attempt
+    shutil.rmtree(scratch, ignore_errors=True)
+    tables = job.lake_tables()
+    options = BatchOptions(scratch, job.chunk_rows, on_conflict=job.on_conflict, tables=tables)
+    batch = Batch(job.source, job.store, job.store, _suite(job.suite_path), job.scan, options, job.started)
+    batch.use_tables(tables)
+    assert batch.loaded is not None
+    batch.loaded.pin(job.snapshot)
+    rules, known = job.rules(), KnownRepeats(repeats)
+    try:
+        for one in checked:
+            if one.frame is not None and one.verdict is not None:
+                known.mark(one.frame, ~one.verdict.failed(one.chunk.lines))
+                rules.check_final(one.frame, one.verdict)
+                batch._route(
+                    one.chunk, CheckedRows(one.frame, one.verdict, one.verdict.failed(one.chunk.lines))
+                )
+            batch._malformed(one.chunk)
+        files = batch.processed.close(), batch.rejected.close()
+    except BaseException:
+        batch.processed.abort()
+        batch.rejected.abort()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    assert batch.loaded is not None
+    output = SplitOutput(split.index, batch.rows_in, batch.rows_processed, batch.rows_rejected, batch.blank)
+    output.reasons, output.results, output.replaced = batch.reasons, batch.results, batch.loaded.replaced
+    output.read_at = batch.loaded.read_at()
+    output.processed, output.rejected = (_place(job, split, f) for f in files)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return output
+
+
+def _place(job: SplitJob, split: Split, files: list[WrittenFile]) -> list[WrittenFile]:
+    """Move an attempt's files to names of the split: ``<batch>-s<split>`` where the writer put the
+    batch id, so whatever layout the writer chooses, splits never share a name and a retry replaces."""
+    batch_id = lake.batch_id_for(job.scan.sha256)
+    placed = []
+    for one in files:
+        folder, _, name = one.key.rpartition("/")
+        key = f"{folder}/{name.replace(batch_id, f'{batch_id}-s{split.index:05d}', 1)}"
+        target = job.workdir / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        one.path.replace(target)  # atomic: a retry replaces the failed attempt's file
+        placed.append(dataclasses.replace(one, key=key, path=target))
+    return placed
+
+
+def detached(tables: LakeTables) -> Callable[[], LakeTables]:
+    """A picklable way to the same tables: the local lake's by its folder, else a copy not yet connected.
+
+    (``LakeTables`` could offer this itself; tables.py is being changed elsewhere, see the report.)
+    """
+    if tables.root.startswith("/"):
+        return functools.partial(LakeTables.local, Path(tables.root))
+    return functools.partial(LakeTables, tables._connect, tables.namespace, tables.root, create=tables.create)
+
+
+_SUITES: dict[Path | None, HealthSuite] = {}
+
+
+def _suite(path: Path | None) -> HealthSuite:
+    """One loaded suite per executor process and path (loading builds a GE context)."""
+    if path not in _SUITES:
+        _SUITES[path] = HealthSuite(path)
+    return _SUITES[path]

@@ -1,0 +1,215 @@
+"""The Spark engine against the single-process engine: the same processed and rejected rows (every
+column but the run's own ``ingested_at``, lines, raw text, reasons) and the same manifest counts, on
+hostile files split into byte ranges of a few hundred bytes to 1 MiB; and a task that dies after
+writing its files is retried without doubling a row.
+
+One local Spark session (local[2], tasks tried twice) serves the whole module.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import outputs
+from spark_setup import local_spark
+from test_record_parser import HEADER, NAUGHTY, SPECTRUM, WIDTH, messy_file
+from vitalflow import stages
+from vitalflow.config import Settings
+from vitalflow.pipeline import ingest
+from vitalflow.runtime import local_runtime
+from vitalflow.validate.spark_engine import SparkBatch
+
+RECEIVED = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+COUNTS = ("status", "error", "rows_in", "rows_processed", "rows_rejected", "rows_replaced")
+COUNTS += ("rejected_by_reason", "blank_lines", "partitions", "extra_columns")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    return local_spark()
+
+
+def validate(home: Path, path: Path, engine: str, split_bytes: int = 1 << 20, chunk_rows: int = 1000):
+    """One batch through ``stages.validate`` (the CLI's and the job's path): manifest, rows out."""
+    runtime = local_runtime(
+        Settings(home=home, chunk_rows=chunk_rows, engine=engine, split_bytes=split_bytes)
+    )
+    ref = ingest(runtime, path).model_copy(update={"received_at": RECEIVED})
+    manifest = stages.validate(runtime, ref).manifest
+    if manifest.status != "processed":
+        return manifest, [], []
+    processed, rejected = outputs(runtime, manifest.batch_id)
+    return manifest, rows(processed), rows(rejected)
+
+
+def rows(found: list[dict]) -> list[dict]:
+    """Rows by line, without the run's own time (the only column two runs cannot share)."""
+    for one in found:
+        assert one.pop("ingested_at") is not None
+    return sorted(found, key=lambda r: (r["source_line"], json.dumps(r, default=str)))
+
+
+def assert_same(tmp_path: Path, path: Path, sizes: list[int], chunk_rows: int = 1000) -> dict:
+    local, processed, rejected = validate(tmp_path / "local", path, "local", chunk_rows=chunk_rows)
+    for size in sizes:
+        got, got_processed, got_rejected = validate(
+            tmp_path / f"spark-{size}", path, "spark", size, chunk_rows
+        )
+        for name in COUNTS:
+            assert getattr(got, name) == getattr(local, name), f"{name}, splits of {size} B"
+        assert got_processed == processed, f"processed rows, splits of {size} B"
+        assert got_rejected == rejected, f"rejected rows, splits of {size} B"
+    return local.rejected_by_reason
+
+
+def vitals_file(tmp_path: Path, body: str, name: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(body.encode("utf-8"))
+    return path
+
+
+def good(i: int, user: str | None = None, minute: int | None = None, hr: int = 72) -> list[str]:
+    m = i if minute is None else minute
+    stamp = f"2026-11-{20 + (m // 1440) % 5:02d}T{(m // 60) % 24:02d}:{m % 60:02d}:00Z"
+    return [stamp, user or f"u-{i % 37}", str(hr), "98", "100", "36.6", "120", "80"]
+
+
+def corpora_text() -> str:
+    """csv-spectrum cases as vitals rows and raw, naughty strings as user ids and raw lines."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER.split(","))
+    for case in sorted(SPECTRUM.glob("*.csv")) if SPECTRUM.exists() else []:
+        body = case.read_text(encoding="utf-8")
+        for row in csv.reader(io.StringIO(body, newline="")):
+            writer.writerow((row + [""] * WIDTH)[:WIDTH])
+        out.write(body if body.endswith(("\n", "\r")) else body + "\n")
+    for i, value in enumerate(NAUGHTY):
+        writer.writerow(good(i, user=value))
+        out.write(f'{value},"{value}",x{value}"\r\n')
+    return out.getvalue()
+
+
+def test_hostile_corpora_give_the_same_rows_and_counts(tmp_path, spark):
+    path = vitals_file(tmp_path, corpora_text(), "corpora.csv")
+    size = path.stat().st_size // 3 + 1  # three splits: each task costs its own GE runs
+    reasons = assert_same(tmp_path, path, [size])
+    assert reasons.get("row:malformed") and reasons.get("user_id:missing"), reasons
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(messy_file(), min_size=8, max_size=8))
+def test_the_record_parsers_generated_files_give_the_same_rows(tmp_path_factory, spark, texts):
+    """Eight generated files' bodies in one file (after the first, each without its header)."""
+    bodies = [texts[0]] + [t.split("\n", 1)[-1] if "\n" in t else "" for t in texts[1:]]
+    tmp = tmp_path_factory.mktemp("generated")
+    path = vitals_file(tmp, "\n".join(bodies), "generated.csv")
+    assert_same(tmp, path, [max(256, path.stat().st_size // 2)])
+
+
+def duplicates_text(n: int) -> str:
+    """Readings with twins far apart (other splits): exact copies, other values, the same instant
+    with another offset, and twins whose first copy is invalid (the later valid one then wins)."""
+    rng = np.random.default_rng(7)
+    lines = [HEADER]
+    for i in range(n):
+        lines.append(",".join(good(i, minute=int(i * 7))))
+    for j in rng.choice(n, size=n // 20, replace=False).tolist():
+        twin = good(j, minute=int(j * 7))
+        kind = j % 4
+        if kind == 1:
+            twin[2] = "75"  # same key, other values: still a duplicate (the first valid wins)
+        elif kind == 2:
+            stamp = datetime.fromisoformat(twin[0].replace("Z", "+00:00"))
+            twin[0] = stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        elif kind == 3:
+            lines[1 + j] = lines[1 + j].replace(",72,", ",999,")  # the first is invalid: the twin wins
+        lines.insert(int(rng.integers(1, len(lines) + 1)), ",".join(twin))
+    return "\n".join(lines) + "\n"
+
+
+def test_duplicates_whose_twin_is_in_another_split(tmp_path, spark):
+    path = vitals_file(tmp_path, duplicates_text(4000), "dups.csv")
+    reasons = assert_same(tmp_path, path, [path.stat().st_size // 3 + 1], chunk_rows=700)
+    assert reasons["row:duplicate"] > 100 and reasons["heart_rate:out_of_range"] > 20, reasons
+
+
+def test_row_exactness_cases(tmp_path, spark):
+    """CRLF straddling splits, a quoted line break straddling a split, a BOM, blank and bad records."""
+    body = [",".join(good(i)) for i in range(14)]
+    body.insert(5, '2026-11-20T08:00:00Z,"u-x",72,98,1,36.6,"118\r\n",76')
+    body.insert(9, '2026-11-20T08:00:00Z,u-y,7"2,98,1,36.6,118,76')
+    body.insert(12, "2026-11-20T08:00:00Z,u-z,72")
+    body.insert(14, "   ")
+    body.insert(20, '2026-11-20T08:00:00Z,u-1,72,98,1,36.6,118,"76')  # never closed: to the end
+    data = b"\xef\xbb\xbf" + "\r\n".join([HEADER, *body]).encode()
+    path = tmp_path / "bom.csv"
+    path.write_bytes(data)
+    start = data.index(b"\r\n") + 2
+    crlf = data.index(b"\r\n", start + 200) + 1  # a range ends between a CR and its LF
+    quoted = data.index(b'118\r\n"') + 4  # ... or between the CR and LF inside a quoted field
+    for size in (crlf - start, quoted - start):
+        assert (path.stat().st_size - start) // size >= 2
+        assert_same(tmp_path / str(size), path, [size])
+
+
+def test_readings_already_in_the_lake(tmp_path, spark):
+    """row:already_loaded and row:conflicts_with_loaded against the lake's stored readings."""
+    first = vitals_file(
+        tmp_path, "\n".join([HEADER] + [",".join(good(i)) for i in range(300)]) + "\n", "a.csv"
+    )
+    again = [",".join(good(i, hr=72 if i % 2 else 80)) for i in range(150, 450)]
+    second = vitals_file(tmp_path, "\n".join([HEADER, *again]) + "\n", "b.csv")
+    results = {}
+    for engine in ("local", "spark"):
+        validate(tmp_path / engine, first, "local")
+        results[engine] = validate(tmp_path / engine, second, engine, 8192)
+    (local, *local_rows), (spark_manifest, *spark_rows) = results["local"], results["spark"]
+    assert (
+        local.rejected_by_reason["row:already_loaded"]
+        and local.rejected_by_reason["row:conflicts_with_loaded"]
+    )
+    assert [getattr(spark_manifest, n) for n in COUNTS] == [getattr(local, n) for n in COUNTS]
+    assert spark_rows == local_rows
+
+
+def test_a_header_only_file_fails_alike(tmp_path, spark):
+    path = vitals_file(tmp_path, HEADER + "\r\n", "empty.csv")
+    local, _, _ = validate(tmp_path / "local", path, "local")
+    got, _, _ = validate(tmp_path / "spark", path, "spark", 8)
+    assert (got.status, got.error) == (local.status, local.error) == ("failed", got.error)
+
+
+def fail_first_attempt(split) -> None:
+    """Kills split 1's first attempt after it wrote its files, before it reports to the driver."""
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    if split.index == 1 and context is not None and context.attemptNumber() == 0:
+        (MARKS / f"failed-{split.index}").write_text(str(context.taskAttemptId()))
+        raise RuntimeError("killed on purpose (first attempt)")
+
+
+MARKS = Path()
+
+
+def test_a_task_killed_midway_is_retried_and_rows_stay_exactly_once(tmp_path, spark, monkeypatch):
+    from pyspark import cloudpickle
+
+    global MARKS
+    MARKS = tmp_path
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    monkeypatch.setattr(SparkBatch, "before_finish", staticmethod(fail_first_attempt))
+    path = vitals_file(tmp_path, duplicates_text(1500), "retry.csv")
+    assert_same(tmp_path, path, [path.stat().st_size // 3 + 1])
+    assert (tmp_path / "failed-1").exists(), "the first attempt of split 1 did not run"
