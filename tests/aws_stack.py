@@ -75,12 +75,7 @@ def create_stack() -> dict[str, tuple[str, str]]:
             EventPattern=json.dumps({"source": ["vitalflow"], "detail-type": types}),
         )
         events.put_targets(Rule=rule, EventBusName=BUS, Targets=[{"Id": queue, "Arn": queues[queue][1]}])
-    boto3.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    batches_table()
     boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
     boto3.client("sesv2").create_configuration_set(ConfigurationSetName=CONFIG_SET)
     wr.catalog.create_database(DB)
@@ -94,6 +89,16 @@ def create_stack() -> dict[str, tuple[str, str]]:
         DefaultArguments=JOB_ARGS,
     )
     return queues
+
+
+def batches_table(name: str = TABLE) -> None:
+    """The batches table as Terraform makes it: one item per batch, keyed by its id."""
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 def receive(queue_url: str) -> list[dict]:

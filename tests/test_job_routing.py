@@ -7,6 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from aws_stack import batches_table
 from vitalflow.aws.batch_state import DynamoBatchState
 from vitalflow.aws.glue_runner import GlueJobRunner
 from vitalflow.config import Settings
@@ -33,12 +34,7 @@ def notification(key: str, size: int) -> dict:
 @pytest.fixture
 def aws(aws_credentials):
     with mock_aws():
-        boto3.client("dynamodb").create_table(
-            TableName="vf-batches",
-            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        batches_table("vf-batches")
         glue = boto3.client("glue")
         role = "arn:aws:iam::123456789012:role/x"
         glue.create_job(Name="vf-validate", Role=role, Command={"Name": "pythonshell"})

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from aws_stack import batches_table
 from conftest import REPO
 from vitalflow.aws.batch_state import DynamoBatchState
 from vitalflow.aws.glue_runner import GlueJobRunner, JobThrottled
@@ -23,12 +24,7 @@ OBJ = UploadedObject(bucket="vf-data", key="raw/2026-11-22/clinic.csv", version_
 @pytest.fixture
 def aws(aws_credentials):
     with mock_aws():
-        boto3.client("dynamodb").create_table(
-            TableName="vf-batches",
-            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        batches_table("vf-batches")
         boto3.client("glue").create_job(
             Name="vf-validate", Role="arn:aws:iam::123456789012:role/x", Command={"Name": "pythonshell"}
         )
