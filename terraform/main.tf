@@ -388,6 +388,7 @@ module "events" {
   analyze_function_arn = module.analyze.function_arn
   notify_function_arn  = module.notify.function_arn
   glue_job_name        = module.glue.job_name
+  spark_job_name       = lookup({ "" = "" }, var.glue_spark_artifact, local.spark_job)
   sns_topic_arn        = module.notifications.topic_arn
   kms_key_arn          = module.kms.key_arn
 }

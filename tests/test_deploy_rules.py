@@ -3,6 +3,8 @@ as Terraform's parser reads it, evaluated for a default deployment (name = "vf")
 
 from __future__ import annotations
 
+import json
+
 from datetime import date
 from pathlib import Path
 
@@ -92,7 +94,8 @@ def test_a_finally_failed_analysis_reaches_the_notify_function(deployment):
     assert '"source":["lambda"]' in pattern and "Invocation Result - Failure" in pattern
     targets = {t.attr("rule"): t.attr("arn") for t in resources(deployment, "aws_cloudwatch_event_target")}
     assert targets["vf-analyze-failed"].endswith(":function:vf-notify")
-    assert '"STOPPED"' in rules["vf-job-failed"].attr("event_pattern")
+    job_failed = json.loads(rules["vf-job-failed"].attr("event_pattern"))
+    assert job_failed["detail"] == {"jobName": ["vf-validate"], "state": ["FAILED", "TIMEOUT", "STOPPED"]}
 
 
 def test_only_the_athena_functions_carry_the_pandas_layer_and_matplotlib_has_a_cache_dir(deployment):
@@ -157,6 +160,9 @@ def test_the_spark_job_exists_only_with_its_libraries_and_is_routed_to(tmp_path,
     trigger = role_policies(top.path, top.inputs, REGION)["vf-start-validation"]
     job_arn = "arn:aws:glue:us-east-1:123456789012:job/vf-validate-spark"
     assert allowed(trigger, "glue:StartJobRun", job_arn)
+    rules = {r.attr("name"): r for r in resources(spark_deployment, "aws_cloudwatch_event_rule")}
+    failed = json.loads(rules["vf-job-failed"].attr("event_pattern"))
+    assert failed["detail"]["jobName"] == ["vf-validate", "vf-validate-spark"]  # its failures alert too
 
 
 def glue_jobs(deployment):

@@ -45,7 +45,7 @@ locals {
       pattern = {
         source        = ["aws.glue"]
         "detail-type" = ["Glue Job State Change"]
-        detail        = { jobName = [var.glue_job_name], state = ["FAILED", "TIMEOUT", "STOPPED"] }
+        detail        = { jobName = compact([var.glue_job_name, var.spark_job_name]), state = ["FAILED", "TIMEOUT", "STOPPED"] }
       }
       target = var.notify_function_arn
     }

@@ -18,6 +18,12 @@ variable "glue_job_name" {
   type        = string
 }
 
+variable "spark_job_name" {
+  description = "The Spark validation job, whose failed runs raise the same alert; empty when it is not deployed."
+  type        = string
+  default     = ""
+}
+
 variable "sns_topic_arn" {
   description = "Topic carrying every vitalflow event to other subscribers."
   type        = string
