@@ -116,3 +116,7 @@ class EraseRefused(VitalflowError):
 
 class StateContention(VitalflowError):
     """A shared state file kept changing under every attempt to update it."""
+
+
+class MigrationMismatch(VitalflowError):
+    """Rows counted in the tables after a migration differ from those in the files before it."""

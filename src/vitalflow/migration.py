@@ -15,14 +15,10 @@ from dataclasses import dataclass
 
 from vitalflow import lake
 from vitalflow.contract import PARTITION_COLUMN
-from vitalflow.exceptions import VitalflowError
+from vitalflow.exceptions import MigrationMismatch
 from vitalflow.manifests import committed_manifests
 from vitalflow.ports import ObjectStore
 from vitalflow.tables import LakeTables
-
-
-class MigrationMismatch(VitalflowError):
-    """Rows counted in the tables after a migration differ from those in the files before it."""
 
 
 @dataclass(frozen=True)

@@ -326,13 +326,13 @@ def on_dates(dates: Sequence[str]) -> Any:
 
 def batch_snapshot(table: Table, batch_id: str) -> Snapshot | None:
     """The snapshot that added the batch to the table, among those the table still keeps."""
-    for snapshot in _history(table):
+    for snapshot in history(table):
         if snapshot.summary is not None and snapshot.summary[BATCH_PROPERTY] == batch_id:
             return snapshot
     return None
 
 
-def _history(table: Table) -> Iterator[Snapshot]:
+def history(table: Table) -> Iterator[Snapshot]:
     """The current snapshot and its ancestors, newest first."""
     from pyiceberg.table.snapshots import ancestors_of
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from vitalflow import lake
 from vitalflow.manifests import read_manifest, write_manifest
 from vitalflow.ports import ObjectStore
-from vitalflow.tables import BATCH_PROPERTY, LakeTables, _history
+from vitalflow.tables import BATCH_PROPERTY, LakeTables, history
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -64,7 +64,7 @@ def trim(store: ObjectStore, tables: LakeTables, name: str) -> int:
     if not tables.exists(name):
         return 0
     table = tables.table(name)
-    chain = list(_history(table))  # newest first
+    chain = list(history(table))  # newest first
     if len(chain) <= SNAPSHOTS_KEPT + TRIM_EVERY:
         return 0
     kept = SNAPSHOTS_KEPT
