@@ -4,7 +4,6 @@ as Terraform's parser reads it, evaluated for a default deployment (name = "vf")
 from __future__ import annotations
 
 import json
-
 from datetime import date
 from pathlib import Path
 
