@@ -8,8 +8,9 @@ distributed:
 1. each byte range is scanned in a task; the driver plans the splits from the scans (``splits``);
 2. each split's rows go through the row rules in a task (Great Expectations on pandas, the
    distinct-row memo);
-3. the key hashes of the valid rows are shuffled by key: the lowest line of a key wins, every
-   other line is a repeat, sent (shuffled again, by split) to the split that holds it;
+3. the key hashes of the valid rows leave the tasks as Arrow batches and are grouped by key in
+   Spark's JVM (no Python call per row): the lowest line of a key wins, every other line is a
+   repeat, written by split for the split that holds it;
 4. each split, judged by the row rules again, takes the duplicate rule and is routed and written
    as ``Batch`` would, to Parquet files named by split (a retried task replaces its files); the
    driver gets counts and results.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from pyspark import TaskContext
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from vitalflow.exceptions import EmptyFile
 from vitalflow.validate.batch import Batch
@@ -132,63 +133,51 @@ def run_splits(
     than caching a split's judged chunks, which PySpark pickles into the JVM and back (1M rows:
     0.5 s of rules against 2 s of pickling per 8 MiB split).
     """
-    sc = spark.sparkContext
     n = len(splits)
-    owner = sc.broadcast(np.array([s.first_line for s in splits], dtype=np.int64))
-    tasks = sc.parallelize(splits, n)  # split i is partition i
     folder = job.workdir / "repeats"
-    try:
-        (
-            tasks.flatMap(lambda split: candidate_keys(job, check_split(job, split)))
-            .combineByKey(_first, _add, _merge)
-            .flatMap(lambda kv: kv[1][1])
-            .map(lambda line: (int(np.searchsorted(owner.value, line, side="right")) - 1, line))
-            .partitionBy(n)  # portable_hash(i) % n == i: split i's repeats in partition i
-            .mapPartitionsWithIndex(lambda i, pairs: _save(folder, i, pairs))
-            .count()
-        )
-        return tasks.map(lambda split: _finish(job, split, folder, hook)).collect()
-    finally:
-        owner.destroy()
+    keys = spark.range(0, n, 1, n).mapInArrow(  # one split per partition, each its own task
+        lambda batches: _keys(job, splits, batches), _KEYS_SCHEMA
+    )
+    # In the JVM, vectorised: each key's lowest line, then every other line of the key is a repeat,
+    # written per split for its finishing task (no Python function runs per row).
+    first = keys.groupBy("key").agg(F.min("line").alias("first"))
+    repeats = keys.join(first, "key").where(F.col("line") != F.col("first")).select("split", "line")
+    repeats.write.mode("overwrite").partitionBy("split").parquet(str(folder))
+    sc = spark.sparkContext
+    return sc.parallelize(splits, n).map(lambda split: _finish(job, split, folder, hook)).collect()
 
 
-def _first(line: int) -> tuple[int, list[int]]:
-    """(the key's lowest line so far, the other lines: repeats)."""
-    return line, []
+_KEYS_SCHEMA = "key long, line long, split int"
 
 
-def _add(acc: tuple[int, list[int]], line: int) -> tuple[int, list[int]]:
-    low, others = acc
-    others.append(max(low, line))
-    return min(low, line), others
+def _keys(job: SplitJob, splits: list[Split], batches: Iterable[Any]) -> Iterator[Any]:
+    """(key hash, line, split) of the rows that passed the row rules, as Arrow batches."""
+    import pyarrow as pa
 
-
-def _merge(a: tuple[int, list[int]], b: tuple[int, list[int]]) -> tuple[int, list[int]]:
-    return min(a[0], b[0]), [*a[1], *b[1], max(a[0], b[0])]
-
-
-def _save(folder: Path, index: int, pairs: Iterable[tuple[int, int]]) -> Iterator[int]:
-    """Split ``index``'s repeat lines, for its finishing task (a retry rewrites the same file whole).
-
-    Handing them over through the batch's folder, not a cogroup with the cached states, keeps the
-    states out of PySpark's group-by, which pickles and spills every value it groups.
-    """
-    lines = []
-    for split, line in pairs:
-        assert split == index, "partition i holds split i's repeats"  # portable_hash(i) % n == i
-        lines.append(line)
-    folder.mkdir(parents=True, exist_ok=True)
-    scratch = folder / f".{index:05d}-{uuid.uuid4().hex}.npy"
-    np.save(scratch, np.array(sorted(lines), dtype=np.int64))
-    scratch.replace(folder / f"{index:05d}.npy")
-    yield len(lines)
+    for batch in batches:
+        for index in batch.column(0).to_pylist():
+            for hashes, lines in candidate_keys(job, check_split(job, splits[index])):
+                split = np.full(len(lines), index, dtype=np.int32)
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array(hashes), pa.array(lines), pa.array(split)], names=["key", "line", "split"]
+                )
 
 
 def _finish(job: SplitJob, split: Split, folder: Path, hook: Any) -> SplitOutput:
     context = TaskContext.get()
     attempt = f"{split.index:05d}-{context.taskAttemptId() if context else 0}"
-    repeats = np.load(folder / f"{split.index:05d}.npy")
+    repeats = _repeats(folder / f"split={split.index}")
     output = finish_split(job, split, check_split(job, split), repeats, attempt)
     if hook is not None:  # tests: a task that dies after writing its files, before reporting
         hook(split)
     return output
+
+
+def _repeats(folder: Path) -> np.ndarray:
+    """The split's repeat lines, sorted (none: no folder, Spark writes none for a split without)."""
+    import pyarrow.parquet as pq
+
+    if not folder.is_dir():
+        return np.zeros(0, dtype=np.int64)
+    lines = pq.read_table(folder, columns=["line"], partitioning=None).column("line").to_numpy()
+    return np.sort(lines.astype(np.int64))

@@ -110,8 +110,9 @@ def check_split(job: SplitJob, split: Split) -> list[CheckedChunk]:
     return out
 
 
-def candidate_keys(job: SplitJob, checked: list[CheckedChunk]) -> Iterator[tuple[int, int]]:
-    """(key hash, line) of every row that passed the row rules: the rows that may claim a key."""
+def candidate_keys(job: SplitJob, checked: list[CheckedChunk]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per chunk: the key hashes and lines of the rows that passed the row rules (the rows that may
+    claim a key), as arrays."""
     key = job.duplicate_key
     for one in checked:
         if one.frame is None or one.verdict is None or not key:
@@ -119,7 +120,7 @@ def candidate_keys(job: SplitJob, checked: list[CheckedChunk]) -> Iterator[tuple
         candidates = ~one.verdict.failed(one.chunk.lines)
         if candidates.any():
             hashes = key_hashes(one.frame, candidates, key).view(np.int64)
-            yield from zip(hashes.tolist(), one.chunk.lines[candidates].tolist())
+            yield hashes, one.chunk.lines[candidates].astype(np.int64)
 
 
 def finish_split(
