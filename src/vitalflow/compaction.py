@@ -22,7 +22,7 @@ from vitalflow import lake
 from vitalflow.contract import PARTITION_COLUMN
 from vitalflow.exceptions import LakeCommitConflict
 from vitalflow.ports import ObjectStore
-from vitalflow.tables import COMMIT_ATTEMPTS, LakeTables, replace_files, table_schema
+from vitalflow.tables import COMMIT_ATTEMPTS, LakeTables, replace_files, table_schema, write_data_file
 from vitalflow.upkeep import expire, files_by_batch, relist
 
 DEFAULT_RETENTION = timedelta(days=7)  # time travel window kept after compaction
@@ -107,7 +107,6 @@ def _rewrite(table: Any, name: str, label: str, files: list[Any]) -> list[tuple[
     """The bin's rows as one file sorted by event time (line, for rejected rows), beside the first."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from pyiceberg.io.pyarrow import parquet_file_to_data_file
 
     pieces = []
     for data_file in files:
@@ -116,10 +115,7 @@ def _rewrite(table: Any, name: str, label: str, files: list[Any]) -> list[tuple[
     rows = pa.concat_tables(pieces).sort_by(SORT[name])
     folder = str(files[0].file_path).rsplit("/", 1)[0]
     path = f"{folder}/compacted-{label}-{uuid.uuid4().hex[:12]}.parquet"
-    with table.io.new_output(path).create(overwrite=True) as out:
-        pq.write_table(rows, out, compression="zstd", row_group_size=1 << 20)
-    new = parquet_file_to_data_file(table.io, table.metadata, path)
-    return [(files[0], new), *((f, None) for f in files[1:])]
+    return [(files[0], write_data_file(table, rows, path)), *((f, None) for f in files[1:])]
 
 
 def _partition_of(name: str, value: object) -> str:

@@ -29,9 +29,8 @@ def rewrites(table: Table, readings: Sequence[Reading], batch_id: str) -> list[R
     nothing is left). The rewrites are written beside the originals, named after ``batch_id``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from pyiceberg.io.pyarrow import parquet_file_to_data_file
 
-    from vitalflow.tables import on_dates
+    from vitalflow.tables import on_dates, write_data_file
 
     if table.current_snapshot() is None or not readings:
         return []
@@ -53,9 +52,7 @@ def rewrites(table: Table, readings: Sequence[Reading], batch_id: str) -> list[R
             changed.append((task.file, None))
             continue
         path = _rewrite_path(task.file.file_path, batch_id)
-        with table.io.new_output(path).create(overwrite=True) as out:
-            pq.write_table(stored.take(keep), out, compression="zstd")
-        changed.append((task.file, parquet_file_to_data_file(table.io, table.metadata, path)))
+        changed.append((task.file, write_data_file(table, stored.take(keep), path)))
     return changed
 
 

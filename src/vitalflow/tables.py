@@ -49,7 +49,7 @@ LOCATIONS = {lake.FILES_TABLES["processed"]: "processed", lake.FILES_TABLES["rej
 # each (a merge rewrites at most that; full ones are never rewritten; ``_add_files``); and every
 # commit writes the table's metadata.json afresh, listing the earlier versions, so it lists 10 and
 # the older files are deleted. The snapshots it lists are bounded by ``upkeep.trim`` after each
-# batch. Set on a table's first commit (``_tuned``): Terraform cannot declare them.
+# batch. Set on a table's first commit (``writable``): Terraform cannot declare them.
 TABLE_PROPERTIES = {
     "commit.manifest-merge.enabled": "true",
     "commit.manifest.min-count-to-merge": "32",
@@ -153,26 +153,30 @@ class LakeTables:
         return table
 
     def writable(self, name: str) -> Table:
-        """The table, with its current partitioning set first if it has another (readers never
-        change a table: ``vitalflow query`` may read a lake it cannot write)."""
-        table = self.table(name)
-        wanted = _PARTITIONS[name][2]
-        return table if [f.name for f in table.spec().fields] == [wanted] else self._partition(table, name)
-
-    def _partition(self, table: Table, name: str) -> Table:
-        """The table's partitioning, for a table made without it (Terraform's Glue resource cannot
-        declare a partition spec) or with an earlier one (processed was by day until the month
-        partitioning): once, by whichever job commits first. Files added earlier keep the spec they
-        were written with; compaction rewrites them into the current one."""
+        """The table with its current partitioning and ``TABLE_PROPERTIES``, set first if it lacks
+        them, in one commit by whichever job commits first: Terraform's Glue resource can declare
+        neither, and tables made earlier have an older spec (processed was by day until the month
+        partitioning) or no properties. Files added earlier keep the spec they were written with;
+        compaction rewrites them into the current one. Readers never change a table (``vitalflow
+        query`` may read a lake it cannot write)."""
         from pyiceberg.exceptions import CommitFailedException
 
+        table = self.table(name)
         source, transform, wanted = _PARTITIONS[name]
+        respec = [f.name for f in table.spec().fields] != [wanted]
+        missing = {k: v for k, v in TABLE_PROPERTIES.items() if table.properties.get(k) != v}
+        if not respec and not missing:
+            return table
         try:
-            with table.update_spec() as spec:
-                for earlier in table.spec().fields:
-                    spec.remove_field(earlier.name)
-                spec.add_field(source, transform(), wanted)
-        except CommitFailedException:  # another job did it meanwhile
+            with table.transaction() as tx:
+                if missing:
+                    tx.set_properties(missing)
+                if respec:
+                    with tx.update_spec() as spec:
+                        for earlier in table.spec().fields:
+                            spec.remove_field(earlier.name)
+                        spec.add_field(source, transform(), wanted)
+        except CommitFailedException:  # another job committed meanwhile (perhaps this very change)
             pass
         return self.catalog.load_table(table.name())
 
@@ -213,7 +217,7 @@ class LakeTables:
         if not keys and not replace:  # nothing to add: the batch's rows are all in the other table
             return False
         for attempt in range(COMMIT_ATTEMPTS):
-            table = self._tuned(self.writable(name))
+            table = self.writable(name)
             if batch_snapshot(table, batch_id) is not None:
                 return False
             if read_at is not None and stored_since(table, read_at):
@@ -233,21 +237,6 @@ class LakeTables:
         raise LakeCommitConflict(
             f"could not commit batch {batch_id} to {name} after {COMMIT_ATTEMPTS} attempts; rerun the batch"
         )
-
-    def _tuned(self, table: Table) -> Table:
-        """The table with ``TABLE_PROPERTIES`` (Terraform's Glue resource cannot set Iceberg's
-        properties, and tables made before them lack them): set once, by the first job to commit."""
-        from pyiceberg.exceptions import CommitFailedException
-
-        missing = {k: v for k, v in TABLE_PROPERTIES.items() if table.properties.get(k) != v}
-        if not missing:
-            return table
-        try:
-            with table.transaction() as tx:
-                tx.set_properties(missing)
-        except CommitFailedException:  # another job committed meanwhile (perhaps these very ones)
-            pass
-        return self.catalog.load_table(table.name())
 
     def batch_keys(self, name: str, batch_id: str) -> list[str] | None:
         """The files the batch's snapshot added to the table; None when the batch is not there."""
@@ -306,6 +295,17 @@ def replace_files(tx: Any, changed: list[tuple[Any, Any]], properties: dict[str,
             overwrite.delete_data_file(old)
             if new is not None:
                 overwrite.append_data_file(new)
+
+
+def write_data_file(table: Table, rows: pa.Table, path: str) -> Any:
+    """``rows`` written as a Parquet file at ``path`` through the table's own file access, and its
+    Iceberg data file (statistics and partition read from the footer), for ``replace_files``."""
+    import pyarrow.parquet as pq
+    from pyiceberg.io.pyarrow import parquet_file_to_data_file
+
+    with table.io.new_output(path).create(overwrite=True) as out:
+        pq.write_table(rows, out, compression="zstd", row_group_size=1 << 20)
+    return parquet_file_to_data_file(table.io, table.metadata, path)
 
 
 def on_dates(dates: Sequence[str]) -> Any:
