@@ -36,7 +36,11 @@ split = int(sys.argv[5])
 if engine == "spark":
     os.environ["PYSPARK_PYTHON"] = sys.executable
     from pyspark.sql import SparkSession
-    (SparkSession.builder.master(master).config("spark.ui.enabled", "false")
+    from vitalflow.validate.spark_engine import SPARK_CONF
+    builder = SparkSession.builder.master(master)
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    (builder.config("spark.ui.enabled", "false")
      .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "8").getOrCreate())
 from vitalflow import stages
 from vitalflow.config import Settings
@@ -54,6 +58,9 @@ print(json.dumps({"validate_s": round(time.perf_counter() - started, 2), "rows_i
 """
 
 
+_DAEMONS = {b"pyspark.daemon", b"pyspark.worker", b"vitalflow.validate.spark_daemon"}
+
+
 def worker_peaks(stop: threading.Event, peaks: dict[int, float]) -> None:
     """Largest resident MB seen per Spark Python worker process (pyspark.daemon and its forks)."""
     while not stop.wait(0.05):
@@ -64,7 +71,7 @@ def worker_peaks(stop: threading.Event, peaks: dict[int, float]) -> None:
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"pyspark.daemon" in command or b"pyspark.worker" in command:
+            if _DAEMONS & set(command.split(b"\0")):  # a Python worker is a fork of its daemon
                 pid = int(entry.name)
                 peaks[pid] = max(peaks.get(pid, 0.0), _rss(pid))
 

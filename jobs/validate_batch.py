@@ -74,7 +74,8 @@ def bring_libraries(uri: str, region: str, cache: Path | None = None) -> Path:
         with contextlib.suppress(OSError):  # another run on this host got there first: use its folder
             (work / "site").rename(root)
         shutil.rmtree(work, ignore_errors=True)
-    sys.path.insert(0, str(root))
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     return root
 
 
@@ -135,9 +136,8 @@ def signed_get(
     return urllib.request.Request(url, headers=headers, method="GET")
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    arguments = job_arguments(sys.argv[1:] if argv is None else argv)
+def libraries(arguments: dict[str, str]) -> None:
+    """The job's own libraries on ``sys.path``, when the run names them (``--vitalflow_artifact``)."""
     if arguments.get(ARTIFACT):
         region = (
             arguments.get("VITALFLOW_REGION")
@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
             or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
         )
         log.info("libraries from %s", bring_libraries(arguments[ARTIFACT], region))
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    arguments = job_arguments(sys.argv[1:] if argv is None else argv)
+    libraries(arguments)
     from vitalflow.glue_job import run
 
     return run(arguments)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from validate_batch import job_arguments, main
+from validate_batch import job_arguments, libraries, main
 
 
 def spark_arguments(argv: list[str]) -> list[str]:
@@ -21,9 +21,15 @@ def spark_arguments(argv: list[str]) -> list[str]:
 
 
 def run(argv: list[str]) -> int:
+    libraries(job_arguments(argv))  # first: the session's Python workers fork from vitalflow's daemon
     from pyspark.sql import SparkSession  # Glue's own pyspark, on the driver's path
 
-    spark = SparkSession.builder.appName("vitalflow-validate").getOrCreate()
+    from vitalflow.validate.spark_engine import SPARK_CONF
+
+    builder = SparkSession.builder.appName("vitalflow-validate")
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     try:
         return main(spark_arguments(argv))
     finally:

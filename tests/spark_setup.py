@@ -22,15 +22,19 @@ def local_spark():  # -> SparkSession (pyspark imported here: only the Spark tes
     find_java()
     from pyspark.sql import SparkSession
 
+    from vitalflow.validate.spark_engine import SPARK_CONF
+
     os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers import vitalflow from this venv
 
+    # 2 slots; a task is tried twice (spark.task.maxFailures)
+    builder = SparkSession.builder.master("local[2,2]")
+    for key, value in SPARK_CONF.items():  # the engine's own (its Python worker daemon)
+        builder = builder.config(key, value)
     return (
-        SparkSession.builder.master("local[2,2]")  # 2 slots; a task is tried twice (spark.task.maxFailures)
-        .appName("vitalflow-tests")
+        builder.appName("vitalflow-tests")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.default.parallelism", "4")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "1g")
-        .config("spark.python.worker.reuse", "true")
         .getOrCreate()
     )

@@ -23,8 +23,10 @@ from hypothesis import strategies as st
 from conftest import outputs
 from spark_setup import local_spark
 from test_record_parser import HEADER, NAUGHTY, SPECTRUM, WIDTH, messy_file
+from test_row_exactness import _missing_column, edited_suite
 from vitalflow import stages
 from vitalflow.config import Settings
+from vitalflow.exceptions import SuiteError
 from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
 from vitalflow.validate.spark_engine import SparkBatch
@@ -138,7 +140,11 @@ def duplicates_text(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_duplicates_whose_twin_is_in_another_split(tmp_path, spark):
+@pytest.mark.parametrize("keep", [True, False], ids=["kept", "judged-again"])
+def test_duplicates_whose_twin_is_in_another_split(tmp_path, spark, monkeypatch, keep):
+    """Both ways a finishing task gets its split's judged rows: kept on disk by the first task, or
+    judged again (the first task ran on another machine)."""
+    monkeypatch.setattr(SparkBatch, "keep_judged", keep)
     path = vitals_file(tmp_path, duplicates_text(4000), "dups.csv")
     reasons = assert_same(tmp_path, path, [path.stat().st_size // 3 + 1], chunk_rows=700)
     assert reasons["row:duplicate"] > 100 and reasons["heart_rate:out_of_range"] > 20, reasons
@@ -213,3 +219,50 @@ def test_a_task_killed_midway_is_retried_and_rows_stay_exactly_once(tmp_path, sp
     path = vitals_file(tmp_path, duplicates_text(1500), "retry.csv")
     assert_same(tmp_path, path, [path.stat().st_size // 3 + 1])
     assert (tmp_path / "failed-1").exists(), "the first attempt of split 1 did not run"
+
+
+def validation_json(home: Path, batch_id: str) -> dict:
+    """The GE result Data Docs renders for the batch, without what depends on chunk boundaries
+    (value counts over each chunk's sample of failing values) or on the run (times, ids)."""
+    (found,) = (home / "gx" / "validations").rglob(f"{batch_id}.json")
+    result = json.loads(found.read_text())
+    for one in result["results"]:
+        one["result"].pop("partial_unexpected_counts", None)
+    return {k: v for k, v in result.items() if k not in ("meta", "batch_id")}
+
+
+def test_the_data_docs_result_is_the_same(tmp_path, spark):
+    """Every expectation's counts, success, first failing lines and values, and the statistics."""
+    path = vitals_file(tmp_path, duplicates_text(3000) + corpora_text().split("\n", 1)[1], "docs.csv")
+    local, _, _ = validate(tmp_path / "local", path, "local", chunk_rows=700)
+    got, _, _ = validate(tmp_path / "spark", path, "spark", path.stat().st_size // 3 + 1, 700)
+    expected = validation_json(tmp_path / "local", local.batch_id)
+    assert any(r["result"].get("unexpected_count") for r in expected["results"])
+    assert validation_json(tmp_path / "spark", got.batch_id) == expected
+
+
+def test_errors_in_tasks_end_the_batch_as_the_single_process_does(tmp_path, spark):
+    """A record past the reader's limit fails the batch with the same message; the memory budget
+    fails it naming the Spark engine's setting; nothing is committed either way."""
+    body = [",".join(good(i)) for i in range(50)]
+    body.insert(30, '2026-11-20T08:00:00Z,"u-x' + "x" * (17 << 20))  # a quote never closed, 17 MiB
+    path = vitals_file(tmp_path, "\n".join([HEADER, *body]) + "\n", "long.csv")
+    local, _, _ = validate(tmp_path / "local", path, "local")
+    got, _, _ = validate(tmp_path / "spark", path, "spark", 4 << 20)
+    assert "longer than 16 MiB" in local.error
+    assert (got.status, got.error) == ("failed", local.error)
+
+    small = vitals_file(tmp_path, duplicates_text(400), "small.csv")
+    runtime = local_runtime(Settings(home=tmp_path / "budget", engine="spark", memory_limit_mb=1))
+    manifest = stages.validate(runtime, ingest(runtime, small)).manifest
+    assert manifest.status == "failed" and "VITALFLOW_SPLIT_BYTES" in manifest.error, manifest.error
+    assert not [p for kind in ("processed", "rejected") for p in (tmp_path / "budget" / kind).rglob("*")]
+
+
+def test_a_suite_that_cannot_be_evaluated_fails_alike(tmp_path, spark):
+    suite = edited_suite(tmp_path, _missing_column)
+    path = vitals_file(tmp_path, duplicates_text(200), "suite.csv")
+    for engine in ("local", "spark"):
+        runtime = local_runtime(Settings(home=tmp_path / engine, engine=engine, suite_path=suite))
+        with pytest.raises(SuiteError, match="could not be evaluated"):
+            stages.validate(runtime, ingest(runtime, path))

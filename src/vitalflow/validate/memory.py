@@ -66,10 +66,15 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
+# What to change when the single process outgrows its budget; the Spark engine's tasks say theirs.
+SINGLE_PROCESS_ADVICE = "or run large files on the glueetl job type (glue_job_type in Terraform)"
+
+
 class MemoryGuard:
-    def __init__(self, limit_mb: int, chunk_rows: int) -> None:
+    def __init__(self, limit_mb: int, chunk_rows: int, advice: str = SINGLE_PROCESS_ADVICE) -> None:
         self.limit_mb = budget_mb(limit_mb)
         self.chunk_rows = chunk_rows
+        self.advice = advice
 
     def check(self, rows_done: int) -> None:
         """Raise OutOfMemoryBudget when this process outgrows the budget."""
@@ -78,6 +83,5 @@ class MemoryGuard:
             raise OutOfMemoryBudget(
                 f"the validation job used {used} MB of its {self.limit_mb} MB after {rows_done:,} rows and "
                 f"stopped before running out; nothing was committed. Lower VITALFLOW_CHUNK_ROWS (now "
-                f"{self.chunk_rows:,}), or run large files on the glueetl job type (glue_job_type in "
-                "Terraform)."
+                f"{self.chunk_rows:,}), {self.advice}."
             )

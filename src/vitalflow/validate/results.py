@@ -68,16 +68,41 @@ def merge_results(
     chunks: list[ExpectationSuiteValidationResult], suite_name: str, meta: dict[str, Any]
 ) -> ExpectationSuiteValidationResult:
     """One suite result for the whole batch from the per-chunk results of both suite phases."""
-    groups: dict[tuple[str, int], list[ExpectationValidationResult]] = {}
-    for chunk in chunks:
-        for position, evr in enumerate(chunk.results):
-            groups.setdefault((chunk.suite_name, position), []).append(evr)
+    groups = _by_expectation(chunks)
     base_meta = dict(chunks[0].meta) if chunks else {}
     base_meta.update(meta)
     return suite_result([_merge_expectation(evrs) for evrs in groups.values()], suite_name, base_meta)
 
 
-def _merge_expectation(evrs: list[ExpectationValidationResult]) -> ExpectationValidationResult:
+def condense(chunks: list[ExpectationSuiteValidationResult]) -> list[ExpectationSuiteValidationResult]:
+    """Consecutive chunks' results as one result per rule group, which ``merge_results`` merges into
+    exactly what it makes of the chunks themselves: counts summed, failing lines and value samples
+    concatenated in order (a Spark task sends its split's results to the driver this way, not one
+    per chunk)."""
+    suites: dict[str, list[ExpectationValidationResult]] = {}
+    metas: dict[str, dict[str, Any]] = {}
+    for (name, _), evrs in _by_expectation(chunks).items():
+        suites.setdefault(name, []).append(_merge_expectation(evrs, keep_values=True))
+    for chunk in chunks:
+        metas.setdefault(chunk.suite_name, dict(chunk.meta))
+    return [suite_result(results, name, dict(metas[name])) for name, results in suites.items()]
+
+
+def _by_expectation(
+    chunks: list[ExpectationSuiteValidationResult],
+) -> dict[tuple[str, int], list[ExpectationValidationResult]]:
+    """Each expectation's results, in chunk order, by rule group and place in it."""
+    groups: dict[tuple[str, int], list[ExpectationValidationResult]] = {}
+    for chunk in chunks:
+        for position, evr in enumerate(chunk.results):
+            groups.setdefault((chunk.suite_name, position), []).append(evr)
+    return groups
+
+
+def _merge_expectation(
+    evrs: list[ExpectationValidationResult], keep_values: bool = False
+) -> ExpectationValidationResult:
+    """``keep_values``: keep every sampled value (``condense``), for a later merge to count them all."""
     config = evrs[0].expectation_config
     element = sum(int(e.result.get("element_count") or 0) for e in evrs)
     missing = sum(int(e.result.get("missing_count") or 0) for e in evrs)
@@ -99,6 +124,8 @@ def _merge_expectation(evrs: list[ExpectationValidationResult]) -> ExpectationVa
         lines = [{INDEX_COLUMN: item.get(INDEX_COLUMN)} if isinstance(item, dict) else {} for item in lines]
     else:
         values = [v for e in evrs for v in e.result.get("unexpected_list") or []]
+        if keep_values:
+            result["unexpected_list"] = values
         counts = Counter(json.dumps(v, default=str) for v in values)
         result["partial_unexpected_list"] = values[:SAMPLE]
         result["partial_unexpected_counts"] = [

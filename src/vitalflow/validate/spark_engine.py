@@ -5,35 +5,43 @@ counts check, the Data Docs page from the merged GE results, the manifest and th
 (``validate/commit.py``), written once after every task succeeded. Only the row phase is
 distributed:
 
-1. each byte range is scanned in a task; the driver plans the splits from the scans (``splits``);
+1. the byte ranges are scanned in tasks; the driver plans the splits from the scans (``splits``);
 2. each split's rows go through the row rules in a task (Great Expectations on pandas, the
-   distinct-row memo);
+   distinct-row memo), which keeps the judged chunks on its machine's disk for step 4;
 3. the key hashes of the valid rows leave the tasks as Arrow batches and are grouped by key in
    Spark's JVM (no Python call per row): the lowest line of a key wins, every other line is a
-   repeat, written by split for the split that holds it;
-4. each split, judged by the row rules again, takes the duplicate rule and is routed and written
-   as ``Batch`` would, to Parquet files named by split (a retried task replaces its files); the
-   driver gets counts and results.
+   repeat, shuffled to the task that finishes the split holding it;
+4. each split's judged chunks (read back, or judged again on another machine) take the duplicate
+   rule and are routed and written as ``Batch`` would, to Parquet files named by split (a retried
+   task replaces its files); the driver gets counts and condensed GE results.
 
-Keys never reach the driver; each split's repeats are handed to its task through the batch's folder
-(shared by the tasks on one machine). Spark is imported here only: the Python shell job
-(Python 3.9) never imports this module.
+Keys never reach the driver. A vitalflow error in a task (a record past the reader's limit, the
+memory budget, a suite that cannot be evaluated) ends the batch on the driver as itself
+(``carried``). Still shared with the driver through its file system: the uploaded file the tasks
+read and the folder their Parquet files are moved to, so the engine runs on one machine
+(``local[*]``) until both go through the object store. Spark is imported here only: the Python
+shell job (Python 3.9) never imports this module.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import pickle
+import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pyspark import TaskContext
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
-from vitalflow.exceptions import EmptyFile
+from vitalflow.exceptions import EmptyFile, VitalflowError
 from vitalflow.validate.batch import Batch
 from vitalflow.validate.reader import data_start
 from vitalflow.validate.split_batch import (
@@ -43,9 +51,21 @@ from vitalflow.validate.split_batch import (
     check_split,
     detached,
     finish_split,
+    kept,
+    kept_or_checked,
 )
 from vitalflow.validate.splits import Split, plan, ranges, scan_range
 from vitalflow.validate.writer import WrittenFile
+
+T = TypeVar("T")
+
+
+# What every session that runs vitalflow's tasks needs (local, the tests', the Glue job's): its Python
+# workers forked from a daemon that imported vitalflow already (spark_daemon.py), and reused.
+SPARK_CONF = {
+    "spark.python.daemon.module": "vitalflow.validate.spark_daemon",
+    "spark.python.worker.reuse": "true",
+}
 
 
 def spark_session(master: str = "local[*]", shuffle_partitions: int = 8) -> SparkSession:
@@ -54,13 +74,10 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 8) -> Spar
     if active is not None:
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter's packages
-    return (
-        SparkSession.builder.master(master)
-        .appName("vitalflow-validate")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.master(master).appName("vitalflow-validate")
+    for key, value in {**SPARK_CONF, "spark.sql.shuffle.partitions": str(shuffle_partitions)}.items():
+        builder = builder.config(key, value)
+    return builder.config("spark.ui.enabled", "false").getOrCreate()
 
 
 class SparkBatch(Batch):
@@ -68,6 +85,7 @@ class SparkBatch(Batch):
 
     spark: SparkSession | None = None
     before_finish: Any = None  # tests: called in each finishing task with its split (a failure hook)
+    keep_judged = True  # False: each finishing task judges its split again, as on another machine
 
     def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
         spark = self.spark or spark_session()
@@ -95,8 +113,11 @@ class SparkBatch(Batch):
             suite_path=self.suite.path,
             duplicate_key=self.suite.duplicate_key,
             chunk_rows=self.options.chunk_rows,
+            split_bytes=self.options.split_bytes,
             on_conflict=self.options.on_conflict,
             snapshot=self.loaded.snapshot_id() if self.loaded is not None else None,
+            kept=self.dir / "kept" if self.keep_judged else None,
+            memory_limit_mb=self.options.memory_limit_mb,
         )
 
     def _plan(self, spark: SparkSession, path: Path) -> list[Split]:
@@ -105,11 +126,11 @@ class SparkBatch(Batch):
         spans = ranges(start, self.scan.size, self.options.split_bytes)
         if not spans:
             return []
-        scans = (
-            spark.sparkContext.parallelize(spans, len(spans))
-            .map(lambda span: scan_range(path, span[0], span[1], start))
-            .collect()
-        )
+        # A scan is a tenth of a second's work: one task per slot, not per range (a task costs as much).
+        tasks = min(len(spans), spark.sparkContext.defaultParallelism)
+        groups = [spans[i::tasks] for i in range(tasks)]
+        found = each_task(spark, tasks, lambda i: [scan_range(path, lo, hi, start) for lo, hi in groups[i]])
+        scans = sorted((one for group in found for one in group), key=lambda one: one.lo)
         return plan(scans, self.scan.size, self.scan.header.lines + 1)
 
     def _take(self, output: SplitOutput) -> None:
@@ -129,25 +150,61 @@ def run_splits(
 ) -> list[SplitOutput]:
     """Steps 2 to 4 of the module docstring; the outputs of every split (all tasks succeeded).
 
-    The row rules run twice per split (for the keys, then to finish): measured, that is cheaper
-    than caching a split's judged chunks, which PySpark pickles into the JVM and back (1M rows:
-    0.5 s of rules against 2 s of pickling per 8 MiB split).
+    The row rules run once per split: the first task keeps its judged chunks on its machine's disk
+    (``kept``) and the finishing task reads them back, or judges them again if it runs elsewhere.
     """
     n = len(splits)
-    folder = job.workdir / "repeats"
     keys = spark.range(0, n, 1, n).mapInArrow(  # one split per partition, each its own task
         lambda batches: _keys(job, splits, batches), _KEYS_SCHEMA
     )
-    # In the JVM, vectorised: each key's lowest line, then every other line of the key is a repeat,
-    # written per split for its finishing task (no Python function runs per row).
-    first = keys.groupBy("key").agg(F.min("line").alias("first"))
-    repeats = keys.join(first, "key").where(F.col("line") != F.col("first")).select("split", "line")
-    repeats.write.mode("overwrite").partitionBy("split").parquet(str(folder))
-    sc = spark.sparkContext
-    return sc.parallelize(splits, n).map(lambda split: _finish(job, split, folder, hook)).collect()
+    # In the JVM, vectorised and in one shuffle (a groupBy joined back would run the tasks above
+    # twice): each key's lowest line; every other line of the key is a repeat. No Python function
+    # runs per row, and the keys never leave Spark.
+    first = F.min("line").over(Window.partitionBy("key"))
+    repeats = keys.withColumn("first", first).where(F.col("line") != F.col("first")).select("split", "line")
+    # Each split's repeats reach its finishing task through Spark's shuffle, with one row naming
+    # every split (line -1) so a split without repeats is finished too. Ranges of split numbers,
+    # n of them: a task finishes each split in its range (one, unless the sampled ranges fall
+    # unevenly), so no file or folder is shared between machines.
+    marks = spark.range(0, n, 1, 1).select(F.col("id").cast("int").alias("split"), F.lit(-1).alias("line"))
+    routed = repeats.unionByName(marks).repartitionByRange(n, "split")
+    finish = routed.mapInArrow(lambda batches: _finish_all(job, splits, batches, hook), _ANSWERS)
+    with task_errors():
+        found = {row["i"]: pickle.loads(row["answer"]) for row in finish.collect()}  # our tasks
+    return [found[i] for i in range(n)]
+
+
+def each_task(spark: SparkSession, n: int, work: Callable[[int], T]) -> list[T]:
+    """``work(i)`` for i in 0..n-1, each in its own task; the answers in order.
+
+    Through Spark SQL's Arrow runner (``mapInArrow``), as the key stage is, not an RDD: Spark gives
+    the two kinds of Python runner two daemons, and each daemon pays vitalflow's imports (3 s).
+    """
+
+    def run(batches: Iterable[Any]) -> Iterator[Any]:
+
+        for batch in batches:
+            for index in batch.column(0).to_pylist():
+                with carried():
+                    yield _answer(index, work(index))
+
+    with task_errors():
+        rows = spark.range(0, n, 1, n).mapInArrow(run, _ANSWERS).collect()
+    found = {row["i"]: pickle.loads(row["answer"]) for row in rows}
+    return [found[i] for i in range(n)]
 
 
 _KEYS_SCHEMA = "key long, line long, split int"
+_ANSWERS = "i long, answer binary"  # a task's answer for split (or task) i, pickled
+
+
+def _answer(index: int, value: Any) -> Any:
+    import pyarrow as pa
+
+    answer = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return pa.RecordBatch.from_arrays(
+        [pa.array([index], pa.int64()), pa.array([answer], pa.binary())], names=["i", "answer"]
+    )
 
 
 def _keys(job: SplitJob, splits: list[Split], batches: Iterable[Any]) -> Iterator[Any]:
@@ -156,28 +213,71 @@ def _keys(job: SplitJob, splits: list[Split], batches: Iterable[Any]) -> Iterato
 
     for batch in batches:
         for index in batch.column(0).to_pylist():
-            for hashes, lines in candidate_keys(job, check_split(job, splits[index])):
-                split = np.full(len(lines), index, dtype=np.int32)
-                yield pa.RecordBatch.from_arrays(
-                    [pa.array(hashes), pa.array(lines), pa.array(split)], names=["key", "line", "split"]
-                )
+            checked = check_split(job, splits[index])
+            if job.kept is not None:
+                checked = kept(checked, job.kept / f"split-{index:05d}.pickle", _attempt(index))
+            with carried():
+                for hashes, lines in candidate_keys(job, checked):
+                    split = np.full(len(lines), index, dtype=np.int32)
+                    yield pa.RecordBatch.from_arrays(
+                        [pa.array(hashes), pa.array(lines), pa.array(split)], names=["key", "line", "split"]
+                    )
 
 
-def _finish(job: SplitJob, split: Split, folder: Path, hook: Any) -> SplitOutput:
-    context = TaskContext.get()
-    attempt = f"{split.index:05d}-{context.taskAttemptId() if context else 0}"
-    repeats = _repeats(folder / f"split={split.index}")
-    output = finish_split(job, split, check_split(job, split), repeats, attempt)
+# A vitalflow error in a task (a record too long, the memory budget, a suite that cannot be
+# evaluated) reaches the driver only as text in Spark's error: carried there pickled between markers,
+# it is raised again on the driver as itself, so the batch ends as the single-process one does.
+_CARRIED = re.compile(r"vitalflow-task-error:([A-Za-z0-9+/=]+):end")
+
+
+@contextmanager
+def carried() -> Iterator[None]:
+    """In a task: a vitalflow error leaves as Spark's failure text, the error pickled inside it."""
+    try:
+        yield
+    except VitalflowError as exc:
+        packed = base64.b64encode(pickle.dumps(exc)).decode()
+        raise RuntimeError(f"{type(exc).__name__}: {exc} vitalflow-task-error:{packed}:end") from None
+
+
+@contextmanager
+def task_errors() -> Iterator[None]:
+    """On the driver, around a Spark action: a task's vitalflow error raised again as itself."""
+    try:
+        yield
+    except Exception as exc:
+        found = _CARRIED.search(str(exc))
+        if found is None:
+            raise
+        raise pickle.loads(base64.b64decode(found.group(1))) from None
+
+
+def _finish_all(job: SplitJob, splits: list[Split], batches: Iterable[Any], hook: Any) -> Iterator[Any]:
+    """Finish every split whose rows (its repeat lines, and its -1 mark) this task was sent."""
+    import pyarrow as pa
+
+    received = [batch for batch in batches if batch.num_rows]
+    if not received:
+        return
+    table = pa.Table.from_batches(received)
+    split_of, lines = table.column("split").to_numpy(), table.column("line").to_numpy()
+    for index in np.unique(split_of).tolist():
+        repeats = np.sort(lines[(split_of == index) & (lines >= 0)].astype(np.int64))
+        with carried():
+            yield _answer(index, _finish(job, splits[index], repeats, hook))
+
+
+def _finish(job: SplitJob, split: Split, repeats: np.ndarray, hook: Any) -> SplitOutput:
+    kept_at = job.kept / f"split-{split.index:05d}.pickle" if job.kept is not None else None
+    output = finish_split(job, split, kept_or_checked(job, split, kept_at), repeats, _attempt(split.index))
     if hook is not None:  # tests: a task that dies after writing its files, before reporting
         hook(split)
+    if kept_at is not None:
+        kept_at.unlink(missing_ok=True)
     return output
 
 
-def _repeats(folder: Path) -> np.ndarray:
-    """The split's repeat lines, sorted (none: no folder, Spark writes none for a split without)."""
-    import pyarrow.parquet as pq
-
-    if not folder.is_dir():
-        return np.zeros(0, dtype=np.int64)
-    lines = pq.read_table(folder, columns=["line"], partitioning=None).column("line").to_numpy()
-    return np.sort(lines.astype(np.int64))
+def _attempt(index: int) -> str:
+    """A name of this task attempt, unique within the batch (retries and speculative copies differ)."""
+    context = TaskContext.get()
+    return f"{index:05d}-{context.taskAttemptId() if context else 0}"
