@@ -122,6 +122,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--splits", default=str(16 << 20), help="split sizes in bytes, comma-separated")
+    parser.add_argument("--masters", default="local[1],local[2]", help="Spark masters, comma-separated")
     args = parser.parse_args()
     path = source(args.rows, args.seed, "dirty")
     splits = [int(s) for s in args.splits.split(",")]
@@ -130,35 +131,37 @@ def main() -> int:
         local = run("local", path, Path(tmp) / "local")
         results = {"file_bytes": size, "rows": local["rows_in"], "local": local}
         for split in splits:
-            for master in ("local[1]", "local[2]"):
+            for master in args.masters.split(","):
                 one = run("spark", path, Path(tmp) / f"{master}-{split}", master, split)
                 same_counts = one["counts"] == local["counts"]
                 same_rows = all(rows_of(one, k).equals(rows_of(local, k)) for k in ("processed", "rejected"))
                 one.update(same_counts=same_counts, same_rows=same_rows)
                 results[f"{master} split {split >> 20} MiB"] = one
-    report(results, splits)
+    report(results, splits, args.masters.split(","))
     out = Path(__file__).resolve().parent / "results" / "spark_engine.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
     return 0
 
 
-def report(results: dict, splits: list[int]) -> None:
+def report(results: dict, splits: list[int], masters: list[str]) -> None:
     local, rows = results["local"], results["rows"]
+    single = rows / local["validate_s"]
     print(f"{rows:,} rows, {results['file_bytes'] / (1 << 20):.0f} MiB")
-    print(
-        f"single-process: {local['validate_s']} s validate, {rows / local['validate_s']:,.0f} rows/s (1 core)"
-    )
+    print(f"single-process: {local['validate_s']} s validate, {single:,.0f} rows/s (1 core)")
     for split in splits:
-        one, two = (results[f"local[{n}] split {split >> 20} MiB"] for n in (1, 2))
-        per_core = rows / two["validate_s"] / 2
-        print(
-            f"split {split >> 20} MiB: local[1] {one['validate_s']} s, local[2] {two['validate_s']} s "
-            f"(x{one['validate_s'] / two['validate_s']:.2f}); per core {per_core:,.0f} rows/s = "
-            f"{per_core / (rows / local['validate_s']):.2f} of single-process; worker peak "
-            f"{one['worker_peak_mb']} / {two['worker_peak_mb']} MB; same counts {two['same_counts']}, "
-            f"same rows {one['same_rows'] and two['same_rows']}"
-        )
+        runs = {m: results[f"{m} split {split >> 20} MiB"] for m in masters}
+        for master, one in runs.items():
+            cores = int(master.removeprefix("local[").split(",")[0].rstrip("]"))
+            per_core = rows / one["validate_s"] / cores
+            print(
+                f"split {split >> 20} MiB, {master}: {one['validate_s']} s; per core {per_core:,.0f} "
+                f"rows/s = {per_core / single:.2f} of single-process; worker peak "
+                f"{one['worker_peak_mb']} MB; same counts {one['same_counts']}, same rows {one['same_rows']}"
+            )
+        if "local[1]" in runs and "local[2]" in runs:
+            ratio = runs["local[1]"]["validate_s"] / runs["local[2]"]["validate_s"]
+            print(f"split {split >> 20} MiB: local[2] is x{ratio:.2f} faster than local[1]")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,17 @@
 The same adapter as the Python shell job (``validate_batch.py``, shipped beside this script with
 ``--extra-py-files``): its arguments, its libraries, ``vitalflow.glue_job.run``; only the engine
 differs (``VITALFLOW_ENGINE=spark``, ``validate/spark_engine.py``), and the Spark session is Glue's,
-started here before vitalflow looks for it. Split size: ``--VITALFLOW_SPLIT_BYTES`` (default 128 MiB).
+started here before vitalflow looks for it, with the executors' Python workers started by
+``spark_workers.py`` (also shipped with ``--extra-py-files``), which brings them the same libraries.
+Split size: ``--VITALFLOW_SPLIT_BYTES`` (default 128 MiB).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-from validate_batch import job_arguments, libraries, main
+from validate_batch import ARTIFACT, job_arguments, libraries, main
 
 
 def spark_arguments(argv: list[str]) -> list[str]:
@@ -20,14 +23,29 @@ def spark_arguments(argv: list[str]) -> list[str]:
     return [*argv, "--VITALFLOW_ENGINE", "spark"]
 
 
+def spark_conf(arguments: dict[str, str], base: dict[str, str]) -> dict[str, str]:
+    """The session's settings: vitalflow's (``base``), and with the job's libraries named, the
+    executors bring them too before their first worker (``spark_workers.py``)."""
+    if not arguments.get(ARTIFACT):
+        return dict(base)
+    region = arguments.get("VITALFLOW_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    return {
+        **base,
+        "spark.python.daemon.module": "spark_workers",
+        "spark.executorEnv.VITALFLOW_ARTIFACT": arguments[ARTIFACT],
+        "spark.executorEnv.VITALFLOW_REGION": region,
+    }
+
+
 def run(argv: list[str]) -> int:
-    libraries(job_arguments(argv))  # first: the session's Python workers fork from vitalflow's daemon
+    arguments = job_arguments(argv)
+    libraries(arguments)  # first: vitalflow's settings for the session come from it
     from pyspark.sql import SparkSession  # Glue's own pyspark, on the driver's path
 
     from vitalflow.validate.spark_engine import SPARK_CONF
 
     builder = SparkSession.builder.appName("vitalflow-validate")
-    for key, value in SPARK_CONF.items():
+    for key, value in spark_conf(arguments, SPARK_CONF).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     try:

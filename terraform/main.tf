@@ -123,6 +123,16 @@ resource "aws_s3_object" "glue_spark_script" {
   kms_key_id  = module.kms.key_arn
 }
 
+# Started on every executor of the Spark job (--extra-py-files): its Python workers' daemon, which
+# brings them the job's libraries.
+resource "aws_s3_object" "glue_spark_workers" {
+  bucket      = module.data_bucket.bucket
+  key         = "artifacts/spark_workers.py"
+  source      = "${path.module}/../jobs/spark_workers.py"
+  source_hash = filemd5("${path.module}/../jobs/spark_workers.py")
+  kms_key_id  = module.kms.key_arn
+}
+
 # The Spark job's libraries (Python 3.11), only when given: without them there is no Spark job.
 resource "aws_s3_object" "glue_spark_artifact" {
   count       = lookup({ "" = 0 }, var.glue_spark_artifact, 1)
@@ -182,6 +192,7 @@ module "glue" {
   # uploads above spark_threshold_bytes: the Spark job, when its libraries are given
   spark_job_name        = local.spark_job
   spark_script_s3_uri   = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_spark_script.key}"
+  spark_workers_s3_uri  = "s3://${module.data_bucket.bucket}/${aws_s3_object.glue_spark_workers.key}"
   spark_artifact_s3_uri = join("", [for o in aws_s3_object.glue_spark_artifact : "s3://${o.bucket}/${o.key}"])
   spark_worker_type     = var.glue_spark_worker_type
   spark_workers         = var.glue_spark_workers

@@ -25,6 +25,10 @@ def local_spark():  # -> SparkSession (pyspark imported here: only the Spark tes
     from vitalflow.validate.spark_engine import SPARK_CONF
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers import vitalflow from this venv
+    # Spark's Python workers keep the environment they start with: the AWS tests' fake credentials
+    # (each test sets its own endpoint, which the tasks get from the driver's clients).
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        os.environ.setdefault(name, value)
 
     # 2 slots; a task is tried twice (spark.task.maxFailures)
     builder = SparkSession.builder.master("local[2,2]")

@@ -151,7 +151,9 @@ def test_the_spark_job_exists_only_with_its_libraries_and_is_routed_to(tmp_path,
     assert arguments["--vitalflow_artifact"].startswith(
         "s3://vf-data/artifacts/glue-libs/glue-job-py3.11.zip-"
     )
-    assert arguments["--extra-py-files"] == shell.block_attr(shell.blocks("command")[0], "script_location")
+    shipped = [shell.block_attr(shell.blocks("command")[0], "script_location")]
+    shipped.append("s3://vf-data/artifacts/spark_workers.py")  # the executors' worker daemon
+    assert arguments["--extra-py-files"] == ",".join(shipped)
     shared = {k: v for k, v in arguments.items() if k not in ("--VITALFLOW_ENGINE", "--vitalflow_artifact")}
     same = {k: v for k, v in shell.attr("default_arguments").items() if k != "--vitalflow_artifact"}
     assert shared == {**same, "--extra-py-files": arguments["--extra-py-files"]}
@@ -174,9 +176,9 @@ def glue_jobs(deployment):
 def test_s3_objects_encrypted_with_the_key_do_not_set_etag(deployment):
     """The provider refuses etag together with kms_key_id (an SSE-KMS object's ETag is not its MD5)."""
     objects = resources(deployment, "aws_s3_object")
-    # the scripts (shell, Spark), the job's libraries, five function packages, the live dashboard's page,
-    # config and state
-    assert len(objects) == 11
+    # the scripts (shell, Spark, the Spark executors' worker daemon), the job's libraries, five function
+    # packages, the live dashboard's page, config and state
+    assert len(objects) == 12
     for obj in objects:
         attributes = obj.body["Attributes"]
         assert not ("etag" in attributes and "kms_key_id" in attributes), obj.address

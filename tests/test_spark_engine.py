@@ -11,22 +11,33 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import os
+import subprocess
 import sys
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import boto3
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from moto.server import ThreadedMotoServer
 
-from conftest import outputs
+from aws_stack import BUS, DATA, DB, DOCS, REGION, TABLE, create_stack
+from conftest import REPO, outputs
 from spark_setup import local_spark
 from test_record_parser import HEADER, NAUGHTY, SPECTRUM, WIDTH, messy_file
 from test_row_exactness import _missing_column, edited_suite
 from vitalflow import stages
+from vitalflow.aws.runtime import aws_runtime
 from vitalflow.config import Settings
 from vitalflow.exceptions import SuiteError
+from vitalflow.models import SourceRef
 from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
 from vitalflow.validate.spark_engine import SparkBatch
@@ -266,3 +277,110 @@ def test_a_suite_that_cannot_be_evaluated_fails_alike(tmp_path, spark):
         runtime = local_runtime(Settings(home=tmp_path / engine, engine=engine, suite_path=suite))
         with pytest.raises(SuiteError, match="could not be evaluated"):
             stages.validate(runtime, ingest(runtime, path))
+
+
+@pytest.fixture
+def moto_server(monkeypatch):
+    """AWS as moto serves it over HTTP: Spark's worker processes reach it as a task on a Glue
+    executor reaches AWS (in-process mocks would not follow them)."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    server.stop()
+
+
+def test_on_aws_the_tasks_share_only_the_object_store(tmp_path, spark, moto_server):
+    """The AWS runtime: S3 and the Glue catalog on a moto server. Tasks read their byte ranges of the
+    upload from S3 (a version of it) and put their files in S3's staging area; the driver commits
+    them to the Iceberg tables. The same rows and counts as the single process on the same file."""
+    path = vitals_file(tmp_path, duplicates_text(3000) + corpora_text().split("\n", 1)[1], "aws.csv")
+    local, processed, rejected = validate(tmp_path / "local", path, "local", chunk_rows=700)
+    create_stack()
+    s3 = boto3.client("s3")
+    version = s3.put_object(Bucket=DATA, Key="raw/clinic/aws.csv", Body=path.read_bytes())["VersionId"]
+    s3.put_object(Bucket=DATA, Key="raw/clinic/aws.csv", Body=b"replaced since")  # tasks read the version
+    settings = Settings(
+        runtime="aws",
+        region=REGION,
+        data_bucket=DATA,
+        docs_bucket=DOCS,
+        table_name=TABLE,
+        event_bus=BUS,
+        glue_database=DB,
+        engine="spark",
+        split_bytes=path.stat().st_size // 3 + 1,
+        chunk_rows=700,
+    )
+    runtime = aws_runtime(settings)
+    ref = SourceRef(key="raw/clinic/aws.csv", version_id=version, received_at=RECEIVED)
+    got = stages.validate(runtime, ref).manifest
+    assert got.status == "processed", got.error
+    for name in COUNTS:
+        assert getattr(got, name) == getattr(local, name), name
+
+    def stored(keys: list[str]) -> list[dict]:
+        tables = [
+            pq.read_table(pa.BufferReader(s3.get_object(Bucket=DATA, Key=k)["Body"].read())) for k in keys
+        ]
+        return rows(pa.concat_tables(tables).to_pylist())
+
+    assert stored(got.processed_files) == processed
+    assert stored(got.rejected_files) == rejected
+    assert all("-s0000" in key for key in got.processed_files + got.rejected_files)  # the tasks' files
+    assert not s3.list_objects_v2(Bucket=DATA, Prefix="_staging/").get("KeyCount")  # staged copies gone
+
+
+WORKERS = """
+import sys
+from pyspark.sql import SparkSession
+
+spark = (
+    SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+    .config("spark.python.daemon.module", "spark_workers")
+    .config("spark.executorEnv.VITALFLOW_ARTIFACT", sys.argv[1]).getOrCreate()
+)
+
+def probe(batches):
+    import sys, pyarrow as pa, vitalflow_probe
+    for batch in batches:
+        names = [pa.array([vitalflow_probe.__file__]), pa.array(["vitalflow.validate.suite" in sys.modules])]
+        yield pa.RecordBatch.from_arrays(names, names=["probe", "vitalflow"])
+
+row = spark.range(1).mapInArrow(probe, "probe string, vitalflow boolean").collect()[0]
+print(row["probe"], row["vitalflow"])
+"""
+
+
+def test_executors_workers_bring_the_jobs_libraries(tmp_path, spark, moto_server):
+    """jobs/spark_workers.py as a Glue executor runs it: Spark's worker daemon fetches the artefact
+    named in the workers' environment from S3, unpacks it first on the path, and starts with
+    vitalflow imported; a task then imports a module only the artefact holds."""
+    libs = tmp_path / "libs.zip"
+    with zipfile.ZipFile(libs, "w") as z:
+        z.writestr("vitalflow_probe.py", "SHIPPED = True\n")
+    boto3.client("s3").create_bucket(Bucket="vf-data")
+    boto3.client("s3").upload_file(str(libs), "vf-data", "artifacts/glue-libs/libs.zip")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "jobs"),
+        "TMPDIR": str(tmp_path),
+        "PYSPARK_PYTHON": sys.executable,
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", WORKERS, "s3://vf-data/artifacts/glue-libs/libs.zip"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    probe, imported = run.stdout.split()[-2:]
+    assert probe.startswith(str(tmp_path / "vitalflow-libs-")) and imported == "True"

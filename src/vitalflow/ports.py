@@ -30,11 +30,22 @@ class ObjectStore(Protocol):
         """A readable local file with the object's bytes, for as long as the context is open."""
         ...
 
+    def local_range(
+        self, key: str, version_id: str | None, start: int, stop: int
+    ) -> AbstractContextManager[Path]:
+        """A local file holding the object's bytes ``[start, stop)`` at their own offsets (the bytes
+        outside are unspecified): a Spark task reads its part of an upload, not the whole file."""
+        ...
+
     def modified_at(self, key: str, version_id: str | None = None) -> datetime | None:
         """When the object was written (S3's LastModified): an upload's time, for the event-time window."""
         ...
 
     def put_file(self, path: Path, key: str) -> None: ...
+
+    def copy(self, source: str, key: str) -> None:
+        """Write ``key`` with the bytes of ``source``; readers see nothing or all of it."""
+        ...
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         """Write an object so that readers see either nothing or all of it."""

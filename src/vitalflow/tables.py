@@ -13,6 +13,7 @@ commit that lost a race with another job reloads the table and tries again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -73,11 +74,19 @@ class LakeTables:
     """The two readings tables of one lake, in one catalog."""
 
     def __init__(
-        self, connect: Callable[[], Catalog], namespace: str, root_uri: str, *, create: bool
+        self,
+        connect: Callable[[], Catalog],
+        namespace: str,
+        root_uri: str,
+        *,
+        create: bool,
+        detached: Callable[[], Callable[[], LakeTables]] | None = None,
     ) -> None:
         """``connect``: makes the catalog client, on first use (the Lambdas never import pyiceberg);
-        ``root_uri``: the lake's root (a folder, or ``s3://bucket``); ``create``: make missing tables."""
+        ``root_uri``: the lake's root (a folder, or ``s3://bucket``); ``create``: make missing tables;
+        ``detached``: gives a picklable maker of the same tables, for another process (a Spark task)."""
         self._connect = connect
+        self._detached = detached
         self._catalog: Catalog | None = None
         self.namespace = namespace
         self.root = root_uri.rstrip("/")
@@ -100,7 +109,14 @@ class LakeTables:
 
             return SqlCatalog("vitalflow", uri=f"sqlite:///{root / CATALOG_FILE}", warehouse=root.as_uri())
 
-        return cls(connect, NAMESPACE, str(root), create=True)
+        elsewhere = functools.partial(cls.local, home)
+        return cls(connect, NAMESPACE, str(root), create=True, detached=lambda: elsewhere)
+
+    def detached(self) -> Callable[[], LakeTables]:
+        """A picklable way to these tables from another process (a Spark task)."""
+        if self._detached is None:
+            raise TypeError("these tables cannot be opened from another process")
+        return self._detached()
 
     @classmethod
     def for_store(cls, store: Any) -> LakeTables:
@@ -130,7 +146,12 @@ class LakeTables:
             session = boto3_session or boto3.Session()
             return BotoGlueCatalog("vitalflow", session.client("glue"), session.client("s3"), kms_key_id)
 
-        return cls(connect, database, f"s3://{bucket}", create=create)
+        def elsewhere() -> Callable[[], LakeTables]:  # asked for by the Spark engine only: clients then
+            return functools.partial(
+                _glue_elsewhere, database, bucket, kms_key_id, create, _endpoints(boto3_session)
+            )
+
+        return cls(connect, database, f"s3://{bucket}", create=create, detached=elsewhere)
 
     def uri(self, key: str) -> str:
         return f"{self.root}/{key}"
@@ -372,3 +393,34 @@ def _schema_and_spec(name: str, arrow: pa.Schema) -> tuple[Any, Any]:
     source = schema.find_field(column).field_id
     spec = PartitionSpec(PartitionField(source, 1000, transform(), field_name))
     return schema, spec
+
+
+def _endpoints(session: Any) -> tuple[str | None, str | None, str | None]:
+    """The region and the Glue and S3 endpoints a session's clients use (another process uses them too)."""
+    import boto3
+
+    session = session or boto3.Session()
+    glue, s3 = session.client("glue"), session.client("s3")
+    return session.region_name, glue.meta.endpoint_url, s3.meta.endpoint_url
+
+
+def _glue_elsewhere(
+    database: str,
+    bucket: str,
+    kms_key_id: str,
+    create: bool,
+    where: tuple[str | None, str | None, str | None],
+) -> LakeTables:
+    """``LakeTables.glue`` in another process (a Spark task): its own clients, with its host's credentials."""
+    import boto3
+
+    from vitalflow.aws.iceberg_io import BotoGlueCatalog
+
+    region, glue_endpoint, s3_endpoint = where
+
+    def connect() -> Catalog:
+        session = boto3.Session(region_name=region)
+        glue = session.client("glue", endpoint_url=glue_endpoint)
+        return BotoGlueCatalog("vitalflow", glue, session.client("s3", endpoint_url=s3_endpoint), kms_key_id)
+
+    return LakeTables(connect, database, f"s3://{bucket}", create=create)

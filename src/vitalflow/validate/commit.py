@@ -58,6 +58,8 @@ def publish(
     if store.exists(key):
         earlier = set(json.loads(store.get_bytes(key)).get("keys", []))
     produced = {f.key for written in files.values() for f in written}
+    staged = {f.staged for written in files.values() for f in written if f.staged}
+    produced |= staged
     store.put_bytes(key, json.dumps({"keys": sorted(produced | earlier)}).encode(), "application/json")
     committed: dict[str, list[str]] = {}
     for prefix, written in files.items():
@@ -66,7 +68,7 @@ def publish(
         if kept is None:
             kept = _commit_table(store, tables, prefix, written, batch_id, replace, read_at)
         committed[prefix] = kept
-    store.delete(sorted(earlier - {k for keys in committed.values() for k in keys}))
+    store.delete(sorted((earlier | staged) - {k for keys in committed.values() for k in keys}))
     manifest = manifest.model_copy(
         update={"processed_files": committed["processed"], "rejected_files": committed["rejected"]}
     )
@@ -90,7 +92,10 @@ def _commit_table(
     """Publish one table's files and add them in one snapshot; the keys added."""
     keys = [one.key for one in written]
     for one in written:
-        store.put_file(one.path, one.key)
+        if one.staged:  # put in the store by a Spark task, on whichever machine ran it
+            store.copy(one.staged, one.key)
+        else:
+            store.put_file(one.path, one.key)
     processed = prefix == "processed"
     try:
         tables.commit_files(

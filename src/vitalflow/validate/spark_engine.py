@@ -49,12 +49,11 @@ from vitalflow.validate.split_batch import (
     SplitOutput,
     candidate_keys,
     check_split,
-    detached,
     finish_split,
     kept,
     kept_or_checked,
 )
-from vitalflow.validate.splits import Split, plan, ranges, scan_range
+from vitalflow.validate.splits import RangeScan, Split, plan, ranges, scan_range
 from vitalflow.validate.writer import WrittenFile
 
 T = TypeVar("T")
@@ -89,8 +88,8 @@ class SparkBatch(Batch):
 
     def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
         spark = self.spark or spark_session()
-        job = self._job(path)
-        splits = self._plan(spark, path)
+        job = self._job()
+        splits = self._plan(spark, job)
         outputs = run_splits(spark, job, splits, self.before_finish) if splits else []
         for output in sorted(outputs, key=lambda o: o.index):
             self._take(output)
@@ -100,16 +99,15 @@ class SparkBatch(Batch):
         rejected = sorted((f for o in outputs for f in o.rejected), key=lambda f: f.key)
         return processed, rejected
 
-    def _job(self, path: Path) -> SplitJob:
+    def _job(self) -> SplitJob:
         assert self.tables is not None
         return SplitJob(
-            path=path,
             source=self.source,
             scan=self.scan,
             started=self.started,
             workdir=self.dir,
             store=self.store,
-            lake_tables=detached(self.tables),
+            lake_tables=self.tables.detached(),
             suite_path=self.suite.path,
             duplicate_key=self.suite.duplicate_key,
             chunk_rows=self.options.chunk_rows,
@@ -120,16 +118,21 @@ class SparkBatch(Batch):
             memory_limit_mb=self.options.memory_limit_mb,
         )
 
-    def _plan(self, spark: SparkSession, path: Path) -> list[Split]:
-        """Scan every byte range in its own task; plan the splits from the (small) scans."""
-        start = data_start(self.scan)
-        spans = ranges(start, self.scan.size, self.options.split_bytes)
+    def _plan(self, spark: SparkSession, job: SplitJob) -> list[Split]:
+        """Scan the byte ranges in tasks; plan the splits from the (small) scans."""
+        start, size = data_start(self.scan), self.scan.size
+        spans = ranges(start, size, self.options.split_bytes)
         if not spans:
             return []
         # A scan is a tenth of a second's work: one task per slot, not per range (a task costs as much).
         tasks = min(len(spans), spark.sparkContext.defaultParallelism)
         groups = [spans[i::tasks] for i in range(tasks)]
-        found = each_task(spark, tasks, lambda i: [scan_range(path, lo, hi, start) for lo, hi in groups[i]])
+
+        def scan(lo: int, hi: int) -> RangeScan:  # the range and a byte either side
+            with job.part(max(lo - 1, 0), min(hi + 1, size)) as path:
+                return scan_range(path, lo, hi, start)
+
+        found = each_task(spark, tasks, lambda i: [scan(lo, hi) for lo, hi in groups[i]])
         scans = sorted((one for group in found for one in group), key=lambda one: one.lo)
         return plan(scans, self.scan.size, self.scan.header.lines + 1)
 

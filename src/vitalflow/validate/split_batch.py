@@ -12,11 +12,11 @@ failed attempt wrote.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import pickle
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -48,10 +48,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SplitJob:
-    """What every task of one batch needs (pickled to the executors): the batch's facts and lake."""
+    """What every task of one batch needs (pickled to the executors): the batch's facts and lake.
 
-    path: Path  # the file, where every task can read it
-    source: SourceRef
+    Tasks share nothing with the driver but this and the object store: each reads its part of the
+    upload from the store and puts its files there (``_place``), on whichever machine it runs.
+    """
+
+    source: SourceRef  # the upload, read from ``store`` by byte ranges
     scan: FileScan
     started: datetime
     workdir: Path  # the batch's folder, shared by the tasks and the driver
@@ -70,6 +73,10 @@ class SplitJob:
     def latest_event(self) -> datetime:
         received = self.source.received_at or self.started
         return (received + timedelta(hours=LATEST_EVENT_AFTER_UPLOAD_HOURS)).astimezone(timezone.utc)
+
+    def part(self, start: int, stop: int) -> AbstractContextManager[Path]:
+        """The upload's bytes ``[start, stop)`` on this machine, at their offsets in the file."""
+        return self.store.local_range(self.source.key, self.source.version_id, start, stop)
 
     def rules(self) -> BatchRules:
         return _suite(self.suite_path).rules_for({"latest_event_time": self.latest_event.isoformat()})
@@ -109,16 +116,17 @@ class SplitOutput:
 def check_split(job: SplitJob, split: Split) -> Iterator[CheckedChunk]:
     """The split's records chunk by chunk, each judged by the row rules (the costly half)."""
     rules, guard, rows = job.rules(), job.guard(), 0
-    for chunk in iter_chunks(job.path, job.scan, job.chunk_rows, split):
-        if not chunk.table.num_rows:
-            yield CheckedChunk(chunk, None, None)
-            continue
-        frame = prepare.check_frame(chunk.table, chunk.lines)
-        verdict = rules.verdict()
-        rules.check_rows(frame, verdict)
-        rows += chunk.table.num_rows
-        guard.check(rows)
-        yield CheckedChunk(chunk, frame, verdict)
+    with job.part(split.start, split.stop) as path:
+        for chunk in iter_chunks(path, job.scan, job.chunk_rows, split):
+            if not chunk.table.num_rows:
+                yield CheckedChunk(chunk, None, None)
+                continue
+            frame = prepare.check_frame(chunk.table, chunk.lines)
+            verdict = rules.verdict()
+            rules.check_rows(frame, verdict)
+            rows += chunk.table.num_rows
+            guard.check(rows)
+            yield CheckedChunk(chunk, frame, verdict)
 
 
 def kept(checked: Iterable[CheckedChunk], path: Path, attempt: str) -> Iterator[CheckedChunk]:
@@ -215,28 +223,19 @@ def finish_split(
 
 
 def _place(job: SplitJob, split: Split, files: list[WrittenFile]) -> list[WrittenFile]:
-    """Move an attempt's files to names of the split: ``<batch>-s<split>`` where the writer put the
-    batch id, so whatever layout the writer chooses, splits never share a name and a retry replaces."""
+    """Put an attempt's files in the store's staging area under names of the split: ``<batch>-s<split>``
+    where the writer put the batch id, so whatever layout the writer chooses, splits never share a
+    name and a retry replaces what a failed attempt put there. The driver's commit copies them to
+    their keys (``commit.publish``) and deletes the staged copies."""
     batch_id = lake.batch_id_for(job.scan.sha256)
     placed = []
     for one in files:
         folder, _, name = one.key.rpartition("/")
         key = f"{folder}/{name.replace(batch_id, f'{batch_id}-s{split.index:05d}', 1)}"
-        target = job.workdir / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        one.path.replace(target)  # atomic: a retry replaces the failed attempt's file
-        placed.append(dataclasses.replace(one, key=key, path=target))
+        staged = f"{lake.STAGING}{batch_id}/{key}"
+        job.store.put_file(one.path, staged)
+        placed.append(dataclasses.replace(one, key=key, staged=staged))
     return placed
-
-
-def detached(tables: LakeTables) -> Callable[[], LakeTables]:
-    """A picklable way to the same tables: the local lake's by its folder, else a copy not yet connected.
-
-    (``LakeTables`` could offer this itself; tables.py is being changed elsewhere, see the report.)
-    """
-    if tables.root.startswith("/"):
-        return functools.partial(LakeTables.local, Path(tables.root))
-    return functools.partial(LakeTables, tables._connect, tables.namespace, tables.root, create=tables.create)
 
 
 _SUITES: dict[Path | None, HealthSuite] = {}

@@ -29,6 +29,7 @@ class WrittenFile:
     dt: str  # its partition: a month of processed rows (``2026-10``), a day of rejected ones
     rows: int
     dates: tuple[str, ...] = ()  # the event (or ingestion) dates of its rows, in order
+    staged: str = ""  # a key in the store it was put under (a Spark task's file); "": it is at ``path``
 
 
 # Line numbers increase row by row, so their deltas are tiny: ~3 bytes a row become a fraction of

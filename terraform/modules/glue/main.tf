@@ -253,7 +253,7 @@ resource "aws_glue_job" "validate_spark" {
   }
   default_arguments = merge(local.job_arguments, {
     "--vitalflow_artifact" = var.spark_artifact_s3_uri
-    "--extra-py-files"     = var.script_s3_uri
+    "--extra-py-files"     = join(",", [var.script_s3_uri, var.spark_workers_s3_uri])
     "--VITALFLOW_ENGINE"   = "spark"
   })
   tags = var.tags

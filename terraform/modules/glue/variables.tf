@@ -127,6 +127,11 @@ variable "spark_script_s3_uri" {
   type        = string
 }
 
+variable "spark_workers_s3_uri" {
+  description = "S3 URI of jobs/spark_workers.py, the Spark job executors' Python worker daemon (it brings them the job's libraries)."
+  type        = string
+}
+
 variable "spark_artifact_s3_uri" {
   description = "S3 URI of the Spark job's libraries for Python 3.11 (GLUE_PYTHON=3.11 make package: dist/glue-job-py3.11.zip); empty: no Spark job, every upload goes to the validation job."
   type        = string
