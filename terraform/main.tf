@@ -83,11 +83,13 @@ module "kms" {
   name   = var.name
 }
 
+# _staging/: a crashed run's commit intent and the files its Spark tasks staged (a rerun within the week
+# cleans them up itself).
 module "data_bucket" {
   source          = "./modules/storage"
   name            = var.data_bucket_name
   kms_key_arn     = module.kms.key_arn
-  expire_prefixes = { "raw/" = var.raw_retention_days, "rejected/" = var.rejected_retention_days, "athena-results/" = 30 }
+  expire_prefixes = { "raw/" = var.raw_retention_days, "rejected/" = var.rejected_retention_days, "athena-results/" = 30, "_staging/" = 7 }
 }
 
 module "docs_bucket" {

@@ -37,6 +37,7 @@ from vitalflow import stages
 from vitalflow.aws.runtime import aws_runtime
 from vitalflow.config import Settings
 from vitalflow.exceptions import SuiteError
+from vitalflow.generate import GeneratorOptions, generate
 from vitalflow.models import SourceRef
 from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
@@ -384,3 +385,27 @@ def test_executors_workers_bring_the_jobs_libraries(tmp_path, spark, moto_server
     assert run.returncode == 0, run.stderr[-3000:]
     probe, imported = run.stdout.split()[-2:]
     assert probe.startswith(str(tmp_path / "vitalflow-libs-")) and imported == "True"
+
+
+def stored_table(home: Path, keys: list[str]) -> pa.Table:
+    """A batch's rows as one table in line order, without the run's own ``ingested_at``."""
+    tables = [pq.read_table(home / key, partitioning=None) for key in keys]
+    return pa.concat_tables(tables).drop(["ingested_at"]).sort_by([("source_line", "ascending")])
+
+
+def test_two_million_generated_rows_with_duplicates_across_the_file(tmp_path, spark):
+    """A generated file of 2M rows (a third of them invalid, repeats spread over the whole file) in
+    1 MiB splits: every processed and rejected row and every count as the single process gives them."""
+    path = generate(GeneratorOptions(rows=2_000_000, seed=5, invalid_rate=0.3), tmp_path / "2m.csv")
+    runs = {}
+    for engine in ("local", "spark"):
+        runtime = local_runtime(Settings(home=tmp_path / engine, engine=engine, split_bytes=1 << 20))
+        ref = ingest(runtime, path).model_copy(update={"received_at": RECEIVED})
+        runs[engine] = stages.validate(runtime, ref).manifest
+    local, got = runs["local"], runs["spark"]
+    assert local.rejected_by_reason["row:duplicate"] > 10_000 and path.stat().st_size > 100 << 20
+    for name in COUNTS:
+        assert getattr(got, name) == getattr(local, name), name
+    for kind in ("processed_files", "rejected_files"):
+        expected = stored_table(tmp_path / "local", getattr(local, kind))
+        assert stored_table(tmp_path / "spark", getattr(got, kind)).equals(expected), kind
