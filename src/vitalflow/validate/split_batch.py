@@ -79,7 +79,14 @@ class SplitJob:
         return self.store.local_range(self.source.key, self.source.version_id, start, stop)
 
     def rules(self) -> BatchRules:
-        return _suite(self.suite_path).rules_for({"latest_event_time": self.latest_event.isoformat()})
+        """The batch's rules, kept by each worker process for the batch's next split: what GE answered
+        per distinct row (``distinct``) serves the next split as it serves the next chunk in one
+        process, so a split does not pay Great Expectations again for rows it has seen."""
+        key = (self.scan.sha256, self.suite_path, self.latest_event.isoformat())
+        if key not in _RULES:
+            _RULES.clear()  # another batch's answers: one batch's at a time
+            _RULES[key] = _suite(self.suite_path).rules_for({"latest_event_time": key[2]})
+        return _RULES[key]
 
     def guard(self) -> MemoryGuard:
         """The memory budget of one task (``validate/memory.py``), with the Spark engine's advice."""
@@ -239,6 +246,7 @@ def _place(job: SplitJob, split: Split, files: list[WrittenFile]) -> list[Writte
 
 
 _SUITES: dict[Path | None, HealthSuite] = {}
+_RULES: dict[tuple[str, Path | None, str], BatchRules] = {}  # the last batch's, in this process
 
 
 def _suite(path: Path | None) -> HealthSuite:
