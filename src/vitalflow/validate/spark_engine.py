@@ -30,6 +30,7 @@ import os
 import pickle
 import re
 import sys
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,7 +115,8 @@ class SparkBatch(Batch):
             split_bytes=self.options.split_bytes,
             on_conflict=self.options.on_conflict,
             snapshot=self.loaded.snapshot_id() if self.loaded is not None else None,
-            kept=self.dir / "kept" if self.keep_judged else None,
+            # this run's own folder: a machine may still hold an earlier run's files of the batch
+            kept=self.dir / "kept" / uuid.uuid4().hex if self.keep_judged else None,
             memory_limit_mb=self.options.memory_limit_mb,
         )
 
