@@ -60,7 +60,14 @@ python312:
 	@test -n "$(PYTHON312)" || (echo "Python 3.12 (the Lambda runtime) is required for the package tests: \
 	pyenv install 3.12, or your OS's python3.12, or pass PYTHON312=/path/to/python3.12"; exit 1)
 
-test: $(STAMP) $(STAMP39) python312
+CHECKOV := .venv-checkov/bin/checkov
+
+$(CHECKOV):
+	bash scripts/install-checkov.sh
+
+# The three virtualenvs are installed at once (most of it is waiting on downloads and disk).
+test: python312
+	@$(MAKE) --no-print-directory -j3 $(STAMP) $(STAMP39) $(CHECKOV)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 	$(MAKE) --no-print-directory test39
 	$(MAKE) --no-print-directory lint
