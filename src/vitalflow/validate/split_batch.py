@@ -57,7 +57,7 @@ class SplitJob:
     source: SourceRef  # the upload, read from ``store`` by byte ranges
     scan: FileScan
     started: datetime
-    workdir: Path  # the batch's folder, shared by the tasks and the driver
+    workdir: Path  # the batch's folder on the driver; a task's scratch at the same path on its machine
     store: ObjectStore
     lake_tables: Callable[[], LakeTables]  # builds the tables in the task: a connected catalog never pickles
     suite_path: Path | None
@@ -138,7 +138,7 @@ def check_split(job: SplitJob, split: Split) -> Iterator[CheckedChunk]:
 
 def kept(checked: Iterable[CheckedChunk], path: Path, attempt: str) -> Iterator[CheckedChunk]:
     """``checked``, each chunk also appended to ``path`` as it passes, so the split's finishing task
-    reads the judged chunks back instead of judging them again (a quarter of the cost, measured).
+    reads the judged chunks back instead of judging them again (the rules are most of a split's work).
 
     Written under the attempt's name and renamed once complete: a reader finds a whole file or none.
     """
