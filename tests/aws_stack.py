@@ -10,6 +10,7 @@ from typing import Any
 import awswrangler as wr
 import boto3
 
+from vitalflow.config import Settings
 from vitalflow.lake import FILES_TABLES
 from vitalflow.local.object_store import LocalObjectStore
 from vitalflow.local.query_engine import DuckDBEngine
@@ -89,6 +90,20 @@ def create_stack() -> dict[str, tuple[str, str]]:
         DefaultArguments=JOB_ARGS,
     )
     return queues
+
+
+def stack_settings(**more: Any) -> Settings:
+    """The AWS runtime's settings for this stack, plus a test's own."""
+    return Settings(
+        runtime="aws",
+        region=REGION,
+        data_bucket=DATA,
+        docs_bucket=DOCS,
+        table_name=TABLE,
+        event_bus=BUS,
+        glue_database=DB,
+        **more,
+    )
 
 
 def batches_table(name: str = TABLE) -> None:

@@ -27,7 +27,6 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
 from aws_stack import (
-    BUS,
     CONFIG_SET,
     DATA,
     DB,
@@ -42,6 +41,7 @@ from aws_stack import (
     mirror_lake,
     receive,
     sqs_event,
+    stack_settings,
 )
 from conftest import REPO
 from fakes.bedrock_server import FakeBedrock
@@ -50,7 +50,6 @@ from terraform_iam import role_policies
 from vitalflow import lake
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
-from vitalflow.config import Settings
 from vitalflow.generate import GeneratorOptions, generate
 from vitalflow.local.query_engine import DuckDBEngine
 from vitalflow.tables import LakeTables
@@ -133,14 +132,7 @@ def aws(monkeypatch, tmp_path, calls):
     with mock_aws(), FakeBedrock() as bedrock:
         queues = create_stack()
         results = boto3.client("sns").create_topic(Name="vf-results")["TopicArn"]  # the fan-out topic
-        settings = Settings(
-            runtime="aws",
-            region=REGION,
-            data_bucket=DATA,
-            docs_bucket=DOCS,
-            table_name=TABLE,
-            event_bus=BUS,
-            glue_database=DB,
+        settings = stack_settings(
             glue_job_name=JOB,
             glue_max_active_runs=5,  # as Terraform sets it: start_validation counts active runs first
             analyst="bedrock",

@@ -14,17 +14,14 @@ import pytest
 from moto import mock_aws
 
 from aws_stack import (
-    BUS,
     CONFIG_SET,
     DATA,
-    DB,
-    DOCS,
     RECIPIENT,
     REGION,
     SENDER,
-    TABLE,
     create_stack,
     mirror_lake,
+    stack_settings,
 )
 from conftest import REPO
 from digest_lake import DAY, ninety_days
@@ -33,7 +30,6 @@ from terraform_iam import allowed, role_policies
 from test_aws_e2e import TFVARS, Context, RecordedAthena, load, sent_emails
 from vitalflow.aws import lambda_context
 from vitalflow.aws.runtime import aws_runtime
-from vitalflow.config import Settings
 
 SCHEDULED = {"scheduled_time": "2026-12-01T07:00:00Z"}  # the schedule's input: digests the day before
 MATCHING = {"kind": ["digest"], "has_anomalies": ["true"]}
@@ -85,11 +81,13 @@ def stack(monkeypatch, tmp_path):
         s3 = boto3.client("s3")
         for path in sorted((summaries / "summaries").rglob("*.parquet")):
             s3.upload_file(str(path), DATA, path.relative_to(summaries).as_posix())
-        settings = Settings(
-            runtime="aws", region=REGION, data_bucket=DATA, docs_bucket=DOCS, table_name=TABLE, event_bus=BUS,
-            glue_database=DB, athena_workgroup="vf", mail_from=SENDER, mail_to=(RECIPIENT,),
-            ses_configuration_set=CONFIG_SET, fanout_topic_arn=topic,
-        )  # fmt: skip
+        settings = stack_settings(
+            athena_workgroup="vf",
+            mail_from=SENDER,
+            mail_to=(RECIPIENT,),
+            ses_configuration_set=CONFIG_SET,
+            fanout_topic_arn=topic,
+        )
         runtime = aws_runtime(settings)
         runtime.engine = DigestAthena(mirror_lake(tmp_path / "mirror"), recorder)  # type: ignore[assignment]
         recorder.calls.clear()  # the set-up's calls are no component's

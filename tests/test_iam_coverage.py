@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from aws_stack import batches_table
 from conftest import REPO
 from iam_calls import Call, CallRecorder, athena_query, missing, permissions
 from terraform_iam import role_policies
@@ -60,12 +61,7 @@ def moto_env(monkeypatch):
 
 def test_recorded_calls_of_the_trigger_are_allowed_and_a_removed_statement_is_named(moto_env, roles):
     with CallRecorder().installed() as recorder:
-        boto3.client("dynamodb").create_table(
-            TableName="vf-batches",
-            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        batches_table()
         boto3.client("glue").create_job(
             Name="vf-validate", Role="arn:aws:iam::123456789012:role/x", Command={"Name": "pythonshell"}
         )
@@ -98,12 +94,7 @@ def test_recorded_calls_of_the_trigger_routing_to_the_spark_job_are_allowed(moto
     (tmp_path / "glue-job-py3.11.zip").write_bytes(b"")
     with_spark = roles_for(tmp_path, glue_spark_artifact=str(tmp_path / "glue-job-py3.11.zip"))
     with CallRecorder().installed() as recorder:
-        boto3.client("dynamodb").create_table(
-            TableName="vf-batches",
-            KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "batch_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        batches_table()
         for name, kind in (("vf-validate", "pythonshell"), ("vf-validate-spark", "glueetl")):
             boto3.client("glue").create_job(
                 Name=name, Role="arn:aws:iam::123456789012:role/x", Command={"Name": kind}

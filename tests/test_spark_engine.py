@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 
-from aws_stack import BUS, DATA, DB, DOCS, REGION, TABLE, create_stack
+from aws_stack import DATA, create_stack, stack_settings
 from conftest import REPO, outputs
 from spark_setup import local_spark
 from test_record_parser import HEADER, NAUGHTY, SPECTRUM, WIDTH, messy_file
@@ -317,18 +317,7 @@ def test_on_aws_the_tasks_share_only_the_object_store(tmp_path, spark, moto_serv
     s3 = boto3.client("s3")
     version = s3.put_object(Bucket=DATA, Key="raw/clinic/aws.csv", Body=path.read_bytes())["VersionId"]
     s3.put_object(Bucket=DATA, Key="raw/clinic/aws.csv", Body=b"replaced since")  # tasks read the version
-    settings = Settings(
-        runtime="aws",
-        region=REGION,
-        data_bucket=DATA,
-        docs_bucket=DOCS,
-        table_name=TABLE,
-        event_bus=BUS,
-        glue_database=DB,
-        engine="spark",
-        split_bytes=path.stat().st_size // 3 + 1,
-        chunk_rows=700,
-    )
+    settings = stack_settings(engine="spark", split_bytes=path.stat().st_size // 3 + 1, chunk_rows=700)
     runtime = aws_runtime(settings)
     ref = SourceRef(key="raw/clinic/aws.csv", version_id=version, received_at=RECEIVED)
     got = stages.validate(runtime, ref).manifest
