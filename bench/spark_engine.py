@@ -37,10 +37,7 @@ if engine == "spark":
     os.environ["PYSPARK_PYTHON"] = sys.executable
     from pyspark.sql import SparkSession
     from vitalflow.validate.spark_engine import SPARK_CONF
-    builder = SparkSession.builder.master(master)
-    for key, value in SPARK_CONF.items():
-        builder = builder.config(key, value)
-    (builder.config("spark.ui.enabled", "false")
+    (SparkSession.builder.master(master).config(map=SPARK_CONF).config("spark.ui.enabled", "false")
      .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "8").getOrCreate())
 from vitalflow import stages
 from vitalflow.config import Settings

@@ -136,15 +136,19 @@ def signed_get(
     return urllib.request.Request(url, headers=headers, method="GET")
 
 
+def job_region(arguments: dict[str, str]) -> str:
+    """The run's region: the deployment's setting, else the host's."""
+    return (
+        arguments.get("VITALFLOW_REGION")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    )
+
+
 def libraries(arguments: dict[str, str]) -> None:
     """The job's own libraries on ``sys.path``, when the run names them (``--vitalflow_artifact``)."""
     if arguments.get(ARTIFACT):
-        region = (
-            arguments.get("VITALFLOW_REGION")
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-        )
-        log.info("libraries from %s", bring_libraries(arguments[ARTIFACT], region))
+        log.info("libraries from %s", bring_libraries(arguments[ARTIFACT], job_region(arguments)))
 
 
 def main(argv: list[str] | None = None) -> int:

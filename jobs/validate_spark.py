@@ -10,10 +10,10 @@ Split size: ``--VITALFLOW_SPLIT_BYTES`` (default 128 MiB).
 
 from __future__ import annotations
 
-import os
 import sys
+from typing import Any
 
-from validate_batch import ARTIFACT, job_arguments, libraries, main
+from validate_batch import ARTIFACT, job_arguments, job_region, libraries, main
 
 
 def spark_arguments(argv: list[str]) -> list[str]:
@@ -23,12 +23,12 @@ def spark_arguments(argv: list[str]) -> list[str]:
     return [*argv, "--VITALFLOW_ENGINE", "spark"]
 
 
-def spark_conf(arguments: dict[str, str], base: dict[str, str]) -> dict[str, str]:
+def spark_conf(arguments: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
     """The session's settings: vitalflow's (``base``), and with the job's libraries named, the
     executors bring them too before their first worker (``spark_workers.py``)."""
     if not arguments.get(ARTIFACT):
         return dict(base)
-    region = arguments.get("VITALFLOW_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    region = job_region(arguments)
     return {
         **base,
         "spark.python.daemon.module": "spark_workers",
@@ -44,10 +44,8 @@ def run(argv: list[str]) -> int:
 
     from vitalflow.validate.spark_engine import SPARK_CONF
 
-    builder = SparkSession.builder.appName("vitalflow-validate")
-    for key, value in spark_conf(arguments, SPARK_CONF).items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    conf = spark_conf(arguments, SPARK_CONF)
+    spark = SparkSession.builder.appName("vitalflow-validate").config(map=conf).getOrCreate()
     try:
         return main(spark_arguments(argv))
     finally:

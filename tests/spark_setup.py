@@ -31,11 +31,10 @@ def local_spark():  # -> SparkSession (pyspark imported here: only the Spark tes
         os.environ.setdefault(name, value)
 
     # 2 slots; a task is tried twice (spark.task.maxFailures)
-    builder = SparkSession.builder.master("local[2,2]")
-    for key, value in SPARK_CONF.items():  # the engine's own (its Python worker daemon)
-        builder = builder.config(key, value)
     return (
-        builder.appName("vitalflow-tests")
+        SparkSession.builder.master("local[2,2]")
+        .config(map=SPARK_CONF)  # the engine's own (its Python worker daemon)
+        .appName("vitalflow-tests")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.default.parallelism", "4")
         .config("spark.ui.enabled", "false")

@@ -62,7 +62,7 @@ T = TypeVar("T")
 
 # What every session that runs vitalflow's tasks needs (local, the tests', the Glue job's): its Python
 # workers forked from a daemon that imported vitalflow already (spark_daemon.py), and reused.
-SPARK_CONF = {
+SPARK_CONF: dict[str, Any] = {  # (typed as the builder's map= takes it)
     "spark.python.daemon.module": "vitalflow.validate.spark_daemon",
     "spark.python.worker.reuse": "true",
 }
@@ -74,9 +74,8 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 8) -> Spar
     if active is not None:
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter's packages
-    builder = SparkSession.builder.master(master).appName("vitalflow-validate")
-    for key, value in {**SPARK_CONF, "spark.sql.shuffle.partitions": str(shuffle_partitions)}.items():
-        builder = builder.config(key, value)
+    builder = SparkSession.builder.master(master).appName("vitalflow-validate").config(map=SPARK_CONF)
+    builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     return builder.config("spark.ui.enabled", "false").getOrCreate()
 
 

@@ -157,13 +157,10 @@ def kept_or_checked(job: SplitJob, split: Split, path: Path | None) -> Iterator[
 
     The file is the batch's own scratch, written by this job's tasks, never by users' input.
     """
-    fh = None
-    if path is not None and path.exists():
-        fh = path.open("rb")
-    if fh is None:
+    if path is None or not path.exists():
         yield from check_split(job, split)
         return
-    with fh:
+    with path.open("rb") as fh:
         while True:
             try:
                 yield pickle.load(fh)
