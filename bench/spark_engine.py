@@ -17,6 +17,7 @@ Reports, each engine in its own child process on a fresh local lake:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -33,22 +34,31 @@ import json, os, sys, time
 from pathlib import Path
 engine, home, path, master = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 split = int(sys.argv[5])
+workers_s = 0.0
 if engine == "spark":
     os.environ["PYSPARK_PYTHON"] = sys.executable
     from pyspark.sql import SparkSession
-    from vitalflow.validate.spark_engine import SPARK_CONF
-    (SparkSession.builder.master(master).config(map=SPARK_CONF).config("spark.ui.enabled", "false")
-     .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "8").getOrCreate())
+    from vitalflow.validate.spark_engine import SPARK_CONF, each_task
+    spark = (SparkSession.builder.master(master).config(map=SPARK_CONF).config("spark.ui.enabled", "false")
+             .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "8").getOrCreate())
+    # Each engine's processes started, with their imports done, before the clock (as this process
+    # imports the validator below): a job's start-up is reported apart (Glue's job starts the
+    # workers while it fetches the upload: validate_spark.py).
+    clock = time.perf_counter()
+    each_task(spark, spark.sparkContext.defaultParallelism, lambda i: i)
+    workers_s = time.perf_counter() - clock
 from vitalflow import stages
 from vitalflow.config import Settings
 from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
+import vitalflow.validate.batch  # both engines' imports (Great Expectations) before the clock
 runtime = local_runtime(Settings(home=home, engine=engine, split_bytes=split))
-started = time.perf_counter()
 ref = ingest(runtime, path)
+started = time.perf_counter()  # the engine's work only: from the upload in the lake to the commit
 m = stages.validate(runtime, ref).manifest
 assert m.status == "processed", m.error
 print(json.dumps({"validate_s": round(time.perf_counter() - started, 2), "rows_in": m.rows_in,
+                  "workers_start_s": round(workers_s, 2),
                   "counts": [m.rows_in, m.rows_processed, m.rows_rejected, m.rejected_by_reason,
                              m.blank_lines],
                   "processed": m.processed_files, "rejected": m.rejected_files}))
@@ -59,18 +69,32 @@ _DAEMONS = {b"pyspark.daemon", b"pyspark.worker", b"vitalflow.validate.spark_dae
 
 
 def worker_peaks(stop: threading.Event, peaks: dict[int, float]) -> None:
-    """Largest resident MB seen per Spark Python worker process (pyspark.daemon and its forks)."""
-    while not stop.wait(0.05):
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if _DAEMONS & set(command.split(b"\0")):  # a Python worker is a fork of its daemon
-                pid = int(entry.name)
-                peaks[pid] = max(peaks.get(pid, 0.0), _rss(pid))
+    """Largest resident MB seen per Spark Python worker process (pyspark.daemon and its forks).
+
+    Resident sizes every 50 ms, the process list every 0.5 s: walking /proc costs a core's share
+    the Spark run on two cores would feel."""
+    workers: set[int] = set()
+    for tick in itertools.count():
+        if stop.wait(0.05):
+            return
+        if tick % 10 == 0:
+            workers |= set(_workers())
+        for pid in workers:
+            peaks[pid] = max(peaks.get(pid, 0.0), _rss(pid))
+
+
+def _workers() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if _DAEMONS & set(command.split(b"\0")):  # a Python worker is a fork of its daemon
+            found.append(int(entry.name))
+    return found
 
 
 def _rss(pid: int) -> float:
@@ -154,7 +178,9 @@ def report(results: dict, splits: list[int], masters: list[str]) -> None:
             print(
                 f"split {split >> 20} MiB, {master}: {one['validate_s']} s; per core {per_core:,.0f} "
                 f"rows/s = {per_core / single:.2f} of single-process; worker peak "
-                f"{one['worker_peak_mb']} MB; same counts {one['same_counts']}, same rows {one['same_rows']}"
+                f"{one['worker_peak_mb']} MB; same counts {one['same_counts']}, "
+                f"same rows {one['same_rows']}; "
+                f"workers started in {one['workers_start_s']} s before the clock"
             )
         if "local[1]" in runs and "local[2]" in runs:
             ratio = runs["local[1]"]["validate_s"] / runs["local[2]"]["validate_s"]

@@ -42,10 +42,11 @@ def run(argv: list[str]) -> int:
     libraries(arguments)  # first: vitalflow's settings for the session come from it
     from pyspark.sql import SparkSession  # Glue's own pyspark, on the driver's path
 
-    from vitalflow.validate.spark_engine import SPARK_CONF
+    from vitalflow.validate.spark_engine import SPARK_CONF, start_workers
 
     conf = spark_conf(arguments, SPARK_CONF)
     spark = SparkSession.builder.appName("vitalflow-validate").config(map=conf).getOrCreate()
+    start_workers(spark)  # the executors' imports, while the driver fetches and hashes the upload
     try:
         return main(spark_arguments(argv))
     finally:

@@ -41,7 +41,7 @@ from vitalflow.generate import GeneratorOptions, generate
 from vitalflow.models import SourceRef
 from vitalflow.pipeline import ingest
 from vitalflow.runtime import local_runtime
-from vitalflow.validate.spark_engine import SparkBatch
+from vitalflow.validate.spark_engine import SparkBatch, partition_values, spark_hash
 
 RECEIVED = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 COUNTS = ("status", "error", "rows_in", "rows_processed", "rows_rejected", "rows_replaced")
@@ -208,6 +208,24 @@ def test_a_header_only_file_fails_alike(tmp_path, spark):
     assert (got.status, got.error) == (local.status, local.error) == ("failed", got.error)
 
 
+def test_the_cli_runs_spark_and_shows_only_its_own_output(tmp_path, spark):
+    """``vitalflow run --engine spark`` starts its own local Spark: the same counts, and on the
+    terminal vitalflow's lines only (no Spark start-up notices, progress bars or PySpark warnings)."""
+    path = generate(GeneratorOptions(rows=3000, seed=5, invalid_rate=0.2), tmp_path / "vitals.csv")
+    local, _, _ = validate(tmp_path / "local", path, "local", chunk_rows=150_000)
+    env = {**os.environ, "VITALFLOW_SPLIT_BYTES": "32768"}  # five splits
+    env.pop("PYSPARK_SUBMIT_ARGS", None)
+    command = [sys.executable, "-m", "vitalflow.cli", "--home", str(tmp_path / "cli"), "run", "--json"]
+    command += ["--engine", "spark", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (report,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert report["status"] == "processed"
+    counts = ("rows_in", "rows_processed", "rows_rejected")
+    assert [report[k] for k in counts] == [getattr(local, k) for k in counts]
+    assert result.stderr == ""
+
+
 def fail_first_attempt(split) -> None:
     """Kills split 1's first attempt after it wrote its files, before it reports to the driver."""
     from pyspark import TaskContext
@@ -219,6 +237,22 @@ def fail_first_attempt(split) -> None:
 
 
 MARKS = Path()
+
+
+def test_partition_values_follow_sparks_hash(spark):
+    """Split i is finished by task i: the driver's copy of Spark's hash must be Spark's."""
+    from pyspark.sql import functions as F
+
+    edges = [0, 1, -1, 42, -42, 2**31 - 1, -(2**31), 123_456_789]
+    numbers = np.array(edges + list(np.random.default_rng(7).integers(-(2**31), 2**31, 500)), np.int32)
+    frame = spark.createDataFrame([(int(v),) for v in numbers], "v int")
+    hashed = [row["h"] for row in frame.select(F.hash("v").alias("h")).collect()]
+    assert hashed == spark_hash(numbers).tolist()
+    for n in (1, 3, 17, 130):
+        values = partition_values(n)
+        spread = spark.createDataFrame([(v,) for v in values], "v int").repartition(n, "v")
+        placed = spread.rdd.mapPartitionsWithIndex(lambda i, rows: [(i, [r["v"] for r in rows])]).collect()
+        assert sorted(placed) == [(i, [values[i]]) for i in range(n)]
 
 
 def test_a_task_killed_midway_is_retried_and_rows_stay_exactly_once(tmp_path, spark, monkeypatch):

@@ -82,6 +82,8 @@ def validate_batch(
 ) -> Validated:
     """Validate one raw file; idempotent on the file's content, safe to rerun after a crash."""
     started, clock = datetime.now(timezone.utc), time.perf_counter()
+    engine = _batch_class(options)
+    engine.prepare()  # while the file is fetched and hashed
     with store.local_copy(source.key, source.version_id) as path:
         scan: FileScan | None = None
         try:
@@ -91,7 +93,7 @@ def validate_batch(
                 return _duplicate(store, existing)
             tables = options.tables or LakeTables.for_store(store)
             hashed = time.perf_counter() - clock
-            batch = _batch_class(options)(source, store, docs_store or store, suite, scan, options, started)
+            batch = engine(source, store, docs_store or store, suite, scan, options, started)
             return Validated(_validate(path, batch, tables, hashed, clock))
         except BatchRejected as exc:
             return _failed(store, source, path, scan, started, clock, exc)
@@ -163,6 +165,10 @@ class Batch:
         self.rows_in = self.rows_processed = self.rows_rejected = self.blank = 0
         self.reasons: Counter[str] = Counter()
         self.results: list[ExpectationSuiteValidationResult] = []  # every chunk's, merged for Data Docs
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Start what the engine needs before the file is read (nothing: this process is enough)."""
 
     def again(self) -> Batch:
         """A fresh start on the same file (nothing of this attempt is kept)."""

@@ -114,7 +114,7 @@ def processed_table(
         number = frame[f"{name}__num"].to_numpy(np.float64)[keep]
         _check_range(name, number)
         columns[name] = pa.array(number)
-    columns["batch_id"] = pa.array(np.full(n, batch_id, dtype=object), type=pa.string())
+    columns["batch_id"] = pa.repeat(pa.scalar(batch_id, pa.string()), n)
     columns["source_line"] = pa.array(frame[INDEX_COLUMN].to_numpy(np.int64)[keep])
     columns["ingested_at"] = pa.array(
         np.full(n, np.datetime64(_naive(ingested_at), "us")), pa.timestamp("us", tz="UTC")
@@ -185,7 +185,7 @@ def _with_lineage(
     columns: dict[str, pa.Array], lines: np.ndarray, batch_id: str, ingested_at: datetime
 ) -> pa.Table:
     n = len(lines)
-    columns["batch_id"] = pa.array(np.full(n, batch_id, dtype=object), type=pa.string())
+    columns["batch_id"] = pa.repeat(pa.scalar(batch_id, pa.string()), n)
     columns["source_line"] = pa.array(np.asarray(lines, dtype=np.int64))
     columns["ingested_at"] = pa.array(
         np.full(n, np.datetime64(_naive(ingested_at), "us")), pa.timestamp("us", tz="UTC")

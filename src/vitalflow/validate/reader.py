@@ -94,7 +94,7 @@ def scan_file(path: Path) -> FileScan:
                     f"the file is not valid UTF-8 (byte 0x{block[exc.start]:02x} on line {at}); "
                     "re-export it as UTF-8 CSV"
                 ) from None
-            line_no += _lines_in(last + block) - _lines_in(last)
+            line_no += _lines_in(block) - (last == b"\r" and block.startswith(b"\n"))  # CRLF across blocks
             last = block[-1:]
         try:
             decoder.decode(b"", final=True)
@@ -115,7 +115,8 @@ def scan_file(path: Path) -> FileScan:
 
 def _lines_in(data: bytes) -> int:
     """Line breaks in ``data``: LF, CRLF and a lone CR each end a line."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    returns = data.count(b"\r")
+    return data.count(b"\n") + returns - (data.count(b"\r\n") if returns else 0)
 
 
 def _check_magic(head: bytes) -> None:

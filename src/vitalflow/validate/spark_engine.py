@@ -8,19 +8,19 @@ distributed:
 1. the byte ranges are scanned in tasks; the driver plans the splits from the scans (``splits``);
 2. each split's rows go through the row rules in a task (Great Expectations on pandas, the
    distinct-row memo), which keeps the judged chunks on its machine's disk for step 4;
-3. the key hashes of the valid rows leave the tasks as Arrow batches and are grouped by key in
-   Spark's JVM (no Python call per row): the lowest line of a key wins, every other line is a
-   repeat, shuffled to the task that finishes the split holding it;
+3. the key hashes of the valid rows leave the tasks as Arrow batches, shuffled by key: the tasks
+   that receive them keep the lowest line of a key held by several rows (numpy, no Python call
+   per row); every other line is a repeat, shuffled to the task that finishes the split holding it;
 4. each split's judged chunks (read back, or judged again on another machine) take the duplicate
    rule and are routed and written as ``Batch`` would, to Parquet files named by split (a retried
    task replaces its files); the driver gets counts and condensed GE results.
 
 Keys never reach the driver. A vitalflow error in a task (a record past the reader's limit, the
 memory budget, a suite that cannot be evaluated) ends the batch on the driver as itself
-(``carried``). Still shared with the driver through its file system: the uploaded file the tasks
-read and the folder their Parquet files are moved to, so the engine runs on one machine
-(``local[*]``) until both go through the object store. Spark is imported here only: the Python
-shell job (Python 3.9) never imports this module.
+(``carried``). Tasks share nothing with the driver but the object store: they read their bytes of
+the upload from it and stage their Parquet files in it (``split_batch``). The slots' Python workers
+are started while the driver fetches and hashes the file (``start_workers``). Spark is imported
+here only: the Python shell job (Python 3.9) never imports this module.
 """
 
 from __future__ import annotations
@@ -30,17 +30,19 @@ import os
 import pickle
 import re
 import sys
+import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 from pyspark import TaskContext
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 
 from vitalflow.exceptions import EmptyFile, VitalflowError
 from vitalflow.validate.batch import Batch
@@ -58,6 +60,9 @@ from vitalflow.validate.splits import RangeScan, Split, plan, ranges, scan_range
 from vitalflow.validate.writer import WrittenFile
 
 T = TypeVar("T")
+LOG_CONFIG = Path(__file__).resolve().parent.parent / "resources" / "spark" / "log4j2.properties"
+# PySpark's own checks of pandas' and pyarrow's versions use distutils, which warns on every call
+warnings.filterwarnings("ignore", "distutils Version classes", DeprecationWarning, r"pyspark\.")
 
 
 # What every session that runs vitalflow's tasks needs (local, the tests', the Glue job's): its Python
@@ -76,6 +81,10 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 8) -> Spar
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter's packages
     builder = SparkSession.builder.master(master).appName("vitalflow-validate").config(map=SPARK_CONF)
     builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    # the CLI's output is vitalflow's: no progress bars, and Spark's errors only (LOG_CONFIG)
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    logging = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
+    builder = builder.config("spark.driver.extraJavaOptions", logging)
     return builder.config("spark.ui.enabled", "false").getOrCreate()
 
 
@@ -85,6 +94,11 @@ class SparkBatch(Batch):
     spark: SparkSession | None = None
     before_finish: Any = None  # tests: called in each finishing task with its split (a failure hook)
     keep_judged = True  # False: each finishing task judges its split again, as on another machine
+
+    @classmethod
+    def prepare(cls) -> None:
+        """The session, and its Python workers starting while the driver fetches and hashes the file."""
+        start_workers(cls.spark or spark_session())
 
     def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
         spark = self.spark or spark_session()
@@ -161,21 +175,81 @@ def run_splits(
     keys = spark.range(0, n, 1, n).mapInArrow(  # one split per partition, each its own task
         lambda batches: _keys(job, splits, batches), _KEYS_SCHEMA
     )
-    # In the JVM, vectorised and in one shuffle (a groupBy joined back would run the tasks above
-    # twice): each key's lowest line; every other line of the key is a repeat. No Python function
-    # runs per row, and the keys never leave Spark.
-    first = F.min("line").over(Window.partitionBy("key"))
-    repeats = keys.withColumn("first", first).where(F.col("line") != F.col("first")).select("split", "line")
+    # One shuffle on the key (a groupBy joined back would run the tasks above twice): each key's
+    # rows meet in one task, which finds the keys held by more than one row and keeps each one's
+    # lowest line (numpy); every other line is a repeat. The keys never reach the driver. Each task
+    # takes the keys of about KEYS_PART_BYTES of the file, with two tasks a slot at least.
+    parts = max(-(-job.scan.size // KEYS_PART_BYTES), 2 * spark.sparkContext.defaultParallelism)
+    repeats = keys.repartition(parts, "key").mapInArrow(_repeats, _REPEATS_SCHEMA)
     # Each split's repeats reach its finishing task through Spark's shuffle, with one row naming
-    # every split (line -1) so a split without repeats is finished too. Ranges of split numbers,
-    # n of them: a task finishes each split in its range (one, unless the sampled ranges fall
-    # unevenly), so no file or folder is shared between machines.
+    # every split (line -1) so a split without repeats is finished too: split i goes to partition i,
+    # by a value Spark's hash sends there (a range partitioning would sample, i.e. run the window
+    # twice). A task finishes every split it is sent, so no file or folder is shared between machines.
     marks = spark.range(0, n, 1, 1).select(F.col("id").cast("int").alias("split"), F.lit(-1).alias("line"))
-    routed = repeats.unionByName(marks).repartitionByRange(n, "split")
+    to = F.element_at(F.array(*(F.lit(v) for v in partition_values(n))), F.col("split") + 1)
+    routed = repeats.unionByName(marks).withColumn("to", to).repartition(n, "to").drop("to")
     finish = routed.mapInArrow(lambda batches: _finish_all(job, splits, batches, hook), _ANSWERS)
     with task_errors():
         found = {row["i"]: pickle.loads(row["answer"]) for row in finish.collect()}  # our tasks
     return [found[i] for i in range(n)]
+
+
+def partition_values(n: int) -> list[int]:
+    """For each i < n, a number that ``repartition(n, column)`` of an int column puts in partition i.
+
+    Spark's hash partitioning is ``pmod(hash(value), n)``, its ``hash`` Murmur3 (x86, 32 bits) with
+    seed 42 (``Murmur3_x86_32.hashInt``); computed here for a few numbers a partition, so the driver
+    needs no Spark job for it (``test_partition_values_follow_sparks_hash`` holds it to Spark's).
+    """
+    found: dict[int, int] = {}
+    limit = 32 * n
+    while len(found) < n:  # 32 candidates a partition leave one empty about once in 10^14
+        values = np.arange(limit, dtype=np.int64)
+        owners = spark_hash(values.astype(np.int32)).astype(np.int64) % n
+        found = {int(p): int(values[i]) for p, i in zip(*np.unique(owners, return_index=True))}
+        limit *= 4
+    return [found[i] for i in range(n)]
+
+
+def spark_hash(values: np.ndarray) -> np.ndarray:
+    """Spark's ``hash()`` of 32-bit integers (Murmur3 x86 32, seed 42), as signed 32-bit integers."""
+    with np.errstate(over="ignore"):
+        k = values.astype(np.uint32) * np.uint32(0xCC9E2D51)
+        k = _rotl(k, 15) * np.uint32(0x1B873593)
+        h = _rotl(np.uint32(42) ^ k, 13) * np.uint32(5) + np.uint32(0xE6546B64)
+        h ^= np.uint32(4)  # the input's length in bytes
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+    return h.view(np.int32)
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+
+def start_workers(spark: SparkSession) -> None:
+    """Start a Python worker on every task slot, in the background, once per Spark application.
+
+    Their daemon's imports (vitalflow and Great Expectations, about 3 s) then overlap the driver's
+    download and hash of the file instead of delaying the first split; the batch's tasks reuse the
+    workers (``spark.python.worker.reuse``). A failure here is left for the batch's own tasks to meet.
+    """
+    application = spark.sparkContext.applicationId
+    if application in _STARTED:
+        return
+    _STARTED.add(application)
+
+    def run() -> None:
+        with suppress(Exception):
+            each_task(spark, spark.sparkContext.defaultParallelism, lambda i: i)
+
+    threading.Thread(target=run, name="vitalflow-start-workers", daemon=True).start()
+
+
+_STARTED: set[str] = set()  # the Spark applications whose workers were started
 
 
 def each_task(spark: SparkSession, n: int, work: Callable[[int], T]) -> list[T]:
@@ -199,6 +273,8 @@ def each_task(spark: SparkSession, n: int, work: Callable[[int], T]) -> list[T]:
 
 
 _KEYS_SCHEMA = "key long, line long, split int"
+_REPEATS_SCHEMA = "split int, line long"
+KEYS_PART_BYTES = 256 << 20  # file bytes whose keys one task compares (about 100 MB of keys)
 _ANSWERS = "i long, answer binary"  # a task's answer for split (or task) i, pickled
 
 
@@ -209,6 +285,25 @@ def _answer(index: int, value: Any) -> Any:
     return pa.RecordBatch.from_arrays(
         [pa.array([index], pa.int64()), pa.array([answer], pa.binary())], names=["i", "answer"]
     )
+
+
+def _repeats(batches: Iterable[Any]) -> Iterator[Any]:
+    """(split, line) of every row of this task's keys but each key's first (lowest) line."""
+    import pyarrow as pa
+
+    received = [batch for batch in batches if batch.num_rows]
+    if not received:
+        return
+    table = pa.Table.from_batches(received)
+    key = table.column("key").to_numpy()
+    shared = pd.Series(key).duplicated(keep=False).to_numpy()  # a hash table: no sort of every key
+    if not shared.any():
+        return
+    key, line = key[shared], table.column("line").to_numpy()[shared]
+    order = np.lexsort((line, key))  # by key, then line: a key's first line leads
+    picked = order[np.flatnonzero(key[order][1:] == key[order][:-1]) + 1]
+    split = table.column("split").to_numpy()[shared][picked]
+    yield pa.RecordBatch.from_arrays([pa.array(split), pa.array(line[picked])], names=["split", "line"])
 
 
 def _keys(job: SplitJob, splits: list[Split], batches: Iterable[Any]) -> Iterator[Any]:
