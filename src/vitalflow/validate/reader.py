@@ -70,32 +70,31 @@ def scan_file(path: Path) -> FileScan:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     size = 0
-    line_no = 1
     with path.open("rb") as fh:
         head = fh.read(8)
         fh.seek(0)
         _check_magic(head)
         has_bom = head.startswith(_BOM)
-        last = b""
         while True:
             block = fh.read(_BLOCK)
             if not block:
                 break
             digest.update(block)
-            size += len(block)
             if b"\x00" in block:
-                at = line_no + _lines_in(last + block[: block.index(b"\x00")])
+                at = _line_at(path, size + block.index(b"\x00"))
                 raise NotCsv(f"the file contains binary data (a NUL byte on line {at}); it is not a CSV")
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                at = line_no + _lines_in(last + block[: exc.start])
-                raise BadEncoding(
-                    f"the file is not valid UTF-8 (byte 0x{block[exc.start]:02x} on line {at}); "
-                    "re-export it as UTF-8 CSV"
-                ) from None
-            line_no += _lines_in(block) - (last == b"\r" and block.startswith(b"\n"))  # CRLF across blocks
-            last = block[-1:]
+            pending = decoder.getstate()[0]  # the end of a character the last block began
+            if pending or not block.isascii():  # ASCII, most files: valid UTF-8 without decoding
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    where = size - len(pending) + exc.start
+                    bad = (pending + block)[exc.start]
+                    raise BadEncoding(
+                        f"the file is not valid UTF-8 (byte 0x{bad:02x} on line {_line_at(path, where)}); "
+                        "re-export it as UTF-8 CSV"
+                    ) from None
+            size += len(block)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -111,6 +110,21 @@ def scan_file(path: Path) -> FileScan:
             "the header line has a stray or unbalanced quote; it must be comma-separated column names"
         )
     return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header)
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The line holding byte ``offset``, counted by reading the file to it again: the pass that
+    hashes the file counts nothing, so only a file that fails pays for the count."""
+    lines, last = 1, b""
+    with path.open("rb") as fh:
+        while offset > 0:
+            block = fh.read(min(_BLOCK, offset))
+            if not block:
+                break
+            offset -= len(block)
+            lines += _lines_in(block) - (last == b"\r" and block.startswith(b"\n"))  # CRLF across blocks
+            last = block[-1:]
+    return lines
 
 
 def _lines_in(data: bytes) -> int:
