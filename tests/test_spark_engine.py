@@ -35,6 +35,7 @@ from test_record_parser import HEADER, NAUGHTY, SPECTRUM, WIDTH, messy_file
 from test_row_exactness import _missing_column, edited_suite
 from vitalflow import stages
 from vitalflow.aws.runtime import aws_runtime
+from vitalflow.aws.s3_store import S3ObjectStore
 from vitalflow.config import Settings
 from vitalflow.exceptions import SuiteError
 from vitalflow.generate import GeneratorOptions, generate
@@ -341,10 +342,16 @@ def moto_server(monkeypatch):
     server.stop()
 
 
-def test_on_aws_the_tasks_share_only_the_object_store(tmp_path, spark, moto_server):
+def no_copy(*args, **kwargs):
+    raise AssertionError("the Spark engine's driver copied the upload to its disk")
+
+
+def test_on_aws_the_tasks_share_only_the_object_store(tmp_path, spark, moto_server, monkeypatch):
     """The AWS runtime: S3 and the Glue catalog on a moto server. Tasks read their byte ranges of the
-    upload from S3 (a version of it) and put their files in S3's staging area; the driver commits
-    them to the Iceberg tables. The same rows and counts as the single process on the same file."""
+    upload from S3 (a version of it) and put their files in S3's staging area; the driver streams the
+    upload once to hash it, keeping no copy, and commits the files to the Iceberg tables. The same
+    rows and counts as the single process on the same file."""
+    monkeypatch.setattr(S3ObjectStore, "local_copy", no_copy)  # the driver's (tasks are other processes)
     path = vitals_file(tmp_path, duplicates_text(3000) + corpora_text().split("\n", 1)[1], "aws.csv")
     local, processed, rejected = validate(tmp_path / "local", path, "local", chunk_rows=700)
     create_stack()
@@ -356,6 +363,7 @@ def test_on_aws_the_tasks_share_only_the_object_store(tmp_path, spark, moto_serv
     ref = SourceRef(key="raw/clinic/aws.csv", version_id=version, received_at=RECEIVED)
     got = stages.validate(runtime, ref).manifest
     assert got.status == "processed", got.error
+    assert (got.sha256, got.bytes) == (local.sha256, local.bytes)  # the version's, streamed
     for name in COUNTS:
         assert getattr(got, name) == getattr(local, name), name
 
@@ -369,6 +377,25 @@ def test_on_aws_the_tasks_share_only_the_object_store(tmp_path, spark, moto_serv
     assert stored(got.rejected_files) == rejected
     assert all("-s0000" in key for key in got.processed_files + got.rejected_files)  # the tasks' files
     assert not s3.list_objects_v2(Bucket=DATA, Prefix="_staging/").get("KeyCount")  # staged copies gone
+
+
+def test_on_aws_a_file_that_fails_fails_alike_from_the_stream(tmp_path, spark, moto_server, monkeypatch):
+    """A byte that is not UTF-8 past the scan's first block: the same failed manifest, line and all,
+    as the single process gives, the driver reading the upload as a stream (twice: to name the line)."""
+    monkeypatch.setattr(S3ObjectStore, "local_copy", no_copy)
+    rows_text = "".join(",".join(good(i, f"u-{i % 50}")) + "\n" for i in range(180_000))
+    path = tmp_path / "bad.csv"
+    bad = b"2026-11-20T00:00:00Z,u-\xff,70,98,0,36.6,120,80\n"  # line 180,002
+    path.write_bytes((HEADER + "\n" + rows_text).encode() + bad)
+    assert path.stat().st_size > 8 << 20
+    local, _, _ = validate(tmp_path / "local", path, "local")
+    create_stack()
+    boto3.client("s3").put_object(Bucket=DATA, Key="raw/clinic/bad.csv", Body=path.read_bytes())
+    runtime = aws_runtime(stack_settings(engine="spark"))
+    got = stages.validate(runtime, SourceRef(key="raw/clinic/bad.csv", received_at=RECEIVED)).manifest
+    facts = ("status", "error", "sha256", "bytes")
+    assert [getattr(got, k) for k in facts] == [getattr(local, k) for k in facts]
+    assert "line 180002" in (got.error or "")
 
 
 WORKERS = """

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 if TYPE_CHECKING:  # the start_validation Lambda's package has no pydantic, the notify Lambda's no pyarrow
     import pyarrow as pa
@@ -28,6 +28,10 @@ class ObjectStore(Protocol):
 
     def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
         """A readable local file with the object's bytes, for as long as the context is open."""
+        ...
+
+    def open(self, key: str, version_id: str | None = None) -> AbstractContextManager[BinaryIO]:
+        """The object's bytes as a stream, read once from the start (nothing is stored locally)."""
         ...
 
     def local_range(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 
@@ -58,6 +58,19 @@ class S3ObjectStore:
                     raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
                 raise
             yield path
+
+    @contextmanager
+    def open(self, key: str, version_id: str | None = None) -> Iterator[BinaryIO]:
+        """One GET of the version, read as it arrives."""
+        version: dict[str, Any] = {"VersionId": version_id} if version_id else {}
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key, **version)["Body"]
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
+            raise
+        with closing(body):
+            yield cast(BinaryIO, body)  # botocore's StreamingBody: read() and close()
 
     @contextmanager
     def local_range(self, key: str, version_id: str | None, start: int, stop: int) -> Iterator[Path]:

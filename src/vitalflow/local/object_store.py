@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from vitalflow.exceptions import ObjectNotFound
 
@@ -34,6 +35,12 @@ class LocalObjectStore:
         if not path.is_file():
             raise ObjectNotFound(f"no such file in the lake: {path}")
         return nullcontext(path)
+
+    def open(self, key: str, version_id: str | None = None) -> AbstractContextManager[BinaryIO]:
+        path = self.path(key)
+        if not path.is_file():
+            raise ObjectNotFound(f"no such file in the lake: {path}")
+        return path.open("rb")
 
     def local_range(
         self, key: str, version_id: str | None, start: int, stop: int

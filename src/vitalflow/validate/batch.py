@@ -6,15 +6,18 @@ committed. A file that cannot be read as a whole ends as a failed batch whose ma
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -40,7 +43,7 @@ from vitalflow.validate.loaded import (
     LoadedReadings,
 )
 from vitalflow.validate.memory import MemoryGuard, release_free_memory
-from vitalflow.validate.reader import FileScan, iter_chunks, scan_file
+from vitalflow.validate.reader import FileScan, Opener, iter_chunks, scan_stream
 from vitalflow.validate.records import RawChunk
 from vitalflow.validate.results import merge_results
 from vitalflow.validate.rows import CheckedRows, check_rows
@@ -84,10 +87,12 @@ def validate_batch(
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     engine = _batch_class(options)
     engine.prepare()  # while the file is fetched and hashed
-    with store.local_copy(source.key, source.version_id) as path:
+    copy = store.local_copy(source.key, source.version_id) if engine.reads_file else nullcontext(None)
+    with copy as path:
+        opener = _opener(path) if path is not None else partial(store.open, source.key, source.version_id)
         scan: FileScan | None = None
         try:
-            scan = scan_file(path)
+            scan = scan_stream(opener)
             existing = read_manifest(store, lake.batch_id_for(scan.sha256))
             if existing is not None and existing.status == "processed":
                 return _duplicate(store, existing)
@@ -96,7 +101,7 @@ def validate_batch(
             batch = engine(source, store, docs_store or store, suite, scan, options, started)
             return Validated(_validate(path, batch, tables, hashed, clock))
         except BatchRejected as exc:
-            return _failed(store, source, path, scan, started, clock, exc)
+            return _failed(store, source, opener, scan, started, clock, exc)
 
 
 # Validations of one file in one run when other uploads keep storing readings of its dates first
@@ -104,7 +109,7 @@ def validate_batch(
 VALIDATE_ATTEMPTS = 3
 
 
-def _validate(path: Path, first: Batch, tables: LakeTables, hashed: float, clock: float) -> Manifest:
+def _validate(path: Path | None, first: Batch, tables: LakeTables, hashed: float, clock: float) -> Manifest:
     """Run the batch; from scratch again (fresh writers and counts, the table read anew) when other
     uploads stored readings of its dates before it could commit, so their rows count as loaded."""
     batch = first
@@ -166,6 +171,8 @@ class Batch:
         self.reasons: Counter[str] = Counter()
         self.results: list[ExpectationSuiteValidationResult] = []  # every chunk's, merged for Data Docs
 
+    reads_file = True  # validated from a local copy of the upload (False: the engine reads the store)
+
     @classmethod
     def prepare(cls) -> None:
         """Start what the engine needs before the file is read (nothing: this process is enough)."""
@@ -180,7 +187,7 @@ class Batch:
         self.tables = tables
         self.loaded = LoadedReadings(tables, self.batch_id)
 
-    def run(self, path: Path, clock: float) -> Manifest:
+    def run(self, path: Path | None, clock: float) -> Manifest:
         shutil.rmtree(self.dir, ignore_errors=True)  # leftovers of a crashed attempt
         self.dir.mkdir(parents=True)
         try:
@@ -201,8 +208,9 @@ class Batch:
         )
         return manifest
 
-    def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
+    def chunks(self, path: Path | None) -> tuple[list[WrittenFile], list[WrittenFile]]:
         """Every chunk through the row phase into the processed and rejected writers, in file order."""
+        assert path is not None, "the single process reads its local copy of the file (reads_file)"
         rules = self.suite.rules_for({"latest_event_time": self.latest_event.isoformat()})
         repeats = Repeats(self.suite.duplicate_key)
         guard = MemoryGuard(self.options.memory_limit_mb, self.options.chunk_rows)
@@ -356,14 +364,14 @@ def _duplicate(store: ObjectStore, existing: Manifest) -> Validated:
 def _failed(
     store: ObjectStore,
     source: SourceRef,
-    path: Path,
+    opener: Opener,
     scan: FileScan | None,
     started: datetime,
     clock: float,
     exc: BatchRejected,
 ) -> Validated:
     """The manifest of a file that cannot be processed as a whole, saying why."""
-    sha256 = scan.sha256 if scan is not None else lake.sha256_file(path)
+    sha256, size = (scan.sha256, scan.size) if scan is not None else _digest(opener)
     batch_id = lake.batch_id_for(sha256)
     existing = read_manifest(store, batch_id)
     if existing is not None and existing.status == "processed":
@@ -372,7 +380,7 @@ def _failed(
         batch_id=batch_id,
         source=source,
         sha256=sha256,
-        bytes=scan.size if scan is not None else path.stat().st_size,
+        bytes=size,
         status="failed",
         error=str(exc),
         started_at=started,
@@ -382,3 +390,20 @@ def _failed(
     write_manifest(store, manifest)
     log.warning("batch %s failed: %s", batch_id, exc)
     return Validated(manifest)
+
+
+def _digest(opener: Opener) -> tuple[str, int]:
+    """SHA-256 and size of the bytes ``opener`` reads, in blocks."""
+    digest, size = hashlib.sha256(), 0
+    with opener() as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def _opener(path: Path) -> Opener:
+    def open_bytes() -> BinaryIO:
+        return path.open("rb")
+
+    return open_bytes

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +27,7 @@ from vitalflow.validate.splits import Split
 _BLOCK = 8 << 20
 _NO_LINES = np.empty(0, dtype=np.int64)
 _BOM = b"\xef\xbb\xbf"
+_HEAD = len(_BOM) + records.MAX_RECORD_BYTES  # the start of the file the header is read from
 # Longest prefixes first: UTF-32 LE starts with the UTF-16 LE mark.
 _MAGIC: tuple[tuple[bytes, type[BatchRejected], str], ...] = (
     (b"\xff\xfe\x00\x00", BadEncoding, "UTF-32 (little-endian) encoded; re-export it as UTF-8 CSV"),
@@ -65,33 +68,42 @@ class FileScan:
     header: Header
 
 
+Opener = Callable[[], AbstractContextManager[BinaryIO]]  # opens the file's bytes from the start
+
+
 def scan_file(path: Path) -> FileScan:
     """Hash the file and check it is UTF-8 text with the required header; raise BatchRejected if not."""
+    return scan_stream(lambda: path.open("rb"))
+
+
+def scan_stream(open_bytes: Opener) -> FileScan:
+    """``scan_file`` of bytes read once from the start (an object store's stream: the Spark engine's
+    driver keeps no copy of the upload); a file that fails is read again to name the failing line."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    size = 0
-    with path.open("rb") as fh:
-        head = fh.read(8)
-        fh.seek(0)
-        _check_magic(head)
-        has_bom = head.startswith(_BOM)
+    size, start = 0, b""
+    with open_bytes() as fh:
         while True:
             block = fh.read(_BLOCK)
             if not block:
                 break
+            if not size:
+                _check_magic(block[:8])
+            if len(start) <= _HEAD:
+                start += block[: _HEAD + 1 - len(start)]
             digest.update(block)
             if b"\x00" in block:
-                at = _line_at(path, size + block.index(b"\x00"))
+                at = _line_at(open_bytes, size + block.index(b"\x00"))
                 raise NotCsv(f"the file contains binary data (a NUL byte on line {at}); it is not a CSV")
             pending = decoder.getstate()[0]  # the end of a character the last block began
             if pending or not block.isascii():  # ASCII, most files: valid UTF-8 without decoding
                 try:
                     decoder.decode(block)
                 except UnicodeDecodeError as exc:
-                    where = size - len(pending) + exc.start
                     bad = (pending + block)[exc.start]
+                    at = _line_at(open_bytes, size - len(pending) + exc.start)
                     raise BadEncoding(
-                        f"the file is not valid UTF-8 (byte 0x{bad:02x} on line {_line_at(path, where)}); "
+                        f"the file is not valid UTF-8 (byte 0x{bad:02x} on line {at}); "
                         "re-export it as UTF-8 CSV"
                     ) from None
             size += len(block)
@@ -101,9 +113,12 @@ def scan_file(path: Path) -> FileScan:
             raise BadEncoding(
                 "the file ends in the middle of a UTF-8 character; it may be truncated"
             ) from None
-    if size == 0 or (size == len(_BOM) and has_bom):
+    if size == 0:
+        _check_magic(b"")
+    has_bom = start.startswith(_BOM)
+    if size == len(_BOM) and has_bom:
         raise EmptyFile("the file is empty (0 bytes)")
-    fields, header_size, header_lines, well_formed = records.read_header(path, has_bom)
+    fields, header_size, header_lines, well_formed = records.header_of(start, has_bom)
     header = _parse_header(fields, header_lines, header_size)
     if not well_formed:
         raise NotCsv(
@@ -112,11 +127,11 @@ def scan_file(path: Path) -> FileScan:
     return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header)
 
 
-def _line_at(path: Path, offset: int) -> int:
+def _line_at(open_bytes: Opener, offset: int) -> int:
     """The line holding byte ``offset``, counted by reading the file to it again: the pass that
     hashes the file counts nothing, so only a file that fails pays for the count."""
     lines, last = 1, b""
-    with path.open("rb") as fh:
+    with open_bytes() as fh:
         while offset > 0:
             block = fh.read(min(_BLOCK, offset))
             if not block:

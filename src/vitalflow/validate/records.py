@@ -96,9 +96,14 @@ class RawChunk:
 def read_header(path: Path, has_bom: bool) -> tuple[list[str], int, int, bool]:
     """The first record's fields, byte length (after any BOM), lines it spans, and if RFC 4180 reads it."""
     with path.open("rb") as fh:
-        if has_bom:
-            fh.read(len(_BOM))
-        head = fh.read(MAX_RECORD_BYTES + 1)
+        return header_of(fh.read(len(_BOM) + MAX_RECORD_BYTES + 1), has_bom)
+
+
+def header_of(start: bytes, has_bom: bool) -> tuple[list[str], int, int, bool]:
+    """``read_header`` of a file that begins with ``start`` (at least its first record and a byte,
+    or the whole file): for a file read as a stream, once."""
+    head = start[len(_BOM) :] if has_bom else start
+    head = head[: MAX_RECORD_BYTES + 1]
     text = _decode_prefix(head)
     lines = _LineTap(io.StringIO(text, newline=""))
     reader = csv.reader(lines)

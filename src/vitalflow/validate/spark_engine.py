@@ -94,13 +94,14 @@ class SparkBatch(Batch):
     spark: SparkSession | None = None
     before_finish: Any = None  # tests: called in each finishing task with its split (a failure hook)
     keep_judged = True  # False: each finishing task judges its split again, as on another machine
+    reads_file = False  # the tasks read their ranges from the store; the driver streams it once to hash it
 
     @classmethod
     def prepare(cls) -> None:
         """The session, and its Python workers starting while the driver fetches and hashes the file."""
         start_workers(cls.spark or spark_session())
 
-    def chunks(self, path: Path) -> tuple[list[WrittenFile], list[WrittenFile]]:
+    def chunks(self, path: Path | None) -> tuple[list[WrittenFile], list[WrittenFile]]:
         spark = self.spark or spark_session()
         job = self._job()
         splits = self._plan(spark, job)
