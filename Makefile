@@ -18,7 +18,7 @@ PYTHON312 ?= $(shell for p in "$$(command -v python3.12)" \
 VENV39  := .venv-py39
 STAMP39 := $(VENV39)/.installed-stamp
 # The validation job's tests: row conservation, contract rules, file failures, crash/rerun, Data Docs...
-JOB_TESTS := tests/test_row_conservation.py tests/test_contract_rules.py tests/test_file_failures.py \
+JOB_TESTS := tests/test_row_conservation.py tests/test_contract_rules.py tests/test_file_failures.py tests/test_file_scan.py \
 	tests/test_row_exactness.py tests/test_record_parser.py tests/test_verdict_digest.py \
 	tests/test_crash_points.py tests/test_crash_rerun.py tests/test_idempotency.py tests/test_data_docs.py \
 	tests/test_data_docs_privacy.py tests/test_glue_job.py tests/test_suite_internals.py \
