@@ -143,6 +143,8 @@ class Batch:
     """One file being validated: its chunks go through the row phase into two writers, then the
     counts are checked, the Data Docs page published and the outputs committed, in that order."""
 
+    reads_file = True  # validated from a local copy of the upload (False: the engine reads the store)
+
     def __init__(
         self,
         source: SourceRef,
@@ -170,8 +172,6 @@ class Batch:
         self.rows_in = self.rows_processed = self.rows_rejected = self.blank = 0
         self.reasons: Counter[str] = Counter()
         self.results: list[ExpectationSuiteValidationResult] = []  # every chunk's, merged for Data Docs
-
-    reads_file = True  # validated from a local copy of the upload (False: the engine reads the store)
 
     @classmethod
     def prepare(cls) -> None:

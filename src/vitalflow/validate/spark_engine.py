@@ -184,8 +184,9 @@ def run_splits(
     repeats = keys.repartition(parts, "key").mapInArrow(_repeats, _REPEATS_SCHEMA)
     # Each split's repeats reach its finishing task through Spark's shuffle, with one row naming
     # every split (line -1) so a split without repeats is finished too: split i goes to partition i,
-    # by a value Spark's hash sends there (a range partitioning would sample, i.e. run the window
-    # twice). A task finishes every split it is sent, so no file or folder is shared between machines.
+    # by a value Spark's hash sends there (a range partitioning would sample its input first, finding
+    # the repeats twice). A task finishes every split it is sent, so no file or folder is shared
+    # between machines.
     marks = spark.range(0, n, 1, 1).select(F.col("id").cast("int").alias("split"), F.lit(-1).alias("line"))
     to = F.element_at(F.array(*(F.lit(v) for v in partition_values(n))), F.col("split") + 1)
     routed = repeats.unionByName(marks).withColumn("to", to).repartition(n, "to").drop("to")
