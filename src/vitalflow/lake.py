@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 RAW = "raw/"
 # Both tables are partitioned on ``dt`` (YYYY-MM-DD, UTC): event date for processed rows,
@@ -82,8 +83,14 @@ def batch_id_for(sha256: str) -> str:
 
 def sha256_file(path: Path) -> str:
     """Hex digest of a file, read in blocks (``hashlib.file_digest`` needs Python 3.11)."""
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha256_read(fh)[0]
+
+
+def sha256_read(fh: BinaryIO) -> tuple[str, int]:
+    """Hex digest and size of what ``fh`` reads to its end, read in blocks (a file or a stream)."""
+    digest, size = hashlib.sha256(), 0
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
+        size += len(block)
+    return digest.hexdigest(), size

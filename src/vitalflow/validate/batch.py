@@ -6,7 +6,6 @@ committed. A file that cannot be read as a whole ends as a failed batch whose ma
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import time
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -43,7 +42,7 @@ from vitalflow.validate.loaded import (
     LoadedReadings,
 )
 from vitalflow.validate.memory import MemoryGuard, release_free_memory
-from vitalflow.validate.reader import FileScan, Opener, iter_chunks, scan_stream
+from vitalflow.validate.reader import FileScan, Opener, file_opener, iter_chunks, scan_stream
 from vitalflow.validate.records import RawChunk
 from vitalflow.validate.results import merge_results
 from vitalflow.validate.rows import CheckedRows, check_rows
@@ -89,7 +88,7 @@ def validate_batch(
     engine.prepare()  # while the file is fetched and hashed
     copy = store.local_copy(source.key, source.version_id) if engine.reads_file else nullcontext(None)
     with copy as path:
-        opener = _opener(path) if path is not None else partial(store.open, source.key, source.version_id)
+        opener = file_opener(path) if path is not None else partial(store.open, source.key, source.version_id)
         scan: FileScan | None = None
         try:
             scan = scan_stream(opener)
@@ -371,7 +370,11 @@ def _failed(
     exc: BatchRejected,
 ) -> Validated:
     """The manifest of a file that cannot be processed as a whole, saying why."""
-    sha256, size = (scan.sha256, scan.size) if scan is not None else _digest(opener)
+    if scan is not None:
+        sha256, size = scan.sha256, scan.size
+    else:
+        with opener() as fh:
+            sha256, size = lake.sha256_read(fh)
     batch_id = lake.batch_id_for(sha256)
     existing = read_manifest(store, batch_id)
     if existing is not None and existing.status == "processed":
@@ -390,20 +393,3 @@ def _failed(
     write_manifest(store, manifest)
     log.warning("batch %s failed: %s", batch_id, exc)
     return Validated(manifest)
-
-
-def _digest(opener: Opener) -> tuple[str, int]:
-    """SHA-256 and size of the bytes ``opener`` reads, in blocks."""
-    digest, size = hashlib.sha256(), 0
-    with opener() as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
-def _opener(path: Path) -> Opener:
-    def open_bytes() -> BinaryIO:
-        return path.open("rb")
-
-    return open_bytes

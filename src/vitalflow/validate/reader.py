@@ -73,7 +73,16 @@ Opener = Callable[[], AbstractContextManager[BinaryIO]]  # opens the file's byte
 
 def scan_file(path: Path) -> FileScan:
     """Hash the file and check it is UTF-8 text with the required header; raise BatchRejected if not."""
-    return scan_stream(lambda: path.open("rb"))
+    return scan_stream(file_opener(path))
+
+
+def file_opener(path: Path) -> Opener:
+    """The file's bytes from the start, each time it is called."""
+
+    def open_bytes() -> BinaryIO:
+        return path.open("rb")
+
+    return open_bytes
 
 
 def scan_stream(open_bytes: Opener) -> FileScan:

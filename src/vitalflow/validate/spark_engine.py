@@ -190,10 +190,7 @@ def run_splits(
     marks = spark.range(0, n, 1, 1).select(F.col("id").cast("int").alias("split"), F.lit(-1).alias("line"))
     to = F.element_at(F.array(*(F.lit(v) for v in partition_values(n))), F.col("split") + 1)
     routed = repeats.unionByName(marks).withColumn("to", to).repartition(n, "to").drop("to")
-    finish = routed.mapInArrow(lambda batches: _finish_all(job, splits, batches, hook), _ANSWERS)
-    with task_errors():
-        found = {row["i"]: pickle.loads(row["answer"]) for row in finish.collect()}  # our tasks
-    return [found[i] for i in range(n)]
+    return _answers(routed.mapInArrow(lambda batches: _finish_all(job, splits, batches, hook), _ANSWERS), n)
 
 
 def partition_values(n: int) -> list[int]:
@@ -268,9 +265,14 @@ def each_task(spark: SparkSession, n: int, work: Callable[[int], T]) -> list[T]:
                 with carried():
                     yield _answer(index, work(index))
 
+    return _answers(spark.range(0, n, 1, n).mapInArrow(run, _ANSWERS), n)
+
+
+def _answers(tasks: Any, n: int) -> list[Any]:
+    """The answers ``tasks`` (a DataFrame of ``_ANSWERS``) give for 0..n-1, in order, once all succeeded."""
     with task_errors():
-        rows = spark.range(0, n, 1, n).mapInArrow(run, _ANSWERS).collect()
-    found = {row["i"]: pickle.loads(row["answer"]) for row in rows}
+        rows = tasks.collect()
+    found = {row["i"]: pickle.loads(row["answer"]) for row in rows}  # our own tasks' answers
     return [found[i] for i in range(n)]
 
 
@@ -293,10 +295,9 @@ def _repeats(batches: Iterable[Any]) -> Iterator[Any]:
     """(split, line) of every row of this task's keys but each key's first (lowest) line."""
     import pyarrow as pa
 
-    received = [batch for batch in batches if batch.num_rows]
-    if not received:
+    table = _received(batches)
+    if table is None:
         return
-    table = pa.Table.from_batches(received)
     key = table.column("key").to_numpy()
     shared = pd.Series(key).duplicated(keep=False).to_numpy()  # a hash table: no sort of every key
     if not shared.any():
@@ -306,6 +307,14 @@ def _repeats(batches: Iterable[Any]) -> Iterator[Any]:
     picked = order[np.flatnonzero(key[order][1:] == key[order][:-1]) + 1]
     split = table.column("split").to_numpy()[shared][picked]
     yield pa.RecordBatch.from_arrays([pa.array(split), pa.array(line[picked])], names=["split", "line"])
+
+
+def _received(batches: Iterable[Any]) -> Any:  # -> pa.Table | None (pyarrow imported in tasks only)
+    """A task's input rows as one table; None when it was sent none."""
+    import pyarrow as pa
+
+    received = [batch for batch in batches if batch.num_rows]
+    return pa.Table.from_batches(received) if received else None
 
 
 def _keys(job: SplitJob, splits: list[Split], batches: Iterable[Any]) -> Iterator[Any]:
@@ -355,12 +364,9 @@ def task_errors() -> Iterator[None]:
 
 def _finish_all(job: SplitJob, splits: list[Split], batches: Iterable[Any], hook: Any) -> Iterator[Any]:
     """Finish every split whose rows (its repeat lines, and its -1 mark) this task was sent."""
-    import pyarrow as pa
-
-    received = [batch for batch in batches if batch.num_rows]
-    if not received:
+    table = _received(batches)
+    if table is None:
         return
-    table = pa.Table.from_batches(received)
     split_of, lines = table.column("split").to_numpy(), table.column("line").to_numpy()
     for index in np.unique(split_of).tolist():
         repeats = np.sort(lines[(split_of == index) & (lines >= 0)].astype(np.int64))
