@@ -22,7 +22,7 @@ def local_spark():  # -> SparkSession (pyspark imported here: only the Spark tes
     find_java()
     from pyspark.sql import SparkSession
 
-    from vitalflow.validate.spark_engine import SPARK_CONF
+    from vitalflow.validate.spark_engine import LOCAL_JAVA_OPTIONS, SPARK_CONF
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers import vitalflow from this venv
     # Spark's Python workers keep the environment they start with: the AWS tests' fake credentials
@@ -39,5 +39,6 @@ def local_spark():  # -> SparkSession (pyspark imported here: only the Spark tes
         .config("spark.default.parallelism", "4")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "1g")
+        .config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)  # as the CLI's sessions
         .getOrCreate()
     )

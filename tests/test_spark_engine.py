@@ -55,10 +55,17 @@ def spark():
     return local_spark()
 
 
-def validate(home: Path, path: Path, engine: str, split_bytes: int = 1 << 20, chunk_rows: int = 1000):
+def validate(
+    home: Path,
+    path: Path,
+    engine: str,
+    split_bytes: int = 1 << 20,
+    chunk_rows: int = 1000,
+    suite: Path | None = None,
+):
     """One batch through ``stages.validate`` (the CLI's and the job's path): manifest, rows out."""
     runtime = local_runtime(
-        Settings(home=home, chunk_rows=chunk_rows, engine=engine, split_bytes=split_bytes)
+        Settings(home=home, chunk_rows=chunk_rows, engine=engine, split_bytes=split_bytes, suite_path=suite)
     )
     ref = ingest(runtime, path).model_copy(update={"received_at": RECEIVED})
     manifest = stages.validate(runtime, ref).manifest
@@ -75,11 +82,15 @@ def rows(found: list[dict]) -> list[dict]:
     return sorted(found, key=lambda r: (r["source_line"], json.dumps(r, default=str)))
 
 
-def assert_same(tmp_path: Path, path: Path, sizes: list[int], chunk_rows: int = 1000) -> dict:
-    local, processed, rejected = validate(tmp_path / "local", path, "local", chunk_rows=chunk_rows)
+def assert_same(
+    tmp_path: Path, path: Path, sizes: list[int], chunk_rows: int = 1000, suite: Path | None = None
+) -> dict:
+    local, processed, rejected = validate(
+        tmp_path / "local", path, "local", chunk_rows=chunk_rows, suite=suite
+    )
     for size in sizes:
         got, got_processed, got_rejected = validate(
-            tmp_path / f"spark-{size}", path, "spark", size, chunk_rows
+            tmp_path / f"spark-{size}", path, "spark", size, chunk_rows, suite
         )
         for name in COUNTS:
             assert getattr(got, name) == getattr(local, name), f"{name}, splits of {size} B"
@@ -162,6 +173,28 @@ def test_duplicates_whose_twin_is_in_another_split(tmp_path, spark, monkeypatch,
     path = vitals_file(tmp_path, duplicates_text(4000), "dups.csv")
     reasons = assert_same(tmp_path, path, [path.stat().st_size // 3 + 1], chunk_rows=700)
     assert reasons["row:duplicate"] > 100 and reasons["heart_rate:out_of_range"] > 20, reasons
+
+
+def _final_rule_on_spo2(expectations: list[dict]) -> None:
+    expectations.append(
+        {
+            "type": "expect_column_values_to_not_be_in_set",  # the trimmed text: no processed column
+            "kwargs": {"column": "spo2", "value_set": ["91"]},
+            "meta": {"reason": "spo2:low_after_checks", "phase": "after_row_checks"},
+        }
+    )
+
+
+def test_an_after_row_checks_rule_reads_the_columns_it_names(tmp_path, spark):
+    """A suite's after-row-checks rules may read any column: the judged chunks kept for a split's
+    finishing task keep the columns they read, not only those the processed table needs."""
+    suite = edited_suite(tmp_path, _final_rule_on_spo2)
+    body = duplicates_text(600) + "".join(
+        ",".join(good(i, minute=90_000 + i)).replace(",98,", ",91,") + "\n" for i in range(50)
+    )
+    path = vitals_file(tmp_path, body, "final.csv")
+    reasons = assert_same(tmp_path, path, [path.stat().st_size // 4 + 1], chunk_rows=300, suite=suite)
+    assert reasons["spo2:low_after_checks"] == 50 and reasons["row:duplicate"] > 10, reasons
 
 
 def test_row_exactness_cases(tmp_path, spark):

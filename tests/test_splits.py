@@ -1,9 +1,11 @@
-"""The split planner: every byte range's first record, found from one scan per range, is exactly where
-the single-process parser puts a record, with its line number, so the records of all splits put
-together are the whole file's records (rows, malformed text, blank counts, lines), nothing twice.
+"""The split planner: every byte range's first record, found in one pass over the file read in
+blocks, is exactly where the single-process parser puts a record, with its line number, so the
+records of all splits put together are the whole file's records (rows, malformed text, blank
+counts, lines), nothing twice.
 
 Files: the record parser's property-test generator, the csv-spectrum and naughty-strings corpora,
-explicit straddling cases, a BOM, a header-only file; split sizes from 1 KiB down to a few bytes.
+explicit straddling cases, a BOM, a header-only file; split sizes from 1 KiB down to a few bytes,
+read in blocks from 8 MiB down to one byte (a range is then scanned in pieces, joined).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from hypothesis import strategies as st
 
 from test_record_parser import HEADER, NAUGHTY, SPECTRUM, WIDTH, messy_file
 from vitalflow.validate import records, splits
-from vitalflow.validate.reader import data_start, iter_chunks, scan_file
+from vitalflow.validate.reader import data_start, file_opener, iter_chunks, scan_file, scan_stream
 
 SIZES = [1024, 257, 64, 17, 5, 3, 1]
+BLOCKS = [8 << 20, 3, 1]  # the stream's block sizes
 KEEP = {f"f{i}": i for i in range(WIDTH)}
 
 
@@ -56,21 +59,23 @@ def record_starts(path: Path) -> list[int]:
     return [*offsets[1:], at]
 
 
-def assert_splits_equal_whole(path: Path, sizes: list[int] = SIZES) -> None:
+def assert_splits_equal_whole(path: Path, sizes: list[int] = SIZES, blocks: list[int] = BLOCKS) -> None:
     _, header_size, header_lines, _ = records.read_header(path, has_bom=False)
     whole = records_of(path, header_size, header_lines + 1, None)
     starts = record_starts(path)
-    for size in sizes:
-        plan = splits.plan_file(path, header_size, header_lines + 1, size)
-        for split, (lo, _) in zip(plan, splits.ranges(header_size, path.stat().st_size, size)):
-            assert split.start == min(s for s in starts if s >= lo), f"split {split.index} of {size} B"
+    for size, block in ((size, block) for size in sizes for block in blocks):
+        plan = splits.plan_file(path, header_size, header_lines + 1, size, block)
+        assert len(plan) == len(range(header_size, path.stat().st_size, size))
+        for split, lo in zip(plan, range(header_size, path.stat().st_size, size)):
+            where = f"split {split.index} of {size} B, blocks of {block} B"
+            assert split.start == min(s for s in starts if s >= lo), where
         assert [s.index for s in plan] == list(range(len(plan)))
         assert all(a.stop == b.start for a, b in zip(plan, plan[1:])), "splits must tile the data"
         if plan:
             assert plan[0].start == header_size and plan[-1].stop == path.stat().st_size
         pieces = [r for s in plan for r in records_of(path, s.start, s.first_line, s.stop)]
         # (a block lists rows, then malformed records, then blanks: compare as multisets)
-        assert sorted(pieces, key=repr) == sorted(whole, key=repr), f"split size {size}"
+        assert sorted(pieces, key=repr) == sorted(whole, key=repr), where
 
 
 def write(tmp_path: Path, text: str, name: str = "f.csv") -> Path:
@@ -80,9 +85,11 @@ def write(tmp_path: Path, text: str, name: str = "f.csv") -> Path:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=messy_file(), size=st.sampled_from([1024, 64, 13, 4, 1]))
-def test_random_messy_files_split_anywhere_give_the_whole_files_records(tmp_path, text, size):
-    assert_splits_equal_whole(write(tmp_path, text), [size])
+@given(
+    text=messy_file(), size=st.sampled_from([1024, 64, 13, 4, 1]), block=st.sampled_from([8 << 20, 5, 2, 1])
+)
+def test_random_messy_files_split_anywhere_give_the_whole_files_records(tmp_path, text, size, block):
+    assert_splits_equal_whole(write(tmp_path, text), [size], [block])
 
 
 @pytest.mark.skipif(not SPECTRUM.exists(), reason="csv-spectrum corpus not present")
@@ -133,7 +140,7 @@ ROW = "2026-11-20T08:00:00Z,u-1,72,98,10,36.6,120,80"
     ids=["quoted-breaks", "crlf", "lone-cr", "unclosed", "escaped", "stray", "blank", "quoted-header"],
 )
 def test_explicit_straddling_cases(tmp_path, text):
-    assert_splits_equal_whole(write(tmp_path, text), [*range(1, 40), 1024])
+    assert_splits_equal_whole(write(tmp_path, text), [*range(1, 40), 1024], [8 << 20, 2, 1])
 
 
 def test_a_header_only_file_has_no_splits(tmp_path):
@@ -161,8 +168,8 @@ def test_a_bom_file_through_the_reader_gives_the_same_chunks(tmp_path):
         assert lines == [2, 3, 5]
 
 
-def test_the_planner_reads_each_range_once(tmp_path, monkeypatch):
-    """One read per range, each at most the range plus a byte either side: never the file twice."""
+def test_the_planner_reads_the_file_once(tmp_path, monkeypatch):
+    """One pass, front to back, in blocks: never a range twice, never the file twice."""
     path = write(tmp_path, HEADER + "\n" + (ROW + "\n") * 200)
     reads: list[int] = []
     real_open = Path.open
@@ -182,7 +189,20 @@ def test_the_planner_reads_each_range_once(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "open", counting_open)
     _, header_size, header_lines, _ = records.read_header(path, has_bom=False)
     reads.clear()
-    plan = splits.plan_file(path, header_size, header_lines + 1, 1000)
-    size = path.stat().st_size
-    assert len(reads) == len(plan) == -(-(size - header_size) // 1000)
-    assert sum(reads) <= size - header_size + 2 * len(plan)
+    plan = splits.plan_file(path, header_size, header_lines + 1, 1000, block_bytes=512)
+    assert len(plan) == -(-(path.stat().st_size - header_size) // 1000)
+    assert sum(reads) == path.stat().st_size and max(reads) <= 512
+
+
+def test_the_hash_pass_cuts_the_same_splits(tmp_path):
+    """``scan_stream`` with a split size: the planner's splits, from the pass that hashes the file
+    (a BOM, a quoted header, CRLF and quoted line breaks)."""
+    text = HEADER + ',"an extra\r\ncolumn"\r\n'
+    text += (ROW + ',x\r\n2026-11-20T08:01:00Z,"u\r\n,2",72,98,10,36.6,120,80,"y"\r\n') * 40
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    for size in (1, 7, 64, 1000, 1 << 20):
+        scan = scan_stream(file_opener(path), size)
+        assert scan.splits == tuple(splits.plan_file(path, data_start(scan), scan.header.lines + 1, size))
+        assert scan.splits[0].first_line == 3 and scan.splits[-1].stop == path.stat().st_size
+    assert scan_file(path).splits == ()

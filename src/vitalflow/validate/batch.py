@@ -91,7 +91,7 @@ def validate_batch(
         opener = file_opener(path) if path is not None else partial(store.open, source.key, source.version_id)
         scan: FileScan | None = None
         try:
-            scan = scan_stream(opener)
+            scan = engine.scan_upload(opener, options)
             existing = read_manifest(store, lake.batch_id_for(scan.sha256))
             if existing is not None and existing.status == "processed":
                 return _duplicate(store, existing)
@@ -175,6 +175,11 @@ class Batch:
     @classmethod
     def prepare(cls) -> None:
         """Start what the engine needs before the file is read (nothing: this process is enough)."""
+
+    @classmethod
+    def scan_upload(cls, opener: Opener, options: BatchOptions) -> FileScan:
+        """The first pass over the file (``reader.scan_stream``), with what this engine needs of it."""
+        return scan_stream(opener)
 
     def again(self) -> Batch:
         """A fresh start on the same file (nothing of this attempt is kept)."""

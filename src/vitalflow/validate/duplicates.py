@@ -68,13 +68,15 @@ class KnownRepeats:
     """
 
     def __init__(self, lines: np.ndarray) -> None:
-        self.lines = np.asarray(lines, dtype=np.int64)
+        self.lines = np.sort(np.asarray(lines, dtype=np.int64))
 
     def mark(self, frame: pd.DataFrame, candidates: np.ndarray) -> None:
         frame[REPEAT_COLUMN] = False
         if candidates.any() and len(self.lines):
             lines = frame[INDEX_COLUMN].to_numpy(np.int64)[candidates]
-            frame.loc[candidates, REPEAT_COLUMN] = np.isin(lines, self.lines)
+            # a binary search in the sorted repeats (``np.isin`` sorts both arrays every chunk)
+            at = np.minimum(np.searchsorted(self.lines, lines), len(self.lines) - 1)
+            frame.loc[candidates, REPEAT_COLUMN] = self.lines[at] == lines
 
 
 def key_hashes(frame: pd.DataFrame, rows: np.ndarray, key: list[str]) -> np.ndarray:

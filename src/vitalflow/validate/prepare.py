@@ -84,6 +84,10 @@ def _tristate(ok: np.ndarray, applies: np.ndarray) -> pd.arrays.BooleanArray:
     return pd.arrays.BooleanArray(np.asarray(ok, dtype=bool), ~np.asarray(applies, dtype=bool))
 
 
+# The frame columns ``processed_table`` reads.
+PROCESSED_FROM = ("event_time__ts", "user_id", *(f"{name}__num" for name in NUMERIC_COLUMNS), INDEX_COLUMN)
+
+
 def processed_table(
     frame: pd.DataFrame, keep: np.ndarray, batch_id: str, ingested_at: datetime, latest: datetime
 ) -> tuple[pa.Table, np.ndarray]:

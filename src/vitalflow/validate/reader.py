@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,7 +22,7 @@ from vitalflow.contract import REQUIRED_COLUMNS
 from vitalflow.exceptions import BadEncoding, BatchRejected, Compressed, EmptyFile, MissingColumns, NotCsv
 from vitalflow.validate import records
 from vitalflow.validate.records import RawChunk
-from vitalflow.validate.splits import Split
+from vitalflow.validate.splits import RangeScanner, Split
 
 _BLOCK = 8 << 20
 _NO_LINES = np.empty(0, dtype=np.int64)
@@ -66,6 +66,7 @@ class FileScan:
     size: int
     has_bom: bool
     header: Header
+    splits: tuple[Split, ...] = ()  # the data cut for a parallel engine (``scan_stream``'s split_bytes)
 
 
 Opener = Callable[[], AbstractContextManager[BinaryIO]]  # opens the file's bytes from the start
@@ -85,9 +86,13 @@ def file_opener(path: Path) -> Opener:
     return open_bytes
 
 
-def scan_stream(open_bytes: Opener) -> FileScan:
+def scan_stream(open_bytes: Opener, split_bytes: int | None = None) -> FileScan:
     """``scan_file`` of bytes read once from the start (an object store's stream: the Spark engine's
-    driver keeps no copy of the upload); a file that fails is read again to name the failing line."""
+    driver keeps no copy of the upload); a file that fails is read again to name the failing line.
+
+    ``split_bytes``: also cut the data into splits of about that size (``splits``) in the same pass.
+    """
+    scanner = RangeScanner(split_bytes) if split_bytes else None
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     size, start = 0, b""
@@ -116,6 +121,11 @@ def scan_stream(open_bytes: Opener) -> FileScan:
                         "re-export it as UTF-8 CSV"
                     ) from None
             size += len(block)
+            if scanner is not None:
+                if scanner.data_start is None and len(start) > _HEAD:
+                    with suppress(BatchRejected):  # raised below, once the whole file passed
+                        scanner.begin(_data_start(start))
+                scanner.feed(block)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -133,7 +143,18 @@ def scan_stream(open_bytes: Opener) -> FileScan:
         raise NotCsv(
             "the header line has a stray or unbalanced quote; it must be comma-separated column names"
         )
-    return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header)
+    splits: tuple[Split, ...] = ()
+    if scanner is not None:
+        if scanner.data_start is None:
+            scanner.begin(header.size + (len(_BOM) if has_bom else 0))
+        splits = tuple(scanner.plan(header.lines + 1))
+    return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header, splits=splits)
+
+
+def _data_start(start: bytes) -> int:
+    """Where the data begins in a file that begins with ``start`` (``records.header_of``'s bytes)."""
+    has_bom = start.startswith(_BOM)
+    return records.header_of(start, has_bom)[1] + (len(_BOM) if has_bom else 0)
 
 
 def _line_at(open_bytes: Opener, offset: int) -> int:

@@ -5,12 +5,13 @@ counts check, the Data Docs page from the merged GE results, the manifest and th
 (``validate/commit.py``), written once after every task succeeded. Only the row phase is
 distributed:
 
-1. the byte ranges are scanned in tasks; the driver plans the splits from the scans (``splits``);
+1. the driver cuts the file into splits as it streams and hashes the upload (``splits``);
 2. each split's rows go through the row rules in a task (Great Expectations on pandas, the
    distinct-row memo), which keeps the judged chunks on its machine's disk for step 4;
-3. the key hashes of the valid rows leave the tasks as Arrow batches, shuffled by key: the tasks
-   that receive them keep the lowest line of a key held by several rows (numpy, no Python call
-   per row); every other line is a repeat, shuffled to the task that finishes the split holding it;
+3. the key hashes of the valid rows leave the tasks packed by key partition, shuffled by key: the
+   tasks that receive them keep the lowest line of a key held by several rows (numpy, no Python
+   call per row); every other line is a repeat, shuffled to the task that finishes the split
+   holding it;
 4. each split's judged chunks (read back, or judged again on another machine) take the duplicate
    rule and are routed and written as ``Batch`` would, to Parquet files named by split (a retried
    task replaces its files); the driver gets counts and condensed GE results.
@@ -19,13 +20,14 @@ Keys never reach the driver. A vitalflow error in a task (a record past the read
 memory budget, a suite that cannot be evaluated) ends the batch on the driver as itself
 (``carried``). Tasks share nothing with the driver but the object store: they read their bytes of
 the upload from it and stage their Parquet files in it (``split_batch``). The slots' Python workers
-are started while the driver fetches and hashes the file (``start_workers``). Spark is imported
+are started while the driver streams and hashes the file (``start_workers``). Spark is imported
 here only: the Python shell job (Python 3.9) never imports this module.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import pickle
 import re
@@ -45,8 +47,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from vitalflow.exceptions import EmptyFile, VitalflowError
-from vitalflow.validate.batch import Batch
-from vitalflow.validate.reader import data_start
+from vitalflow.validate.batch import Batch, BatchOptions
+from vitalflow.validate.reader import FileScan, Opener, scan_stream
 from vitalflow.validate.split_batch import (
     SplitJob,
     SplitOutput,
@@ -56,7 +58,7 @@ from vitalflow.validate.split_batch import (
     kept,
     kept_or_checked,
 )
-from vitalflow.validate.splits import RangeScan, Split, plan, ranges, scan_range
+from vitalflow.validate.splits import Split
 from vitalflow.validate.writer import WrittenFile
 
 T = TypeVar("T")
@@ -73,6 +75,15 @@ SPARK_CONF: dict[str, Any] = {  # (typed as the builder's map= takes it)
 }
 
 
+# A local session's one JVM only schedules tasks and passes Arrow batches: the rows are judged in
+# its Python workers, on the same cores. Its just-in-time compiler's optimizing tier and a parallel
+# collector's threads would compete with them for those cores: a 10M-row batch on two cores cost the
+# JVM 7-8 s of CPU with them, 5 s without (bench/spark_engine.py).
+LOCAL_JAVA_OPTIONS = " ".join(
+    [f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+)
+
+
 def spark_session(master: str = "local[*]", shuffle_partitions: int = 8) -> SparkSession:
     """The running session, or a local one: the Glue job and the tests bring theirs."""
     active = SparkSession.getActiveSession()
@@ -83,8 +94,7 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 8) -> Spar
     builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     # the CLI's output is vitalflow's: no progress bars, and Spark's errors only (LOG_CONFIG)
     builder = builder.config("spark.ui.showConsoleProgress", "false")
-    logging = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
-    builder = builder.config("spark.driver.extraJavaOptions", logging)
+    builder = builder.config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
     return builder.config("spark.ui.enabled", "false").getOrCreate()
 
 
@@ -101,10 +111,14 @@ class SparkBatch(Batch):
         """The session, and its Python workers starting while the driver fetches and hashes the file."""
         start_workers(cls.spark or spark_session())
 
+    @classmethod
+    def scan_upload(cls, opener: Opener, options: BatchOptions) -> FileScan:
+        """The driver cuts the splits as it hashes the upload: one pass, no job reading it again."""
+        return scan_stream(opener, options.split_bytes)
+
     def chunks(self, path: Path | None) -> tuple[list[WrittenFile], list[WrittenFile]]:
         spark = self.spark or spark_session()
-        job = self._job()
-        splits = self._plan(spark, job)
+        job, splits = self._job(), list(self.scan.splits)
         outputs = run_splits(spark, job, splits, self.before_finish) if splits else []
         for output in sorted(outputs, key=lambda o: o.index):
             self._take(output)
@@ -118,7 +132,7 @@ class SparkBatch(Batch):
         assert self.tables is not None
         return SplitJob(
             source=self.source,
-            scan=self.scan,
+            scan=dataclasses.replace(self.scan, splits=()),  # the tasks get the splits they need
             started=self.started,
             workdir=self.dir,
             store=self.store,
@@ -133,24 +147,6 @@ class SparkBatch(Batch):
             kept=self.dir / "kept" / uuid.uuid4().hex if self.keep_judged else None,
             memory_limit_mb=self.options.memory_limit_mb,
         )
-
-    def _plan(self, spark: SparkSession, job: SplitJob) -> list[Split]:
-        """Scan the byte ranges in tasks; plan the splits from the (small) scans."""
-        start, size = data_start(self.scan), self.scan.size
-        spans = ranges(start, size, self.options.split_bytes)
-        if not spans:
-            return []
-        # A scan is a tenth of a second's work: one task per slot, not per range (a task costs as much).
-        tasks = min(len(spans), spark.sparkContext.defaultParallelism)
-        groups = [spans[i::tasks] for i in range(tasks)]
-
-        def scan(lo: int, hi: int) -> RangeScan:  # the range and a byte either side
-            with job.part(max(lo - 1, 0), min(hi + 1, size)) as path:
-                return scan_range(path, lo, hi, start)
-
-        found = each_task(spark, tasks, lambda i: [scan(lo, hi) for lo, hi in groups[i]])
-        scans = sorted((one for group in found for one in group), key=lambda one: one.lo)
-        return plan(scans, self.scan.size, self.scan.header.lines + 1)
 
     def _take(self, output: SplitOutput) -> None:
         self.rows_in += output.rows_in
@@ -173,23 +169,25 @@ def run_splits(
     (``kept``) and the finishing task reads them back, or judges them again if it runs elsewhere.
     """
     n = len(splits)
-    keys = spark.range(0, n, 1, n).mapInArrow(  # one split per partition, each its own task
-        lambda batches: _keys(job, splits, batches), _KEYS_SCHEMA
-    )
     # One shuffle on the key (a groupBy joined back would run the tasks above twice): each key's
     # rows meet in one task, which finds the keys held by more than one row and keeps each one's
     # lowest line (numpy); every other line is a repeat. The keys never reach the driver. Each task
-    # takes the keys of about KEYS_PART_BYTES of the file, with two tasks a slot at least.
-    parts = max(-(-job.scan.size // KEYS_PART_BYTES), 2 * spark.sparkContext.defaultParallelism)
-    repeats = keys.repartition(parts, "key").mapInArrow(_repeats, _REPEATS_SCHEMA)
-    # Each split's repeats reach its finishing task through Spark's shuffle, with one row naming
-    # every split (line -1) so a split without repeats is finished too: split i goes to partition i,
-    # by a value Spark's hash sends there (a range partitioning would sample its input first, finding
-    # the repeats twice). A task finishes every split it is sent, so no file or folder is shared
-    # between machines.
-    marks = spark.range(0, n, 1, 1).select(F.col("id").cast("int").alias("split"), F.lit(-1).alias("line"))
+    # takes the keys of about KEYS_PART_BYTES of the file, with one task a slot at least.
+    # A split's keys travel packed, one row per key partition (``_pack``): Spark moves a few rows
+    # a split, not one per reading (converting rows between the JVM and Arrow cost more than the
+    # shuffle itself).
+    parts = max(-(-job.scan.size // KEYS_PART_BYTES), spark.sparkContext.defaultParallelism)
+    keys = spark.range(0, n, 1, n).mapInArrow(  # one split per partition, each its own task
+        lambda batches: _keys(job, splits, partition_values(parts), batches), _PACKED
+    )
+    repeats = keys.repartition(parts, "to").mapInArrow(_repeats, _REPEATS)
+    # Each split's repeats reach its finishing task through Spark's shuffle, a row for every split
+    # (its keys task sends a mark through the key shuffle, so a split without keys or repeats is
+    # finished too): split i goes to partition i, by a value Spark's hash sends there (a range
+    # partitioning would sample its input first, finding the repeats twice). A task finishes every
+    # split it is sent, so no file or folder is shared between machines.
     to = F.element_at(F.array(*(F.lit(v) for v in partition_values(n))), F.col("split") + 1)
-    routed = repeats.unionByName(marks).withColumn("to", to).repartition(n, "to").drop("to")
+    routed = repeats.withColumn("to", to).repartition(n, "to").drop("to")
     return _answers(routed.mapInArrow(lambda batches: _finish_all(job, splits, batches, hook), _ANSWERS), n)
 
 
@@ -276,8 +274,8 @@ def _answers(tasks: Any, n: int) -> list[Any]:
     return [found[i] for i in range(n)]
 
 
-_KEYS_SCHEMA = "key long, line long, split int"
-_REPEATS_SCHEMA = "split int, line long"
+_PACKED = "to int, data binary"  # a split's keys for key partition ``to`` (by Spark's hash), packed
+_REPEATS = "split int, lines binary"  # a split's repeated lines, packed
 KEYS_PART_BYTES = 256 << 20  # file bytes whose keys one task compares (about 100 MB of keys)
 _ANSWERS = "i long, answer binary"  # a task's answer for split (or task) i, pickled
 
@@ -292,21 +290,43 @@ def _answer(index: int, value: Any) -> Any:
 
 
 def _repeats(batches: Iterable[Any]) -> Iterator[Any]:
-    """(split, line) of every row of this task's keys but each key's first (lowest) line."""
+    """Per split: the lines of this task's keys but each key's first (lowest) line."""
     import pyarrow as pa
 
     table = _received(batches)
     if table is None:
         return
-    key = table.column("key").to_numpy()
+    unpacked = [_unpack(data) for data in table.column("data").to_pylist()]
+    key = np.concatenate([first for _, first, _ in unpacked])
+    line = np.concatenate([second for _, _, second in unpacked])
+    split = np.concatenate([np.full(len(first), index) for index, first, _ in unpacked])
     shared = pd.Series(key).duplicated(keep=False).to_numpy()  # a hash table: no sort of every key
-    if not shared.any():
-        return
-    key, line = key[shared], table.column("line").to_numpy()[shared]
+    key, line, split = key[shared], line[shared], split[shared]
     order = np.lexsort((line, key))  # by key, then line: a key's first line leads
     picked = order[np.flatnonzero(key[order][1:] == key[order][:-1]) + 1]
-    split = table.column("split").to_numpy()[shared][picked]
-    yield pa.RecordBatch.from_arrays([pa.array(split), pa.array(line[picked])], names=["split", "line"])
+    split, line = split[picked], line[picked]
+    seen = sorted({index for index, _, _ in unpacked})  # every split sent here, repeats or not
+    packed = [_pack(index, line[split == index]) for index in seen]
+    columns = [pa.array(seen, pa.int32()), pa.array(packed, pa.binary())]
+    yield pa.RecordBatch.from_arrays(columns, names=["split", "lines"])
+
+
+def _pack(index: int, first: np.ndarray, second: np.ndarray | None = None) -> bytes:
+    """A split's number and one or two arrays of 64-bit integers, as bytes for Spark to move."""
+    parts = [np.array([index, len(first)], dtype=np.int64), first.astype(np.int64)]
+    if second is not None:
+        parts.append(second.astype(np.int64))
+    return np.concatenate(parts).tobytes()
+
+
+def _unpack(data: bytes) -> tuple[int, np.ndarray, np.ndarray]:
+    """``_pack``'s split number and arrays (the second empty if there was none)."""
+    values = np.frombuffer(data, dtype=np.int64)
+    size = int(values[1])
+    return int(values[0]), values[2 : 2 + size], values[2 + size :]
+
+
+_EMPTY = np.empty(0, dtype=np.int64)
 
 
 def _received(batches: Iterable[Any]) -> Any:  # -> pa.Table | None (pyarrow imported in tasks only)
@@ -317,21 +337,35 @@ def _received(batches: Iterable[Any]) -> Any:  # -> pa.Table | None (pyarrow imp
     return pa.Table.from_batches(received) if received else None
 
 
-def _keys(job: SplitJob, splits: list[Split], batches: Iterable[Any]) -> Iterator[Any]:
-    """(key hash, line, split) of the rows that passed the row rules, as Arrow batches."""
+def _keys(job: SplitJob, splits: list[Split], to: list[int], batches: Iterable[Any]) -> Iterator[Any]:
+    """A split's (key hash, line) of the rows that passed the row rules, one packed row per key
+    partition: ``to[p]`` is the value Spark's hash sends to partition p, the key's hash modulo their
+    number. And a row without keys (a mark), so the split reaches the next stage in any case."""
     import pyarrow as pa
 
     for batch in batches:
         for index in batch.column(0).to_pylist():
             checked = check_split(job, splits[index])
             if job.kept is not None:
-                checked = kept(checked, job.kept / f"split-{index:05d}.pickle", _attempt(index))
+                path = job.kept / f"split-{index:05d}.pickle"
+                checked = kept(checked, path, _attempt(index), job.rules())
             with carried():
-                for hashes, lines in candidate_keys(job, checked):
-                    split = np.full(len(lines), index, dtype=np.int32)
-                    yield pa.RecordBatch.from_arrays(
-                        [pa.array(hashes), pa.array(lines), pa.array(split)], names=["key", "line", "split"]
-                    )
+                found = list(candidate_keys(job, checked))
+            key = np.concatenate([_EMPTY] + [hashes for hashes, _ in found])
+            line = np.concatenate([_EMPTY] + [lines for _, lines in found])
+            part = key.view(np.uint64) % np.uint64(len(to))
+            order = np.argsort(part, kind="stable")
+            bounds = np.searchsorted(part[order], np.arange(len(to) + 1))
+            rows = [
+                (to[p], _pack(index, key[order[lo:hi]], line[order[lo:hi]]))
+                for p, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))
+                if hi > lo
+            ]
+            rows.append((to[index % len(to)], _pack(index, _EMPTY, _EMPTY)))  # the split's mark
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([r[0] for r in rows], pa.int32()), pa.array([r[1] for r in rows], pa.binary())],
+                names=["to", "data"],
+            )
 
 
 # A vitalflow error in a task (a record too long, the memory budget, a suite that cannot be
@@ -363,15 +397,16 @@ def task_errors() -> Iterator[None]:
 
 
 def _finish_all(job: SplitJob, splits: list[Split], batches: Iterable[Any], hook: Any) -> Iterator[Any]:
-    """Finish every split whose rows (its repeat lines, and its -1 mark) this task was sent."""
+    """Finish every split whose rows (its packed repeat lines) this task was sent."""
     table = _received(batches)
     if table is None:
         return
-    split_of, lines = table.column("split").to_numpy(), table.column("line").to_numpy()
-    for index in np.unique(split_of).tolist():
-        repeats = np.sort(lines[(split_of == index) & (lines >= 0)].astype(np.int64))
+    repeats: dict[int, list[np.ndarray]] = {}
+    for index, lines in zip(table.column("split").to_pylist(), table.column("lines").to_pylist()):
+        repeats.setdefault(index, []).append(_unpack(lines)[1])
+    for index in sorted(repeats):
         with carried():
-            yield _answer(index, _finish(job, splits[index], repeats, hook))
+            yield _answer(index, _finish(job, splits[index], np.concatenate(repeats[index]), hook))
 
 
 def _finish(job: SplitJob, split: Split, repeats: np.ndarray, hook: Any) -> SplitOutput:

@@ -136,9 +136,12 @@ def check_split(job: SplitJob, split: Split) -> Iterator[CheckedChunk]:
             yield CheckedChunk(chunk, frame, verdict)
 
 
-def kept(checked: Iterable[CheckedChunk], path: Path, attempt: str) -> Iterator[CheckedChunk]:
-    """``checked``, each chunk also appended to ``path`` as it passes, so the split's finishing task
-    reads the judged chunks back instead of judging them again (the rules are most of a split's work).
+def kept(
+    checked: Iterable[CheckedChunk], path: Path, attempt: str, rules: BatchRules
+) -> Iterator[CheckedChunk]:
+    """``checked``, each chunk also appended to ``path`` as it passes (``for_finish``), so the split's
+    finishing task reads the judged chunks back instead of judging them again (the rules are most of
+    a split's work).
 
     Written under the attempt's name and renamed once complete: a reader finds a whole file or none.
     """
@@ -146,9 +149,20 @@ def kept(checked: Iterable[CheckedChunk], path: Path, attempt: str) -> Iterator[
     path.parent.mkdir(parents=True, exist_ok=True)
     with partial.open("wb") as fh:
         for one in checked:
-            pickle.dump(one, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(for_finish(one, rules), fh, protocol=pickle.HIGHEST_PROTOCOL)
             yield one
     partial.replace(path)
+
+
+def for_finish(one: CheckedChunk, rules: BatchRules) -> CheckedChunk:
+    """What a split's finishing task reads of a judged chunk: its raw rows (a rejected row keeps its
+    text), its verdict, and of its frame only the columns the processed table and the after-row-checks
+    rules read. The other columns (the trimmed text, the rules' flags) were half of the bytes kept,
+    and writing kept files cost the system more time than pickling them (bench/spark_engine.py)."""
+    if one.frame is None:
+        return one
+    columns = list(dict.fromkeys([*prepare.PROCESSED_FROM, *rules.final_columns(one.frame)]))
+    return CheckedChunk(one.chunk, one.frame[columns], one.verdict)
 
 
 def kept_or_checked(job: SplitJob, split: Split, path: Path | None) -> Iterator[CheckedChunk]:

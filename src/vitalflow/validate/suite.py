@@ -311,6 +311,10 @@ class BatchRules:
         """The rules every row answers on its own (all but the after-row-checks phase)."""
         self.suite.run(frame, self.row_groups, self.parameters, verdict)
 
+    def final_columns(self, frame: pd.DataFrame) -> list[str]:
+        """The columns of ``frame`` the after-row-checks rules read."""
+        return list(dict.fromkeys(c for group, _ in self.final_groups for c in group.columns(frame)))
+
     def check_final(self, frame: pd.DataFrame, verdict: ChunkVerdict) -> None:
         """The after-row-checks rules (the duplicate rule), once ``__repeat`` is set."""
         self.suite.run(frame, self.final_groups, None, verdict)
