@@ -132,6 +132,17 @@ def scan_stream(open_bytes: Opener, split_bytes: int | None = None) -> FileScan:
             raise BadEncoding(
                 "the file ends in the middle of a UTF-8 character; it may be truncated"
             ) from None
+    header, has_bom = _header_from(start, size)
+    splits: tuple[Split, ...] = ()
+    if scanner is not None:
+        if scanner.data_start is None:
+            scanner.begin(header.size + (len(_BOM) if has_bom else 0))
+        splits = tuple(scanner.plan(header.lines + 1))
+    return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header, splits=splits)
+
+
+def _header_from(start: bytes, size: int) -> tuple[Header, bool]:
+    """The header of a file of ``size`` bytes that begins with ``start``, and whether it has a BOM."""
     if size == 0:
         _check_magic(b"")
     has_bom = start.startswith(_BOM)
@@ -143,12 +154,7 @@ def scan_stream(open_bytes: Opener, split_bytes: int | None = None) -> FileScan:
         raise NotCsv(
             "the header line has a stray or unbalanced quote; it must be comma-separated column names"
         )
-    splits: tuple[Split, ...] = ()
-    if scanner is not None:
-        if scanner.data_start is None:
-            scanner.begin(header.size + (len(_BOM) if has_bom else 0))
-        splits = tuple(scanner.plan(header.lines + 1))
-    return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header, splits=splits)
+    return header, has_bom
 
 
 def _data_start(start: bytes) -> int:
