@@ -44,3 +44,30 @@ def test_a_stream_scans_as_the_file_does(tmp_path, monkeypatch):
     path = tmp_path / "vitals.csv"
     path.write_bytes(data)
     assert reader.scan_stream(lambda: nullcontext(io.BytesIO(data))) == reader.scan_file(path)
+
+
+@pytest.mark.parametrize("first", [b"\n", b" \t\r\n"])
+def test_a_header_that_fails_stops_the_split_scan_at_once(tmp_path, monkeypatch, first):
+    """Cutting splits in the hash pass waits for the header; a header that fails the file must not
+    leave the scanner holding every block until the end (a 50 GB upload on the Spark driver)."""
+    monkeypatch.setattr(reader, "_BLOCK", 64)
+    monkeypatch.setattr(reader, "_HEAD", 100)  # the header is known after two blocks
+    held: list[int] = []
+    feed = reader.RangeScanner.feed
+
+    def counting_feed(self, block):
+        feed(self, block)
+        held.append(len(self._blocks))
+
+    monkeypatch.setattr(reader.RangeScanner, "feed", counting_feed)
+    path = tmp_path / "vitals.csv"
+    path.write_bytes(first + HEADER + b"2026-11-20T08:00:00Z,u-1,72,98,10,36.6,120,80\n" * 200)
+    with pytest.raises(NotCsv, match="first line is empty"):
+        reader.scan_stream(reader.file_opener(path), split_bytes=256)
+    assert held and max(held) <= 3, held
+    good = tmp_path / "good.csv"
+    good.write_bytes(path.read_bytes()[len(first) :])
+    held.clear()
+    scan = reader.scan_stream(reader.file_opener(good), split_bytes=256)
+    assert len(scan.splits) == -(-(scan.size - reader.data_start(scan)) // 256)
+    assert max(held) <= 3 and len(held) == -(-good.stat().st_size // 64), held

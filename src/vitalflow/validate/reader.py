@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -121,10 +121,9 @@ def scan_stream(open_bytes: Opener, split_bytes: int | None = None) -> FileScan:
                         "re-export it as UTF-8 CSV"
                     ) from None
             size += len(block)
+            if scanner is not None and scanner.data_start is None and len(start) > _HEAD:
+                scanner = _begun(scanner, start)
             if scanner is not None:
-                if scanner.data_start is None and len(start) > _HEAD:
-                    with suppress(BatchRejected):  # raised below, once the whole file passed
-                        scanner.begin(_data_start(start))
                 scanner.feed(block)
         try:
             decoder.decode(b"", final=True)
@@ -157,10 +156,17 @@ def _header_from(start: bytes, size: int) -> tuple[Header, bool]:
     return header, has_bom
 
 
-def _data_start(start: bytes) -> int:
-    """Where the data begins in a file that begins with ``start`` (``records.header_of``'s bytes)."""
+def _begun(scanner: RangeScanner, start: bytes) -> RangeScanner | None:
+    """``scanner`` told where the data begins in a file that begins with ``start``; None if its header
+    fails the file (raised once the whole file passed the other checks): a scanner that never begins
+    would hold every block."""
     has_bom = start.startswith(_BOM)
-    return records.header_of(start, has_bom)[1] + (len(_BOM) if has_bom else 0)
+    try:
+        header_size = records.header_of(start, has_bom)[1]
+    except BatchRejected:
+        return None
+    scanner.begin(header_size + (len(_BOM) if has_bom else 0))
+    return scanner
 
 
 def _line_at(open_bytes: Opener, offset: int) -> int:
