@@ -177,8 +177,9 @@ def run_splits(
     # a split, not one per reading (converting rows between the JVM and Arrow cost more than the
     # shuffle itself).
     parts = max(-(-job.scan.size // KEYS_PART_BYTES), spark.sparkContext.defaultParallelism)
+    to_part = partition_values(parts)
     keys = spark.range(0, n, 1, n).mapInArrow(  # one split per partition, each its own task
-        lambda batches: _keys(job, splits, partition_values(parts), batches), _PACKED
+        lambda batches: _keys(job, splits, to_part, batches), _PACKED
     )
     repeats = keys.repartition(parts, "to").mapInArrow(_repeats, _REPEATS)
     # Each split's repeats reach its finishing task through Spark's shuffle, a row for every split
