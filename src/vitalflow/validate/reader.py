@@ -93,6 +93,7 @@ def scan_stream(open_bytes: Opener, split_bytes: int | None = None) -> FileScan:
     ``split_bytes``: also cut the data into splits of about that size (``splits``) in the same pass.
     """
     scanner = RangeScanner(split_bytes) if split_bytes else None
+    record: _Record | None = None  # the header record, parsed early for the scanner
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     size, start = 0, b""
@@ -122,7 +123,7 @@ def scan_stream(open_bytes: Opener, split_bytes: int | None = None) -> FileScan:
                     ) from None
             size += len(block)
             if scanner is not None and scanner.data_start is None and len(start) > _HEAD:
-                scanner = _begun(scanner, start)
+                scanner, record = _begun(scanner, start)
             if scanner is not None:
                 scanner.feed(block)
         try:
@@ -131,23 +132,27 @@ def scan_stream(open_bytes: Opener, split_bytes: int | None = None) -> FileScan:
             raise BadEncoding(
                 "the file ends in the middle of a UTF-8 character; it may be truncated"
             ) from None
-    header, has_bom = _header_from(start, size)
+    header, has_bom = _header_from(start, size, record)
     splits: tuple[Split, ...] = ()
     if scanner is not None:
         if scanner.data_start is None:
-            scanner.begin(header.size + (len(_BOM) if has_bom else 0))
+            scanner.begin(_data_offset(header.size, has_bom))
         splits = tuple(scanner.plan(header.lines + 1))
     return FileScan(sha256=digest.hexdigest(), size=size, has_bom=has_bom, header=header, splits=splits)
 
 
-def _header_from(start: bytes, size: int) -> tuple[Header, bool]:
-    """The header of a file of ``size`` bytes that begins with ``start``, and whether it has a BOM."""
+_Record = tuple[list[str], int, int, bool]  # ``records.header_of``'s answer
+
+
+def _header_from(start: bytes, size: int, record: _Record | None) -> tuple[Header, bool]:
+    """The header of a file of ``size`` bytes that begins with ``start``, and whether it has a BOM
+    (``record``: its first record, if parsed already)."""
     if size == 0:
         _check_magic(b"")
     has_bom = start.startswith(_BOM)
     if size == len(_BOM) and has_bom:
         raise EmptyFile("the file is empty (0 bytes)")
-    fields, header_size, header_lines, well_formed = records.header_of(start, has_bom)
+    fields, header_size, header_lines, well_formed = record or records.header_of(start, has_bom)
     header = _parse_header(fields, header_lines, header_size)
     if not well_formed:
         raise NotCsv(
@@ -156,17 +161,21 @@ def _header_from(start: bytes, size: int) -> tuple[Header, bool]:
     return header, has_bom
 
 
-def _begun(scanner: RangeScanner, start: bytes) -> RangeScanner | None:
-    """``scanner`` told where the data begins in a file that begins with ``start``; None if its header
-    fails the file (raised once the whole file passed the other checks): a scanner that never begins
-    would hold every block."""
+def _begun(scanner: RangeScanner, start: bytes) -> tuple[RangeScanner | None, _Record | None]:
+    """``scanner`` told where the data begins in a file that begins with ``start``, and the header
+    record; no scanner if the header fails the file (raised once the whole file passed the other
+    checks): a scanner that never begins would hold every block."""
     has_bom = start.startswith(_BOM)
     try:
-        header_size = records.header_of(start, has_bom)[1]
+        record = records.header_of(start, has_bom)
     except BatchRejected:
-        return None
-    scanner.begin(header_size + (len(_BOM) if has_bom else 0))
-    return scanner
+        return None, None
+    scanner.begin(_data_offset(record[1], has_bom))
+    return scanner, record
+
+
+def _data_offset(header_size: int, has_bom: bool) -> int:
+    return header_size + (len(_BOM) if has_bom else 0)
 
 
 def _line_at(open_bytes: Opener, offset: int) -> int:
@@ -229,7 +238,7 @@ def _parse_header(fields: list[str], lines: int, size: int) -> Header:
 
 def data_start(scan: FileScan) -> int:
     """The offset of the first record after the header (and any BOM)."""
-    return scan.header.size + (len(_BOM) if scan.has_bom else 0)
+    return _data_offset(scan.header.size, scan.has_bom)
 
 
 def iter_chunks(

@@ -135,7 +135,7 @@ class RangeScanner:
             before = block[lo - at - 1] if lo > at else self._before
             byte_after = block[hi - at] if hi < end else after
             piece = scan_piece(block, lo - at, hi - at, before, byte_after, lo=lo, record_start=lo == first)
-            self._range = piece if lo == range_lo or self._range is None else join(self._range, piece)
+            self._range = piece if self._range is None else join(self._range, piece)  # a range's first piece
             if hi == range_lo + self.split_bytes:
                 self._scans.append(self._range)
                 self._range = None
