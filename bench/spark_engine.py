@@ -34,13 +34,13 @@ split = int(sys.argv[5])
 workers_s = 0.0
 if engine == "spark":
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    from vitalflow.validate.spark_engine import each_task, spark_session
+    from vitalflow.validate.spark_engine import spark_session, warm_workers
     spark = spark_session(master)  # the session `vitalflow run --engine spark` starts
     # Each engine's processes started, with their imports done, before the clock (as this process
     # imports the validator below): a job's start-up is reported apart (Glue's job starts the
     # workers while it fetches the upload: validate_spark.py).
     clock = time.perf_counter()
-    each_task(spark, spark.sparkContext.defaultParallelism, lambda i: i)
+    warm_workers(spark)
     workers_s = time.perf_counter() - clock
 from vitalflow import stages
 from vitalflow.config import Settings

@@ -35,10 +35,10 @@ import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +61,6 @@ from vitalflow.validate.split_batch import (
 from vitalflow.validate.splits import Split
 from vitalflow.validate.writer import WrittenFile
 
-T = TypeVar("T")
 LOG_CONFIG = Path(__file__).resolve().parent.parent / "resources" / "spark" / "log4j2.properties"
 # PySpark's own checks of pandas' and pyarrow's versions use distutils, which warns on every call
 warnings.filterwarnings("ignore", "distutils Version classes", DeprecationWarning, r"pyspark\.")
@@ -242,7 +241,7 @@ def start_workers(spark: SparkSession) -> None:
 
     def run() -> None:
         with suppress(Exception):
-            each_task(spark, spark.sparkContext.defaultParallelism, lambda i: i)
+            warm_workers(spark)
 
     threading.Thread(target=run, name="vitalflow-start-workers", daemon=True).start()
 
@@ -250,21 +249,14 @@ def start_workers(spark: SparkSession) -> None:
 _STARTED: set[str] = set()  # the Spark applications whose workers were started
 
 
-def each_task(spark: SparkSession, n: int, work: Callable[[int], T]) -> list[T]:
-    """``work(i)`` for i in 0..n-1, each in its own task; the answers in order.
+def warm_workers(spark: SparkSession) -> None:
+    """One trivial task per slot, so that each slot's Python worker has started and imported vitalflow.
 
-    Through Spark SQL's Arrow runner (``mapInArrow``), as the key stage is, not an RDD: Spark gives
+    Through Spark SQL's Arrow runner (``mapInArrow``), as the batch's tasks are, not an RDD: Spark gives
     the two kinds of Python runner two daemons, and each daemon pays vitalflow's imports (3 s).
     """
-
-    def run(batches: Iterable[Any]) -> Iterator[Any]:
-
-        for batch in batches:
-            for index in batch.column(0).to_pylist():
-                with carried():
-                    yield _answer(index, work(index))
-
-    return _answers(spark.range(0, n, 1, n).mapInArrow(run, _ANSWERS), n)
+    n = spark.sparkContext.defaultParallelism
+    spark.range(0, n, 1, n).mapInArrow(lambda batches: batches, "id long").collect()
 
 
 def _answers(tasks: Any, n: int) -> list[Any]:
