@@ -77,7 +77,7 @@ SPARK_CONF: dict[str, Any] = {  # (typed as the builder's map= takes it)
 # A local session's one JVM only schedules tasks and passes Arrow batches: the rows are judged in
 # its Python workers, on the same cores. Its just-in-time compiler's optimizing tier and a parallel
 # collector's threads would compete with them for those cores: a 10M-row batch on two cores cost the
-# JVM 7-8 s of CPU with them, 5 s without (bench/spark_engine.py).
+# JVM 7-8 s of CPU with them, 5 s without (its CPU time read from /proc around one batch).
 LOCAL_JAVA_OPTIONS = " ".join(
     [f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 )
