@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -76,3 +78,19 @@ def test_the_same_new_readings_loaded_at_once_are_stored_once(tmp_path: Path, on
     live = sorted(tables.live_keys("processed_files") + tables.live_keys("rejected_files"))
     assert on_disk == live
     assert not list((home / lake.STAGING).glob("*.intent.json"))
+
+
+def test_loaders_opening_a_new_lake_at_once_each_get_its_tables(tmp_path: Path) -> None:
+    """A new lake's catalog is made by whoever opens it first; openers at once all find it made."""
+    openers = 6
+    for attempt in range(10):  # one try without the catalog's lock failed about two openers in three
+        home = tmp_path / f"lake-{attempt}"
+        home.mkdir()
+        start = threading.Barrier(openers)
+
+        def open_lake(_: int, home: Path = home, start: threading.Barrier = start) -> str:
+            start.wait()
+            return str(LakeTables.local(home).table("processed_files").name())
+
+        with ThreadPoolExecutor(openers) as pool:
+            assert set(pool.map(open_lake, range(openers))) == {"('vitalflow', 'processed_files')"}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -64,4 +69,37 @@ def test_batch_state_leases_once_and_a_release_frees_the_step(tmp_path):
     state.record_run("b1", "notified", "run-1")
     assert state.lease("b1", "notified", 0) == "run-1"  # done: even a stale lease keeps it
     state.release("b1", "notified")
+    assert state.lease("b1", "notified", 60) is None
+
+
+def _open_at_once(path, openers: int = 8) -> None:
+    """Opens the state from several threads released by one barrier, as loaders started together do."""
+    start = threading.Barrier(openers)
+
+    def open_state(_: int) -> SqliteBatchState:
+        start.wait()
+        return SqliteBatchState(path)
+
+    with ThreadPoolExecutor(openers) as pool:
+        list(pool.map(open_state, range(openers)))  # re-raises the first opener's error
+
+
+def test_batch_state_opened_at_once_by_many_loaders_is_made_once(tmp_path):
+    for attempt in range(15):  # the race is narrow: one try missed it about half of the time
+        _open_at_once(tmp_path / f"state-{attempt}.db")
+    state = SqliteBatchState(tmp_path / "state-0.db")
+    assert state.lease("b1", "validated", 60) is None
+
+
+def test_batch_state_of_a_lake_made_before_leases_is_brought_up_to_date_once(tmp_path):
+    path = tmp_path / "state.db"
+    with closing(sqlite3.connect(path)) as con, con:
+        con.execute(
+            "CREATE TABLE batch_steps (batch_id TEXT NOT NULL, step TEXT NOT NULL, at TEXT NOT NULL, "
+            "PRIMARY KEY (batch_id, step))"
+        )
+        con.execute("INSERT INTO batch_steps VALUES ('b0', 'notified', '2026-01-01T00:00:00+00:00')")
+    _open_at_once(path)
+    state = SqliteBatchState(path)
+    assert state.lease("b0", "notified", 0) == "done"  # its steps had all completed
     assert state.lease("b1", "notified", 60) is None

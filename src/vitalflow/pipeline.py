@@ -6,7 +6,6 @@ process is killed, so a crashed run never blocks the next one.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -14,19 +13,15 @@ from pathlib import Path
 
 from vitalflow import lake, sources, stages
 from vitalflow.exceptions import VitalflowError
+from vitalflow.local.file_lock import exclusive
 from vitalflow.models import BatchOutcome, SourceRef
 from vitalflow.runtime import Runtime
 
 
 @contextmanager
 def lake_lock(home: Path) -> Iterator[None]:
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / ".lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with exclusive(home / ".lock"):
+        yield
 
 
 def ingest(runtime: Runtime, path: Path, source: str | None = None) -> SourceRef:

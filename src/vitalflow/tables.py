@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Reading = tuple[str, str, int]  # a reading's partition and key: (dt, user_id, event time in µs)
 BATCH_PROPERTY = "vitalflow.batch-id"
 CATALOG_FILE = "catalog.db"
+CATALOG_LOCK = ".catalog.lock"  # held while a process opens the catalog (tables made on first use)
 NAMESPACE = "vitalflow"
 COMMIT_ATTEMPTS = 8  # each after a reload; a conflict only means another job committed first
 # Where each table keeps its data and metadata, under the lake's root.
@@ -107,7 +108,15 @@ class LakeTables:
         def connect() -> Catalog:
             from pyiceberg.catalog.sql import SqlCatalog
 
-            return SqlCatalog("vitalflow", uri=f"sqlite:///{root / CATALOG_FILE}", warehouse=root.as_uri())
+            from vitalflow.local.file_lock import exclusive
+
+            # Opening a new lake's catalog makes its tables and namespace, each checked for, then
+            # made: processes opening one at once failed on what the other had just made.
+            with exclusive(root / CATALOG_LOCK):
+                uri = f"sqlite:///{root / CATALOG_FILE}"
+                catalog = SqlCatalog("vitalflow", uri=uri, warehouse=root.as_uri())
+                catalog.create_namespace_if_not_exists(NAMESPACE)
+            return catalog
 
         elsewhere = functools.partial(cls.local, home)
         return cls(connect, NAMESPACE, str(root), create=True, detached=lambda: elsewhere)

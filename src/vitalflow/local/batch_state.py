@@ -13,9 +13,12 @@ class SqliteBatchState:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as con, con:
+            # One write transaction: loaders started together each open the state, and a check then
+            # change made outside one let two of them add the same column (the second one crashed).
+            con.execute("BEGIN IMMEDIATE")
             con.execute(
-                "CREATE TABLE IF NOT EXISTS batch_steps "
-                "(batch_id TEXT NOT NULL, step TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (batch_id, step))"
+                "CREATE TABLE IF NOT EXISTS batch_steps (batch_id TEXT NOT NULL, step TEXT NOT NULL, "
+                "at TEXT NOT NULL, run_id TEXT, PRIMARY KEY (batch_id, step))"
             )
             columns = {row[1] for row in con.execute("PRAGMA table_info(batch_steps)")}
             if "run_id" not in columns:  # lakes made before leases existed
