@@ -47,35 +47,34 @@ class S3ObjectStore:
         return f"s3://{self.bucket}/{key}"
 
     @contextmanager
+    def _found(self, key: str) -> Iterator[None]:
+        """S3's answers for a missing object or version, as the store's ``ObjectNotFound``."""
+        try:
+            yield
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
+            raise
+
+    @contextmanager
     def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="vitalflow-") as folder:
             path = Path(folder) / (key.rsplit("/", 1)[-1] or "object")
-            extra = {"VersionId": version_id} if version_id else None
-            try:
-                self.client.download_file(self.bucket, key, str(path), ExtraArgs=extra)
-            except ClientError as exc:
-                if _missing(exc):
-                    raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
-                raise
+            with self._found(key):
+                self.client.download_file(self.bucket, key, str(path), ExtraArgs=_version(version_id) or None)
             yield path
 
     @contextmanager
     def open(self, key: str, version_id: str | None = None) -> Iterator[BinaryIO]:
         """One GET of the version, read as it arrives."""
-        version: dict[str, Any] = {"VersionId": version_id} if version_id else {}
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key, **version)["Body"]
-        except ClientError as exc:
-            if _missing(exc):
-                raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
-            raise
+        with self._found(key):
+            body = self.client.get_object(Bucket=self.bucket, Key=key, **_version(version_id))["Body"]
         with closing(body):
             yield cast(BinaryIO, body)  # botocore's StreamingBody: read() and close()
 
     @contextmanager
     def local_range(self, key: str, version_id: str | None, start: int, stop: int) -> Iterator[Path]:
         """Ranged GETs of the version into a sparse file: only ``[start, stop)`` is fetched or stored."""
-        version: dict[str, Any] = {"VersionId": version_id} if version_id else {}
         with tempfile.TemporaryDirectory(prefix="vitalflow-") as folder:
             path = Path(folder) / "range"
             with path.open("wb") as out:
@@ -83,14 +82,10 @@ class S3ObjectStore:
                 at = start
                 while at < stop:
                     end = min(at + _RANGE_PIECE, stop)
-                    try:
+                    with self._found(key):
                         reply = self.client.get_object(
-                            Bucket=self.bucket, Key=key, Range=f"bytes={at}-{end - 1}", **version
+                            Bucket=self.bucket, Key=key, Range=f"bytes={at}-{end - 1}", **_version(version_id)
                         )
-                    except ClientError as exc:
-                        if _missing(exc):
-                            raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
-                        raise
                     for piece in reply["Body"].iter_chunks(1 << 20):
                         at += out.write(piece)
                     if at != end:  # a short body: the object changed or the stream broke
@@ -100,10 +95,7 @@ class S3ObjectStore:
 
     def modified_at(self, key: str, version_id: str | None = None) -> datetime | None:
         try:
-            if version_id:
-                head = self.client.head_object(Bucket=self.bucket, Key=key, VersionId=version_id)
-            else:
-                head = self.client.head_object(Bucket=self.bucket, Key=key)
+            head = self.client.head_object(Bucket=self.bucket, Key=key, **_version(version_id))
         except ClientError as exc:
             if _missing(exc):
                 return None
@@ -157,12 +149,8 @@ class S3ObjectStore:
         return True
 
     def get_bytes(self, key: str) -> bytes:
-        try:
+        with self._found(key):
             return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-        except ClientError as exc:
-            if _missing(exc):
-                raise ObjectNotFound(f"no such object: {self.uri(key)}") from None
-            raise
 
     def exists(self, key: str) -> bool:
         try:
@@ -199,6 +187,11 @@ class S3ObjectStore:
             chunk = doomed[start : start + 1000]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
         return len(doomed)
+
+
+def _version(version_id: str | None) -> dict[str, Any]:
+    """The request parameter that reads one version (none: the current one)."""
+    return {"VersionId": version_id} if version_id else {}
 
 
 def _missing(exc: ClientError) -> bool:

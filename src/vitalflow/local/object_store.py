@@ -31,16 +31,16 @@ class LocalObjectStore:
         return str(self.path(key))
 
     def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
-        path = self.path(key)
-        if not path.is_file():
-            raise ObjectNotFound(f"no such file in the lake: {path}")
-        return nullcontext(path)
+        return nullcontext(self._file(key))
 
     def open(self, key: str, version_id: str | None = None) -> AbstractContextManager[BinaryIO]:
+        return self._file(key).open("rb")
+
+    def _file(self, key: str) -> Path:
         path = self.path(key)
         if not path.is_file():
             raise ObjectNotFound(f"no such file in the lake: {path}")
-        return path.open("rb")
+        return path
 
     def local_range(
         self, key: str, version_id: str | None, start: int, stop: int
