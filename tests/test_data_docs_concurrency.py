@@ -15,6 +15,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
+from at_once import at_once
 from docs_pages import T0, batch_ids_listed, publish
 from vitalflow.aws.s3_store import S3ObjectStore
 from vitalflow.datadocs import site
@@ -67,10 +68,7 @@ def test_the_race_loses_an_entry_with_a_single_write(tmp_path, real_result, monk
 
 
 def free_running(store, result, jobs: int, batches: int) -> list[str]:
-    barrier = threading.Barrier(jobs)
-
     def job(j: int) -> list[str]:
-        barrier.wait()
         ids = []
         for i in range(batches):
             batch_id = f"{j:08x}{i:08x}"
@@ -78,8 +76,7 @@ def free_running(store, result, jobs: int, batches: int) -> list[str]:
             ids.append(batch_id)
         return ids
 
-    with ThreadPoolExecutor(jobs) as pool:
-        return [b for ids in pool.map(job, range(jobs)) for b in ids]
+    return [b for ids in at_once(job, jobs) for b in ids]
 
 
 def test_two_publishers_on_the_local_lake(tmp_path, real_result):

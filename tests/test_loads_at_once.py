@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
 
+from at_once import at_once
 from vitalflow import lake
 from vitalflow.tables import LakeTables
 
@@ -86,11 +85,8 @@ def test_loaders_opening_a_new_lake_at_once_each_get_its_tables(tmp_path: Path) 
     for attempt in range(10):  # one try without the catalog's lock failed about two openers in three
         home = tmp_path / f"lake-{attempt}"
         home.mkdir()
-        start = threading.Barrier(openers)
 
-        def open_lake(_: int, home: Path = home, start: threading.Barrier = start) -> str:
-            start.wait()
+        def open_lake(_: int, home: Path = home) -> str:
             return str(LakeTables.local(home).table("processed_files").name())
 
-        with ThreadPoolExecutor(openers) as pool:
-            assert set(pool.map(open_lake, range(openers))) == {"('vitalflow', 'processed_files')"}
+        assert set(at_once(open_lake, openers)) == {"('vitalflow', 'processed_files')"}

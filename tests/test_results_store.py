@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from at_once import at_once
 from factories import record
 from vitalflow.aws.dynamodb_store import DynamoResultStore
 from vitalflow.local.batch_state import SqliteBatchState
@@ -73,15 +72,8 @@ def test_batch_state_leases_once_and_a_release_frees_the_step(tmp_path):
 
 
 def _open_at_once(path, openers: int = 8) -> None:
-    """Opens the state from several threads released by one barrier, as loaders started together do."""
-    start = threading.Barrier(openers)
-
-    def open_state(_: int) -> SqliteBatchState:
-        start.wait()
-        return SqliteBatchState(path)
-
-    with ThreadPoolExecutor(openers) as pool:
-        list(pool.map(open_state, range(openers)))  # re-raises the first opener's error
+    """Opens the state from several threads at once, as loaders started together do."""
+    at_once(lambda _: SqliteBatchState(path), openers)
 
 
 def test_batch_state_opened_at_once_by_many_loaders_is_made_once(tmp_path):

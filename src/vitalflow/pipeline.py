@@ -6,8 +6,8 @@ process is killed, so a crashed run never blocks the next one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,10 +18,8 @@ from vitalflow.models import BatchOutcome, SourceRef
 from vitalflow.runtime import Runtime
 
 
-@contextmanager
-def lake_lock(home: Path) -> Iterator[None]:
-    with exclusive(home / ".lock"):
-        yield
+def lake_lock(home: Path) -> AbstractContextManager[None]:
+    return exclusive(home / ".lock")
 
 
 def ingest(runtime: Runtime, path: Path, source: str | None = None) -> SourceRef:
